@@ -1,0 +1,49 @@
+"""Cabinet: the personal data cabinet of a Kazakhstan personal-data operator."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the application: configuration, extensions, blueprints; nothing else happens here."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    from cabinet import config as defaults
+
+    app.config.from_object(defaults.Defaults)
+    app.config.from_prefixed_env("CABINET")
+    if config:
+        app.config.from_mapping(config)
+    defaults.finish(app)
+
+    from cabinet import cli, database, errors, i18n, security
+    from cabinet.audit import labels
+    from cabinet.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    labels.init_app(app)
+    cli.init_app(app)
+
+    from cabinet.accounts import views as accounts
+    from cabinet.consents import views as consents
+    from cabinet.overview import views as overview
+    from cabinet.policies import views as policies
+    from cabinet.profile import views as profile
+
+    for area in (overview, accounts, profile, policies, consents):
+        app.register_blueprint(area.bp)
+    return app

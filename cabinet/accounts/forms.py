@@ -1,0 +1,69 @@
+"""Registration, sign-in and password forms."""
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    MultipleFileField,
+    PasswordField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from cabinet.forms import email_address, person_name, phone_number, plain_text
+
+
+def password_strength(form, field):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(_("The password must be at least %(num)d characters long.", num=minimum))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice."""
+
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024), password_strength])
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class RegisterForm(NewPasswordForm):
+    surname = StringField(_l("Surname"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
+    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
+    patronymic = StringField(_l("Patronymic (if any)"), validators=[Optional(), Length(max=100), plain_text, person_name])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
+    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32), plain_text, phone_number])
+    accept_policy = BooleanField(
+        _l("I have read the privacy policy and accept it"),
+        validators=[DataRequired(message=_l("You can register only after accepting the privacy policy."))],
+    )
+    consent_marketing = BooleanField(_l("Send me news and offers (clause 2.2.4)"))
+    consent_research = BooleanField(_l("Use my data for statistics and research (clause 2.2.5)"))
+    consent_third_party = BooleanField(_l("Allow transfer of my data to third parties (clause 3.5.1)"))
+    documents = MultipleFileField(_l("Scanned identity document (PDF, JPEG or PNG, up to 10 MB each)"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
+
+
+class ResetForm(NewPasswordForm):
+    """Choosing a new password from a reset link."""

@@ -1,0 +1,68 @@
+"""Accounts and roles; the subject's current personal data is cached here, its history in profile."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+
+ROLES = ("subject", "support", "translator", "admin")
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: a data subject, a staff member, or both."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sign-in address, stored lower-cased
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    surname: Mapped[str] = mapped_column(String(100))
+    given_name: Mapped[str] = mapped_column(String(100))
+    patronymic: Mapped[str | None] = mapped_column(String(100))
+    #: E.164, e.g. +77011234567
+    phone: Mapped[str | None] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5), default="kk")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a new address waiting for confirmation from that address
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: bumped on logout and password change: every session cookie issued before stops working
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    roles: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def get_id(self) -> str:
+        """Flask-Login's session identity carries the version, so old cookies die with it."""
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: str) -> bool:
+        return any(r.role == role for r in self.roles)
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+
+class UserRole(db.Model):
+    """One role held by one account; an account may hold several."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles")

@@ -1,0 +1,43 @@
+"""Registration (policy 1.6–1.7): the details, the scans, the policy acceptance and a consent per purpose."""
+
+from cabinet.accounts import service
+from cabinet.accounts.models import User
+from cabinet.audit import trail
+from cabinet.consents import service as consents
+from cabinet.consents.purposes import PURPOSES
+from cabinet.documents import storage
+from cabinet.mail import send
+from cabinet.policies.service import current_version, record_acceptance
+from cabinet.profile.service import record_initial_values
+
+
+class RegistrationError(ValueError):
+    """Registration cannot happen now (no policy published yet)."""
+
+
+def register(details: dict, password: str, scans: list, optional_consents: set[str], *,
+             locale: str, today) -> User | None:
+    """Create the subject with everything the policy asks; None when the address is taken.
+
+    A taken address gets the same answer on the page as a new one; its owner is told by mail.
+    """
+    existing = service.find_by_email(details["email"])
+    if existing is not None:
+        send(existing.email, "already_registered", locale=existing.locale, user=existing)
+        trail.record("account.registration_attempt", subject=existing, obj=existing)
+        return None
+    version = current_version(today)
+    if version is None:
+        raise RegistrationError("no policy version is in effect")
+    user = service.create_user(details["email"], password, locale=locale,
+                               **{k: v for k, v in details.items() if k != "email"})
+    record_initial_values(user)
+    for scan in scans:
+        storage.store(scan, actor=user, subject=user, kind="registration")
+    record_acceptance(version, actor=user, subject=user, method="registration", locale=locale)
+    for purpose in PURPOSES:
+        granted = not purpose.optional or purpose.code in optional_consents
+        consents.change(user, purpose.code, "grant" if granted else "decline", actor=user,
+                        channel="registration", policy_version=version)
+    service.send_confirmation(user)
+    return user

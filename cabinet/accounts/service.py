@@ -1,0 +1,131 @@
+"""Account operations; each writes its audit event in the caller's transaction."""
+
+from flask import current_app
+from sqlalchemy import select
+
+from cabinet.accounts import tokens
+from cabinet.accounts.models import ROLES, User, UserRole
+from cabinet.audit import trail
+from cabinet.database import utcnow
+from cabinet.extensions import db
+from cabinet.mail import external_url, send
+from cabinet.security import check_password, hash_password
+
+
+class AccountError(ValueError):
+    """An account operation that cannot be done; the message says why."""
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(email: str, password: str, *, roles=("subject",), actor=None, **profile) -> User:
+    """Create an account with the given roles (the CLI and registration both come here)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError(f"unknown role: {', '.join(sorted(unknown))}")
+    if find_by_email(email):
+        raise AccountError(f"an account with {email} exists")
+    user = User(email=email.strip().lower(), password_hash=hash_password(password), **profile)
+    user.roles = [UserRole(role=role) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    trail.record("account.created", actor=actor or user, subject=user, obj=user,
+                 details={"roles": sorted(roles)})
+    return user
+
+
+def set_roles(user: User, roles, *, actor) -> None:
+    """Replace the account's roles, recording old and new."""
+    old = user.role_names
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError(f"unknown role: {', '.join(sorted(unknown))}")
+    user.roles = [r for r in user.roles if r.role in roles] + [
+        UserRole(role=role) for role in sorted(set(roles) - set(old))
+    ]
+    trail.record("account.roles_changed", actor=actor, subject=user, obj=user,
+                 details={"old": old, "new": sorted(roles)})
+
+
+def confirmation_link(user: User, email: str) -> str:
+    token = tokens.make("confirm", {"uid": user.id, "email": email})
+    return external_url("accounts.confirm", token=token)
+
+
+def send_confirmation(user: User) -> None:
+    send(user.email, "confirm", locale=user.locale, user=user, link=confirmation_link(user, user.email))
+
+
+def confirm_email(token: str) -> User | None:
+    """Confirm the sign-in address, or a pending new one, from a link mailed to that address."""
+    payload = tokens.read("confirm", token, current_app.config["CONFIRM_MAX_AGE"])
+    user = db.session.get(User, payload["uid"]) if payload else None
+    if user is None:
+        return None
+    if payload["email"] == user.email:
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()
+            trail.record("account.email_confirmed", actor=user, subject=user, obj=user)
+        return user
+    if payload["email"] == user.pending_email:
+        from cabinet.profile.service import ProfileError, apply_email_change
+
+        try:
+            apply_email_change(user)
+        except ProfileError:
+            return None
+        return user
+    return None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The account for these credentials; every attempt on an existing account is recorded."""
+    user = find_by_email(email) if "@" in email else None
+    if not check_password(user.password_hash if user else None, password):
+        if user is not None:
+            trail.record("account.sign_in_failed", subject=user, obj=user)
+        return None
+    user.previous_login_at, user.last_login_at = user.last_login_at, utcnow()
+    trail.record("account.signed_in", actor=user, subject=user, obj=user)
+    return user
+
+
+def end_sessions(user: User, action: str) -> None:
+    """Make every session cookie of this user stop working (logout, password change)."""
+    user.session_version += 1
+    trail.record(action, actor=user, subject=user, obj=user)
+
+
+def send_reset(email: str) -> None:
+    """Mail a reset link if the account exists; the caller answers the same either way."""
+    user = find_by_email(email)
+    if user is None:
+        return
+    token = tokens.make("reset", {"uid": user.id, "fp": tokens.password_fingerprint(user.password_hash)})
+    send(user.email, "reset", locale=user.locale, user=user,
+         link=external_url("accounts.reset", token=token))
+    trail.record("account.reset_requested", subject=user, obj=user)
+
+
+def user_for_reset(token: str) -> User | None:
+    """The account a reset link is for, while the link is fresh and unused."""
+    payload = tokens.read("reset", token, current_app.config["RESET_MAX_AGE"])
+    user = db.session.get(User, payload.get("uid")) if payload else None
+    if user is None or payload.get("fp") != tokens.password_fingerprint(user.password_hash):
+        return None
+    return user
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set the new password; the link proved the address, so it is confirmed too."""
+    user.password_hash = hash_password(password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    end_sessions(user, "account.password_reset")
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    trail.record("account.locale_changed", actor=user, subject=user, obj=user, details={"locale": locale})

@@ -1,0 +1,97 @@
+"""Words for the trail's actions and the history's bases, as a subject reads them."""
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+ACTIONS = {
+    "account.created": _l("Account created"),
+    "account.signed_in": _l("Signed in"),
+    "account.sign_in_failed": _l("Failed sign-in attempt"),
+    "account.signed_out": _l("Signed out"),
+    "account.email_confirmed": _l("E-mail address confirmed"),
+    "account.reset_requested": _l("Password reset requested"),
+    "account.password_reset": _l("Password changed with a reset link"),
+    "account.locale_changed": _l("Language changed"),
+    "account.roles_changed": _l("Roles changed"),
+    "account.registration_attempt": _l("Someone tried to register with your e-mail address"),
+    "profile.surname_changed": _l("Surname changed"),
+    "profile.given_name_changed": _l("Given name changed"),
+    "profile.patronymic_changed": _l("Patronymic changed"),
+    "profile.email_changed": _l("E-mail address changed"),
+    "profile.phone_changed": _l("Phone number changed"),
+    "profile.email_change_requested": _l("E-mail change requested"),
+    "profile.correction_requested": _l("Name correction requested"),
+    "document.uploaded": _l("Document uploaded"),
+    "document.downloaded": _l("Document downloaded"),
+    "export.downloaded": _l("All data downloaded"),
+    "policy.accepted": _l("Privacy policy accepted"),
+    "consent.grant": _l("Consent granted"),
+    "consent.decline": _l("Consent not given"),
+    "consent.withdraw": _l("Consent withdrawn"),
+}
+
+FIELDS = {
+    "surname": _l("Surname"),
+    "given_name": _l("Given name"),
+    "patronymic": _l("Patronymic"),
+    "email": _l("E-mail"),
+    "phone": _l("Phone"),
+}
+
+BASES = {
+    "registration": lazy_pgettext("basis", "Given at registration"),
+    "self": lazy_pgettext("basis", "Corrected by you"),
+    "email_confirmation": lazy_pgettext("basis", "Confirmed from the new address"),
+    "correction": lazy_pgettext("basis", "Approved name correction"),
+    "cabinet": lazy_pgettext("channel", "In the cabinet"),
+    "staff": lazy_pgettext("channel", "Recorded by staff"),
+}
+
+STATUSES = {
+    "pending": lazy_pgettext("correction", "Under review"),
+    "approved": lazy_pgettext("correction", "Approved"),
+    "rejected": lazy_pgettext("correction", "Rejected"),
+}
+
+
+METHODS = {
+    "registration": lazy_pgettext("method", "at registration"),
+    "cabinet": lazy_pgettext("method", "in the cabinet"),
+    "staff": lazy_pgettext("method", "recorded by staff from a paper form"),
+}
+
+LANGUAGES = {"kk": _l("Kazakh"), "ru": _l("Russian")}
+
+KINDS = {
+    "registration": lazy_pgettext("document", "Registration"),
+    "correction": lazy_pgettext("document", "Name correction"),
+}
+
+
+def filesize(size: int) -> str:
+    """A file size in the reader's number format."""
+    from flask_babel import format_decimal, gettext
+
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(max(size / 1024, 0.1), "#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1024 / 1024, "#,##0.#"))
+
+
+def label(table: dict, key: str):
+    """The words for a key; an unknown key shows as itself rather than failing the page."""
+    return table.get(key, key)
+
+
+def init_app(app):
+    app.jinja_env.globals.update(action_label=lambda a: label(ACTIONS, a), field_label=lambda f: label(FIELDS, f),
+                                 basis_label=lambda b: label(BASES, b), status_label=lambda s: label(STATUSES, s),
+                                 document_kind=lambda k: label(KINDS, k), filesize=filesize,
+                                 acceptance_method=lambda m: label(METHODS, m),
+                                 language_name=lambda code: label(LANGUAGES, code),
+                                 purpose_title=_purpose_title)
+
+
+def _purpose_title(code: str):
+    from cabinet.consents.purposes import BY_CODE
+
+    return BY_CODE[code].title if code in BY_CODE else code

@@ -1,0 +1,44 @@
+"""Audit events and the chain head that serialises their appending."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+
+
+class AuditEvent(db.Model):
+    """One thing that happened to a subject's data or an account; never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_subject_seq", "subject_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: position in the chain, contiguous from 1; a gap or a swap breaks verification
+    seq: Mapped[int] = mapped_column(unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: who acted (None for the system or an anonymous visitor)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: whose data it concerns; equal to actor_id when subjects act for themselves
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: dotted verb, e.g. "profile.phone_changed", "document.downloaded"
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    #: what else the subject should see (a reason, a basis); never secrets
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(db.Model):
+    """The one row that holds the chain's last position; updating it first locks out other appenders."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="0" * 64)

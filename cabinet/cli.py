@@ -1,0 +1,125 @@
+"""Command-line groups: each area brings its commands, registered here in one place."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from cabinet.extensions import db
+
+users_cli = AppGroup("users", help="Manage accounts.")
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+policy_cli = AppGroup("policy", help="Policy versions.")
+i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, default=("subject",),
+              type=click.Choice(["subject", "support", "translator", "admin"]), help="Repeat for several roles.")
+@click.option("--surname", default="—")
+@click.option("--given-name", default="—")
+def create_user(email, roles, surname, given_name):
+    """Create an account; the password is read from standard input."""
+    from cabinet.accounts.service import AccountError
+    from cabinet.accounts.service import create_user as create
+    from cabinet.forms import normalize_email
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.ClickException(f"the password must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
+    try:
+        user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name)
+    except (AccountError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"created {user.email} ({', '.join(user.role_names)})")
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Check the audit chain; exits non-zero on any change, gap or reordering."""
+    from cabinet.audit.trail import verify
+
+    verdict = verify()
+    if not verdict.ok:
+        click.echo(f"audit trail BROKEN at position {verdict.seq}: {verdict.problem} "
+                   f"({verdict.checked} events verified before it)", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {verdict.checked} events verified")
+
+
+@policy_cli.command("publish")
+@click.argument("label")
+@click.option("--effective-from", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--kk", "kk_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--ru", "ru_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--summary-kk", default="")
+@click.option("--summary-ru", default="")
+def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_ru):
+    """Publish a new policy version from Markdown texts."""
+    from cabinet.policies.service import PolicyError, publish
+
+    try:
+        version = publish(label, effective_from.date(),
+                          {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
+                          {"kk": summary_kk, "ru": summary_ru})
+    except (PolicyError, UnicodeDecodeError) as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"published policy version {version.label}, effective from {version.effective_from}")
+
+
+@i18n_cli.command("extract")
+def i18n_extract():
+    """Write messages.pot from the code and templates."""
+    from cabinet.translate.catalogs import extract
+
+    click.echo(f"wrote {extract()}")
+
+
+@i18n_cli.command("update")
+def i18n_update():
+    """Merge messages.pot into the Kazakh and Russian catalogs."""
+    from cabinet.translate.catalogs import update
+
+    update()
+
+
+@i18n_cli.command("compile")
+def i18n_compile():
+    """Compile the catalogs to .mo files."""
+    from cabinet.translate.catalogs import compile_all
+
+    compile_all()
+
+
+@i18n_cli.command("check")
+def i18n_check():
+    """Fail on untranslated or fuzzy entries, broken placeholders or tags, and a stale template."""
+    from cabinet.translate.catalogs import check
+
+    report = check()
+    for line in report:
+        click.echo(line, err=True)
+    if report:
+        sys.exit(1)
+    click.echo("catalogs complete and consistent")
+
+
+@click.command("demo")
+def demo():
+    """Load the demo data (idempotent) and print the logins."""
+    from cabinet.demo.load import load
+
+    for line in load():
+        click.echo(line)
+    db.session.commit()
+
+
+def init_app(app):
+    for command in (users_cli, audit_cli, policy_cli, i18n_cli, demo):
+        app.cli.add_command(command)

@@ -1,0 +1,79 @@
+"""Configuration defaults; the environment (CABINET_*) and the test mapping override them."""
+
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    """Development defaults: SQLite in the instance folder, mail to files, in-memory rate limits."""
+
+    ENV = "development"
+    DATABASE_URL = None  # filled in from the instance folder when left unset
+    SECRET_KEY = None  # generated once and kept in the instance folder when left unset
+    UPLOAD_DIR = None
+    OUTBOX_DIR = None
+    SMTP_URL = None
+    MAIL_FROM = "cabinet@batyser.kz"
+    #: the cabinet's public address, used in mailed links (never the request's Host header)
+    BASE_URL = "http://127.0.0.1:5000"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    TIMEZONE = "Asia/Almaty"
+    OPERATOR_NAME = "«Батыс Энергоресурсы» ЖШС"
+    OPERATOR_BIN = "000000000000"
+    TRANSLATIONS_DIR = None
+
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    MAX_UPLOAD_FILES = 5
+    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    PASSWORD_MIN_LENGTH = 10
+    CONFIRM_MAX_AGE = 3 * 24 * 3600
+    RESET_MAX_AGE = 3600
+
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "cabinet_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    BABEL_DEFAULT_LOCALE = "kk"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Almaty"
+    LANGUAGES = ("kk", "ru")
+
+
+def finish(app):
+    """Fill the values that depend on the instance folder and enforce the production rules."""
+    instance = Path(app.instance_path)
+    cfg = app.config
+    production = cfg["ENV"] == "production"
+    if not cfg.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("CABINET_SECRET_KEY must be set when CABINET_ENV=production")
+        cfg["SECRET_KEY"] = _instance_secret(instance)
+    if not cfg.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        cfg["DATABASE_URL"] = f"sqlite:///{instance / 'cabinet.sqlite'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
+    cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
+    if cfg.get("TRANSLATIONS_DIR"):
+        cfg["BABEL_TRANSLATION_DIRECTORIES"] = cfg["TRANSLATIONS_DIR"]
+    if production:
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+        cfg["DEBUG"] = False
+
+
+def _instance_secret(instance: Path) -> str:
+    """A development key made once, so sessions survive restarts without a configured secret."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,35 @@
+"""Consent events: granted, declined or withdrawn, by whom, through which channel, under which policy."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+from cabinet.policies.models import PolicyVersion
+
+
+class ConsentEvent(db.Model):
+    """One decision about one purpose; the latest per purpose is the current state."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_user_purpose", "user_id", "purpose", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: a code from consents.purposes
+    purpose: Mapped[str] = mapped_column(String(20))
+    #: "grant", "decline" (not given at registration) or "withdraw"
+    action: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: "registration", "cabinet", "staff"
+    channel: Mapped[str] = mapped_column(String(16))
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+
+    policy_version: Mapped[PolicyVersion | None] = relationship(lazy="joined")
+
+    @property
+    def granted(self) -> bool:
+        return self.action == "grant"

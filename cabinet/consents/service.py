@@ -1,0 +1,46 @@
+"""Granting and withdrawing consent, each change one event with its audit record."""
+
+from sqlalchemy import select
+
+from cabinet.audit import trail
+from cabinet.consents.models import ConsentEvent
+from cabinet.consents.purposes import BY_CODE, PURPOSES
+from cabinet.extensions import db
+
+
+class ConsentError(ValueError):
+    """A consent change that cannot be made; the message is shown to the user."""
+
+
+def history(subject) -> list[ConsentEvent]:
+    return list(db.session.scalars(
+        select(ConsentEvent).where(ConsentEvent.user_id == subject.id).order_by(ConsentEvent.id)
+    ))
+
+
+def current_states(subject) -> dict[str, ConsentEvent | None]:
+    """The latest event per purpose (None where nothing was ever recorded)."""
+    states: dict[str, ConsentEvent | None] = {p.code: None for p in PURPOSES}
+    for event in history(subject):
+        states[event.purpose] = event
+    return states
+
+
+def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None) -> ConsentEvent:
+    """Record one decision about one purpose, refusing what makes no sense."""
+    from flask_babel import gettext as _
+
+    if purpose not in BY_CODE or action not in ("grant", "withdraw", "decline"):
+        raise ConsentError(_("Unknown purpose or action."))
+    if action == "withdraw" and not BY_CODE[purpose].optional:
+        raise ConsentError(_("This purpose is needed to provide the service; use “withdraw all consent” instead."))
+    latest = current_states(subject)[purpose]
+    if latest is not None and latest.granted == (action == "grant"):
+        raise ConsentError(_("Nothing to change: the consent is already in that state."))
+    event = ConsentEvent(user_id=subject.id, purpose=purpose, action=action, actor_id=actor.id,
+                         channel=channel, policy_version_id=getattr(policy_version, "id", None))
+    db.session.add(event)
+    db.session.flush()
+    trail.record(f"consent.{action}", actor=actor, subject=subject, obj=event,
+                 details={"purpose": purpose, "channel": channel})
+    return event

@@ -1,0 +1,129 @@
+"""Checking uploads by their content and keeping them outside the static folder."""
+
+import hashlib
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from cabinet.audit import trail
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+
+#: content signatures we accept, and the type we serve them as
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class UploadRejected(ValueError):
+    """An upload that is not a scan we accept; the message is shown to the user."""
+
+
+@dataclass
+class CheckedFile:
+    """An upload that passed the checks, held in memory until it is stored."""
+
+    name: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type by signature, whatever the file name says."""
+    return next((ctype for magic, ctype in SIGNATURES if data.startswith(magic)), None)
+
+
+def _clean_name(name: str | None) -> str:
+    name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*')
+    return name.strip()[:200] or "document"
+
+
+def check_uploads(files, *, required: bool = False) -> list[CheckedFile]:
+    """Read and check every upload (count, size, content) before anything is written."""
+    files = [f for f in files or () if f and getattr(f, "filename", "")]
+    limit, max_bytes = current_app.config["MAX_UPLOAD_FILES"], current_app.config["MAX_UPLOAD_BYTES"]
+    if required and not files:
+        raise UploadRejected(_("Attach at least one scanned document (PDF, JPEG or PNG)."))
+    if len(files) > limit:
+        raise UploadRejected(
+            ngettext("Attach at most %(num)d file.", "Attach at most %(num)d files.", limit)
+        )
+    checked = []
+    for upload in files:
+        data = upload.read(max_bytes + 1)
+        name = _clean_name(upload.filename)
+        if not data:
+            raise UploadRejected(_("The file %(name)s is empty.", name=name))
+        if len(data) > max_bytes:
+            raise UploadRejected(_("The file %(name)s is larger than 10 MB.", name=name))
+        ctype = sniff(data)
+        if ctype is None:
+            raise UploadRejected(
+                _("The file %(name)s is not a PDF, JPEG or PNG scan.", name=name)
+            )
+        checked.append(CheckedFile(name, ctype, data, hashlib.sha256(data).hexdigest()))
+    return checked
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) -> Document:
+    """Write the bytes under a random name and add the document row in the caller's transaction."""
+    key = secrets.token_hex(20)
+    path = upload_dir() / key
+    path.write_bytes(checked.data)
+    document = Document(
+        owner_id=subject.id,
+        uploaded_by_id=actor.id,
+        kind=kind,
+        attached_id=attached_id,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=checked.sha256,
+        storage_key=key,
+    )
+    db.session.add(document)
+    db.session.flush()
+    trail.record(
+        "document.uploaded", actor=actor, subject=subject, obj=document,
+        details={"kind": kind, "name": checked.name, "sha256": checked.sha256},
+    )
+    _remove_on_rollback(path)
+    return document
+
+
+def _remove_on_rollback(path: Path) -> None:
+    """Never leave a file without its row: the file is deleted if the transaction rolls back."""
+    db.session.info.setdefault("pending_files", []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session):
+    session.info.pop("pending_files", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_files(session):
+    for path in session.info.pop("pending_files", ()):
+        path.unlink(missing_ok=True)
+
+
+def path_of(document: Document) -> Path:
+    return upload_dir() / document.storage_key

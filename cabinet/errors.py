@@ -1,0 +1,47 @@
+"""Error pages in the visitor's language, never a traceback."""
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("The request could not be understood"), _l("Please go back, reload the page and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("The page does not exist or is not yours to see.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("The upload is too large"), _l("Each file may be at most 10 MB. Please attach smaller scans.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
+    500: (_l("Something went wrong on our side"), _l("The error has been recorded. Please try again later.")),
+}
+
+
+def render_error(code: int, title=None, text=None):
+    default_title, default_text = MESSAGES.get(code, MESSAGES[500])
+    return render_template(
+        "errors/error.html", code=code, title=title or default_title, text=text or default_text
+    ), code
+
+
+def _http_error(error: HTTPException):
+    return render_error(error.code if error.code in MESSAGES else 500)
+
+
+def _csrf_error(_error: CSRFError):
+    return render_error(400, text=_l("The form expired or was sent from elsewhere. Please reload the page and send it again."))
+
+
+def _unexpected(error: Exception):
+    from flask import current_app
+
+    from cabinet.extensions import db
+
+    db.session.rollback()
+    current_app.logger.exception("unhandled error: %s", error)
+    return render_error(500)
+
+
+def init_app(app):
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,73 @@
+"""Form pieces every area uses: plain-text validation, phone numbers, one-time submission tokens."""
+
+import re
+import secrets
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
+
+
+def plain_text(form, field):
+    """Refuse control characters (NUL included) and bytes that were not valid UTF-8."""
+    value = field.data or ""
+    if "\ufffd" in value or any(
+        unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in value
+    ):
+        raise ValidationError(_l("The text contains characters that cannot be stored."))
+
+
+def person_name(form, field):
+    """Letters with single spaces, hyphens or apostrophes between them, in any alphabet."""
+    value = (field.data or "").strip()
+    if value and not NAME_PATTERN.match(value):
+        raise ValidationError(_l("Use letters only (a hyphen, a space or an apostrophe between them is fine)."))
+
+
+def normalize_email(value: str) -> str:
+    """Validate the address's form (no network look-up) and return it lower-cased."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(_l("Enter a valid e-mail address.")) from error
+    return result.normalized.lower()
+
+
+def email_address(form, field):
+    field.data = normalize_email(field.data or "")
+
+
+def normalize_phone(value: str) -> str:
+    """E.164 form of a phone number, Kazakhstan being the default region."""
+    try:
+        number = phonenumbers.parse(value.strip(), "KZ")
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(_l("Enter a valid phone number, e.g. +7 701 123 45 67.")) from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_l("Enter a valid phone number, e.g. +7 701 123 45 67."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_number(form, field):
+    field.data = normalize_phone(field.data or "")
+
+
+class OnceTokenField(HiddenField):
+    """A token made when the form is shown; a create action stores it so a resubmission is recognised."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if not re.fullmatch(r"[A-Za-z0-9_\-]{20,64}", self.data or ""):
+            self.data = None
+
+    def _value(self):
+        return self.data or secrets.token_urlsafe(24)
+
+    def pre_validate(self, form):
+        if not self.data:
+            raise ValidationError(_l("The form expired. Please reload the page and send it again."))

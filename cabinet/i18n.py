@@ -1,0 +1,80 @@
+"""Locale and time zone: the user's choice, then the language cookie, then the browser; Kazakh by default."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from cabinet.extensions import babel, db
+from cabinet.security import safe_next
+
+LANG_COOKIE = "cabinet_lang"
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_today() -> date:
+    """Today's date in the operator's zone: deadlines are counted from it."""
+    return datetime.now(local_zone()).date()
+
+
+@bp.route("/lang/<code>")
+def switch(code):
+    """Switch the language: saved on the account when signed in, in a cookie otherwise."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = redirect(safe_next(url_for("overview.home")))
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=current_app.config["ENV"] == "production")
+    if current_user.is_authenticated and current_user.locale != code:
+        from cabinet.accounts.service import set_locale
+
+        set_locale(current_user._get_current_object(), code)
+        db.session.commit()
+    return response
+
+
+def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
+    """A moment or a date inside <time datetime=…>, shown in the user's language and zone."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, datetime):
+        machine = value.astimezone(local_zone()).isoformat(timespec="seconds")
+        shown = format_date(value.astimezone(local_zone()), fmt) if kind == "date" else format_datetime(value, fmt)
+    else:
+        machine, shown = value.isoformat(), format_date(value, fmt)
+    return Markup('<time datetime="{}">{}</time>').format(machine, escape(shown))
+
+
+def _template_context():
+    return {"current_locale": str(get_locale() or "kk"), "languages": current_app.config["LANGUAGES"]}
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["time"] = time_tag
+    app.context_processor(_template_context)
+    app.register_blueprint(bp)

@@ -1,0 +1,31 @@
+"""The subject's access log: a view of the audit trail."""
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from cabinet.accounts.models import User
+from cabinet.audit.models import AuditEvent
+from cabinet.extensions import db
+
+#: what the subject sees even when done by themselves
+OWN_ACTIONS = ("account.signed_in", "account.sign_in_failed", "account.password_reset",
+               "account.signed_out", "account.reset_requested")
+
+PAGE_SIZE = 50
+
+
+def entries(subject, *, before: int | None = None, limit: int = PAGE_SIZE):
+    """Sign-ins and everything done to the subject's data by someone else, newest first, with actor names."""
+    actor = aliased(User)
+    query = (
+        select(AuditEvent, actor.surname, actor.given_name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.subject_id == subject.id)
+        .where(or_(AuditEvent.action.in_(OWN_ACTIONS), AuditEvent.actor_id.is_(None),
+                   AuditEvent.actor_id != subject.id))
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    )
+    if before:
+        query = query.where(AuditEvent.seq < before)
+    return db.session.execute(query).all()

@@ -1,0 +1,67 @@
+"""Everything the operator holds about a subject, as one JSON document (law art. 24)."""
+
+from sqlalchemy import select
+
+from cabinet.audit.models import AuditEvent
+from cabinet.consents import service as consents
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+from cabinet.policies.models import PolicyAcceptance
+from cabinet.profile import service as profile
+from cabinet.profile.models import FIELDS
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def collect(subject) -> dict:
+    """The export's content; keys are part of the public contract."""
+    documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id).order_by(Document.id))
+    acceptances = db.session.scalars(select(PolicyAcceptance).where(PolicyAcceptance.user_id == subject.id)
+                                     .order_by(PolicyAcceptance.id))
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_id == subject.id)
+                                .order_by(AuditEvent.seq))
+    states = consents.current_states(subject)
+    return {
+        "profile": {
+            **{field: getattr(subject, field) for field in FIELDS},
+            "locale": subject.locale,
+            "registered_at": _iso(subject.created_at),
+            "email_confirmed_at": _iso(subject.email_confirmed_at),
+            "pending_email": subject.pending_email,
+            "last_login_at": _iso(subject.last_login_at),
+        },
+        "profile_history": [
+            {"field": c.field, "old_value": c.old_value, "new_value": c.new_value, "changed_at": _iso(c.changed_at),
+             "actor_id": c.actor_id, "basis": c.basis} for c in reversed(profile.history(subject))
+        ],
+        "documents": [
+            {"id": d.id, "kind": d.kind, "name": d.original_name, "content_type": d.content_type, "size": d.size,
+             "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at)} for d in documents
+        ],
+        "consents": {
+            "current": {code: {"granted": bool(e and e.granted), "since": _iso(e.at) if e else None}
+                        for code, e in states.items()},
+            "history": [
+                {"purpose": e.purpose, "action": e.action, "at": _iso(e.at), "actor_id": e.actor_id,
+                 "channel": e.channel, "policy_version": e.policy_version.label if e.policy_version else None}
+                for e in consents.history(subject)
+            ],
+        },
+        "policy_acceptances": [
+            {"version": a.version.label, "accepted_at": _iso(a.accepted_at), "method": a.method,
+             "locale": a.locale, "ip": a.ip, "user_agent": a.user_agent} for a in acceptances
+        ],
+        "complaints": [],
+        "corrections": [
+            {"id": r.id, "changes": r.changes, "reason": r.reason, "status": r.status,
+             "created_at": _iso(r.created_at), "due_on": _iso(r.due_on), "decided_at": _iso(r.decided_at),
+             "decision_reason": r.decision_reason} for r in profile.corrections(subject)
+        ],
+        "access_log": [
+            {"at": _iso(e.occurred_at), "action": e.action, "actor_id": e.actor_id, "ip": e.ip,
+             "object": [e.object_type, e.object_id], "details": e.details} for e in events
+        ],
+        "disclosures": [],
+    }

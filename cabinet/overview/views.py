@@ -1,0 +1,56 @@
+"""Front page, the cabinet overview, export and access log."""
+
+import json
+
+from flask import Blueprint, Response, render_template, request
+
+from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.audit import trail
+from cabinet.database import utcnow
+from cabinet.extensions import db
+from cabinet.overview import access_log, export
+from cabinet.profile.service import pending_correction
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.route("/")
+def home():
+    return render_template("overview/home.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    db.session.execute(db.select(1))
+    return {"status": "ok"}
+
+
+@bp.route("/cabinet")
+@subject_required
+def cabinet():
+    subject = current_subject()
+    return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject))
+
+
+@bp.route("/cabinet/export")
+@subject_required
+def download_export():
+    subject = current_subject()
+    data = export.collect(subject)
+    trail.record("export.downloaded", actor=current_actor(), subject=subject)
+    db.session.commit()
+    stamp = utcnow().strftime("%Y%m%d")
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="cabinet-export-{stamp}.json"'},
+    )
+
+
+@bp.route("/cabinet/access-log")
+@subject_required
+def show_access_log():
+    before = request.args.get("before", type=int)
+    rows = access_log.entries(current_subject(), before=before)
+    older = rows[-1][0].seq if len(rows) == access_log.PAGE_SIZE else None
+    return render_template("overview/access_log.html", rows=rows, older=older, user=current_subject())

@@ -1,0 +1,1 @@
+"""Policy versions, their texts per language, and each subject's acceptances."""

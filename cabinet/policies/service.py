@@ -1,0 +1,71 @@
+"""Publishing versions and recording acceptances."""
+
+from datetime import date
+
+from flask import has_request_context, request
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import select
+
+from cabinet.audit import trail
+from cabinet.extensions import db
+from cabinet.policies.models import PolicyAcceptance, PolicyText, PolicyVersion
+
+#: CommonMark with raw HTML disabled: policy texts are rendered safely
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+class PolicyError(ValueError):
+    """A publication that cannot be made; the message says why."""
+
+
+def render_markdown(text: str) -> Markup:
+    return Markup(_markdown.render(text))
+
+
+def current_version(today: date | None = None) -> PolicyVersion | None:
+    """The newest version whose effective date has come."""
+    query = select(PolicyVersion).order_by(PolicyVersion.effective_from.desc(), PolicyVersion.id.desc())
+    if today is not None:
+        query = query.where(PolicyVersion.effective_from <= today)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def get_version(label: str) -> PolicyVersion | None:
+    return db.session.scalar(select(PolicyVersion).where(PolicyVersion.label == label))
+
+
+def publish(label: str, effective_from: date, texts: dict[str, str], summaries: dict[str, str] | None = None,
+            *, actor=None) -> PolicyVersion:
+    """Publish an immutable version with a text in every language."""
+    label = label.strip()
+    if not label or len(label) > 32:
+        raise PolicyError("the version label must be 1 to 32 characters")
+    if get_version(label) is not None:
+        raise PolicyError(f"version {label} already exists")
+    missing = {"kk", "ru"} - {k for k, v in texts.items() if v and v.strip()}
+    if missing:
+        raise PolicyError(f"a text is missing for: {', '.join(sorted(missing))}")
+    version = PolicyVersion(label=label, effective_from=effective_from,
+                            published_by_id=getattr(actor, "id", None))
+    db.session.add(version)
+    db.session.flush()
+    for locale, body in texts.items():
+        db.session.add(PolicyText(version_id=version.id, locale=locale, body=body.strip() + "\n",
+                                  summary=(summaries or {}).get(locale, "")))
+    trail.record("policy.published", actor=actor, obj=version,
+                 details={"label": label, "effective_from": effective_from.isoformat()})
+    return version
+
+
+def record_acceptance(version: PolicyVersion, *, actor, subject, method: str, locale: str) -> PolicyAcceptance:
+    """Record that the subject acknowledged this version, with the evidence of how."""
+    ip = request.remote_addr if has_request_context() else None
+    agent = request.user_agent.string[:300] if has_request_context() else None
+    acceptance = PolicyAcceptance(user_id=subject.id, version_id=version.id, method=method,
+                                  locale=locale, ip=ip, user_agent=agent, actor_id=actor.id)
+    db.session.add(acceptance)
+    db.session.flush()
+    trail.record("policy.accepted", actor=actor, subject=subject, obj=acceptance,
+                 details={"version": version.label, "method": method, "locale": locale})
+    return acceptance

@@ -1,0 +1,113 @@
+"""Corrections of personal data; every change keeps the old value and is recorded with its actor."""
+
+from sqlalchemy import select
+
+from cabinet.accounts import tokens
+from cabinet.audit import trail
+from cabinet.documents import storage
+from cabinet.extensions import db
+from cabinet.mail import external_url, send
+from cabinet.profile.models import FIELDS, CorrectionRequest, ProfileChange
+
+NAME_FIELDS = ("surname", "given_name", "patronymic")
+
+
+class ProfileError(ValueError):
+    """A correction that cannot be made; the message is shown to the user."""
+
+
+def _change(subject, field: str, new_value, *, actor, basis: str, correction=None) -> ProfileChange:
+    """Set one field and append its history entry and audit event."""
+    old_value = getattr(subject, field)
+    setattr(subject, field, new_value)
+    change = ProfileChange(user_id=subject.id, field=field, old_value=old_value, new_value=new_value,
+                           actor_id=actor.id, basis=basis, correction_id=getattr(correction, "id", None))
+    db.session.add(change)
+    trail.record(f"profile.{field}_changed", actor=actor, subject=subject, obj=subject,
+                 details={"basis": basis})
+    return change
+
+
+def record_initial_values(subject) -> None:
+    """The first entry of each field's history: the value given at registration."""
+    for field in FIELDS:
+        value = getattr(subject, field)
+        if value:
+            db.session.add(ProfileChange(user_id=subject.id, field=field, old_value=None,
+                                         new_value=value, actor_id=subject.id, basis="registration"))
+
+
+def change_phone(subject, phone: str, *, actor) -> bool:
+    """Store a new (already normalised) phone number; False when it is the same."""
+    if phone == subject.phone:
+        return False
+    _change(subject, "phone", phone, actor=actor, basis="self")
+    return True
+
+
+def request_email_change(subject, new_email: str, *, actor) -> None:
+    """Ask the new address to confirm; tell the old one. The sign-in address changes only then."""
+    from cabinet.accounts.service import find_by_email
+
+    if new_email == subject.email:
+        return
+    subject.pending_email = new_email
+    trail.record("profile.email_change_requested", actor=actor, subject=subject, obj=subject)
+    if find_by_email(new_email) is not None:
+        return  # the page answers the same; the address stays unconfirmable for this account
+    token = tokens.make("confirm", {"uid": subject.id, "email": new_email})
+    send(new_email, "confirm_new_email", locale=subject.locale, user=subject,
+         link=external_url("accounts.confirm", token=token))
+    send(subject.email, "email_change_notice", locale=subject.locale, user=subject, new_email=new_email)
+
+
+def apply_email_change(subject) -> None:
+    """The new address proved itself: it becomes the sign-in address, the old one stays in history."""
+    from cabinet.accounts.service import find_by_email
+    from cabinet.database import utcnow
+
+    new_email = subject.pending_email
+    subject.pending_email = None
+    if find_by_email(new_email) is not None:
+        raise ProfileError("address taken")
+    _change(subject, "email", new_email, actor=subject, basis="email_confirmation")
+    subject.email_confirmed_at = utcnow()
+
+
+def request_name_correction(subject, changes: dict, reason: str, scans: list, *, actor, token: str,
+                            due_on) -> tuple[CorrectionRequest, bool]:
+    """File a name correction with its supporting scans; the same token twice files it once."""
+    existing = db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.submission_token == token))
+    if existing is not None:
+        if existing.user_id != subject.id:
+            raise ProfileError("token reused")
+        return existing, False
+    changes = {k: v for k, v in changes.items() if k in NAME_FIELDS and (v or None) != getattr(subject, k)}
+    if not changes:
+        raise ProfileError("nothing to change")
+    if pending_correction(subject) is not None:
+        raise ProfileError("pending")
+    request = CorrectionRequest(user_id=subject.id, requested_by_id=actor.id, changes=changes,
+                                reason=reason, due_on=due_on, submission_token=token)
+    db.session.add(request)
+    db.session.flush()
+    for scan in scans:
+        storage.store(scan, actor=actor, subject=subject, kind="correction", attached_id=request.id)
+    trail.record("profile.correction_requested", actor=actor, subject=subject, obj=request,
+                 details={"fields": sorted(changes), "reason": reason})
+    return request, True
+
+
+def pending_correction(subject) -> CorrectionRequest | None:
+    return db.session.scalar(select(CorrectionRequest).where(
+        CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
+
+
+def history(subject) -> list[ProfileChange]:
+    return list(db.session.scalars(select(ProfileChange).where(ProfileChange.user_id == subject.id)
+                                   .order_by(ProfileChange.changed_at.desc(), ProfileChange.id.desc())))
+
+
+def corrections(subject) -> list[CorrectionRequest]:
+    return list(db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.user_id == subject.id)
+                                   .order_by(CorrectionRequest.id.desc())))

@@ -1,0 +1,116 @@
+"""My data (policy 2.3, 1.5): view it, correct it, see its history, download my scans."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.audit import trail
+from cabinet.documents import storage
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+from cabinet.i18n import local_today
+from cabinet.profile import service
+from cabinet.profile.forms import ProfileEditForm
+from cabinet.security import check_password
+from cabinet.workdays.service import calendar
+
+bp = Blueprint("profile", __name__, url_prefix="/cabinet")
+
+
+def get_own_document_or_404(document_id: int) -> Document:
+    """A document of the current subject; anybody else's answers 404."""
+    document = db.session.scalar(select(Document).where(
+        Document.id == document_id, Document.owner_id == current_subject().id))
+    if document is None:
+        abort(404)
+    return document
+
+
+def _documents(subject):
+    return list(db.session.scalars(select(Document).where(Document.owner_id == subject.id)
+                                   .order_by(Document.uploaded_at.desc(), Document.id.desc())))
+
+
+@bp.route("/profile")
+@subject_required
+def show():
+    subject = current_subject()
+    return render_template("profile/show.html", subject=subject, documents=_documents(subject),
+                           pending=service.pending_correction(subject))
+
+
+@bp.route("/profile/edit", methods=["GET", "POST"])
+@subject_required
+def edit():
+    subject, actor = current_subject(), current_actor()
+    form = ProfileEditForm(obj=subject)
+    if form.validate_on_submit():
+        names = {f: (form[f].data or "").strip() or None for f in service.NAME_FIELDS}
+        names_changed = any(names[f] != getattr(subject, f) for f in names)
+        email_changed = form.email.data != subject.email
+        sensitive = names_changed or email_changed
+        scans = []
+        if sensitive and not check_password(actor.password_hash, form.current_password.data or ""):
+            form.current_password.errors.append(_("Enter your current password to change the e-mail or the name."))
+        if names_changed:
+            if not (form.reason.data or "").strip():
+                form.reason.errors.append(_("Say why the name changes (e.g. marriage, a new identity card)."))
+            try:
+                scans = storage.check_uploads(form.documents.data, required=True)
+            except storage.UploadRejected as error:
+                form.documents.errors.append(str(error))
+            if service.pending_correction(subject) is not None:
+                form.surname.errors.append(_("A name correction is already under review; wait for its result."))
+        if not any(field.errors for field in form):
+            return _apply(subject, actor, form, names if names_changed else None, email_changed, scans)
+    return render_template("profile/edit.html", form=form, subject=subject)
+
+
+def _apply(subject, actor, form, names, email_changed, scans):
+    """Apply each kind of correction through its domain function, then commit once."""
+    messages = []
+    if service.change_phone(subject, form.phone.data, actor=actor):
+        messages.append(_("Your phone number has been changed."))
+    if email_changed:
+        service.request_email_change(subject, form.email.data, actor=actor)
+        messages.append(_("We have sent a confirmation link to the new address; the e-mail changes once you open it."))
+    if names is not None:
+        due_on = calendar().add_working_days(local_today(), 1)
+        _request, created = service.request_name_correction(
+            subject, names, form.reason.data.strip(), scans, actor=actor,
+            token=form.submission_token.data, due_on=due_on)
+        messages.append(_("Your name correction has been sent for review."))
+    db.session.commit()
+    for message in messages or [_("Nothing has changed.")]:
+        flash(message, "success" if messages else "info")
+    return redirect(url_for("profile.show"))
+
+
+@bp.route("/profile/history")
+@subject_required
+def history():
+    subject = current_subject()
+    return render_template("profile/history.html", changes=service.history(subject),
+                           corrections=service.corrections(subject))
+
+
+@bp.route("/documents")
+@subject_required
+def documents():
+    return render_template("profile/documents.html", documents=_documents(current_subject()))
+
+
+@bp.route("/documents/<int:document_id>")
+@subject_required
+def download(document_id):
+    document = get_own_document_or_404(document_id)
+    path = storage.path_of(document)
+    if not path.exists():
+        abort(404)
+    trail.record("document.downloaded", actor=current_actor(), subject=current_subject(), obj=document)
+    db.session.commit()
+    response = send_file(path, mimetype=document.content_type, as_attachment=True,
+                         download_name=document.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,1 @@
+"""The Kazakh and Russian catalogs: extraction, checks, compilation."""

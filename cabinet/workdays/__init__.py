@@ -1,0 +1,1 @@
+"""Kazakhstan working-day calendar."""

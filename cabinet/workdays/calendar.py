@@ -1,0 +1,113 @@
+"""Kazakhstan working-day calendar: weekends, public holidays, decreed transfers, admin edits.
+
+Layers, later ones win:
+1. Saturday and Sunday are days off.
+2. Public holidays from the ``holidays`` library (``observed=True``): a holiday falling on a
+   weekend moves to the next working day, except Orthodox Christmas (7 January) and the first
+   day of Kurban Ait, which the library correctly leaves unmoved.
+3. ``DEFAULT_OVERRIDES``: facts the library cannot know (decreed transfers, corrections).
+4. The ``overrides`` argument: administrator edits stored in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import holidays
+
+# (is_working_day, note). Checked against holidays 0.109:
+# * 2025: the library has the decreed day off on Fri 3 Jan but not the matching working Sunday.
+# * 2026: no transfer decree; Kurban Ait is 27 May (library estimate is right); Constitution Day
+#   (30 Aug, a Sunday) is abolished from 2026 and the library no longer lists it or its Monday.
+#   With no overrides the library yields the official 247 working days.
+# * 2027: Constitution Day on 15 March is already in the library; no transfer decree and no
+#   confirmed Kurban Ait date are known yet, so nothing is overridden.
+DEFAULT_OVERRIDES: dict[date, tuple[bool, str]] = {
+    date(2025, 1, 5): (
+        True,
+        "Government decree: day off moved from Sun 5 Jan 2025 to Fri 3 Jan; 5 Jan is worked",
+    ),
+}
+
+_LIBRARY_LANGUAGES = {"kk": "kk"}  # anything else falls back to English
+
+
+class WorkCalendar:
+    """Kazakhstan five-day-week calendar answering "is this a working day" and date arithmetic."""
+
+    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+        self._overrides: dict[date, bool] = {d: v for d, (v, _) in DEFAULT_OVERRIDES.items()}
+        self._overrides.update(overrides or {})
+        self._cache: dict[tuple[int, str], holidays.HolidayBase] = {}
+
+    def _holidays(self, year: int, language: str = "en_US") -> holidays.HolidayBase:
+        """Library holidays for one year, built once per instance because construction is slow."""
+        key = (year, language)
+        if key not in self._cache:
+            self._cache[key] = holidays.country_holidays(
+                "KZ", years=year, observed=True, language=language
+            )
+        return self._cache[key]
+
+    def _is_library_holiday(self, day: date) -> bool:
+        """Whether the library lists the day, so reasons and names can tell holidays apart."""
+        return day in self._holidays(day.year)
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether staff work on ``day``; every deadline computation rests on this."""
+        if day in self._overrides:
+            return self._overrides[day]
+        return day.weekday() < 5 and not self._is_library_holiday(day)
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start`` (not counted), for "answer within N days"."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        day = start
+        while n > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days d with start < d <= end (negated if reversed), for "N days left"."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        days = (end - start).days
+        return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, days + 1))
+
+    def working_days_in(self, year: int, month: int | None = None) -> list[date]:
+        """All working days of a year or month, for production-calendar style summaries."""
+        return [d for d in _days(year, month) if self.is_working_day(d)]
+
+    def days_off_in(self, year: int) -> list[tuple[date, str]]:
+        """Days off of a year with reason "override", "holiday" or "weekend", for the admin page."""
+        result: list[tuple[date, str]] = []
+        for day in _days(year):
+            if self.is_working_day(day):
+                continue
+            if day in self._overrides:
+                reason = "override"
+            elif self._is_library_holiday(day):
+                reason = "holiday"
+            else:
+                reason = "weekend"
+            result.append((day, reason))
+        return result
+
+    def holiday_name(self, day: date, language: str) -> str | None:
+        """Library holiday name in Kazakh ("kk") or English, to label days off for users."""
+        lang = _LIBRARY_LANGUAGES.get(language, "en_US")
+        return self._holidays(day.year, lang).get(day)
+
+
+def _days(year: int, month: int | None = None) -> list[date]:
+    """Every calendar day of a year, or of one month of it."""
+    first = date(year, month or 1, 1)
+    if month is None or month == 12:
+        last = date(year, 12, 31)
+    else:
+        last = date(year, month + 1, 1) - timedelta(days=1)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

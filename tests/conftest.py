@@ -1,0 +1,170 @@
+"""Fixtures in flaskr style (app, client, runner) with factories that return callables."""
+
+import hashlib
+import io
+import os
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+
+from cabinet import create_app, security
+from cabinet.extensions import db
+
+#: minimal valid files for uploads
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5f0000000049454e44ae426082")
+PASSWORD = "correct-horse-battery"
+
+
+def _database_url(tmp_path_factory) -> str:
+    return os.environ.get("CABINET_TEST_DATABASE_URL") or \
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One database for the session, its schema made by the migrations (which tests them too)."""
+    url = _database_url(tmp_path_factory)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch):
+    """Cheap argon2 in tests; a dedicated test checks the real parameters."""
+    monkeypatch.setattr(security, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "BASE_URL": "http://cabinet.test",
+    })
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def policy(app):
+    """Policy version 1 in effect, as the demo publishes it."""
+    from datetime import date
+
+    from cabinet.policies.service import publish
+
+    def make(label="1", effective_from=date(2026, 1, 1), kk="# Саясат\n\n**1.1.** Мәтін.",
+             ru="# Политика\n\n**1.1.** Текст."):
+        with app.app_context():
+            version = publish(label, effective_from, {"kk": kk, "ru": ru}, {"kk": "Қысқаша", "ru": "Кратко"})
+            db.session.commit()
+            return version.id
+
+    make()
+    return make
+
+
+@pytest.fixture
+def create_user(app, policy):
+    """Factory: a confirmed subject (or staff with roles=...) registered the way registration does it."""
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, password=PASSWORD, roles=("subject",), confirmed=True, **profile):
+        from cabinet.accounts import service
+        from cabinet.consents import service as consents
+        from cabinet.consents.purposes import PURPOSES
+        from cabinet.database import utcnow
+        from cabinet.documents import storage
+        from cabinet.policies.service import current_version, record_acceptance
+        from cabinet.profile.service import record_initial_values
+
+        n = next(counter)
+        details = {"surname": "Сейітова", "given_name": "Айгерім", "phone": "+77011234567", **profile}
+        with app.test_request_context():
+            user = service.create_user(email or f"user{n}@example.kz", password, roles=roles, **details)
+            if "subject" in roles:
+                record_initial_values(user)
+                scan = storage.CheckedFile("id.pdf", "application/pdf", PDF, hashlib.sha256(PDF).hexdigest())
+                storage.store(scan, actor=user, subject=user, kind="registration")
+                version = current_version()
+                record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
+                for purpose in PURPOSES:
+                    consents.change(user, purpose.code, "grant" if not purpose.optional else "decline",
+                                    actor=user, channel="registration", policy_version=version)
+            if confirmed:
+                user.email_confirmed_at = utcnow()
+            db.session.commit()
+            user_id, email = user.id, user.email
+        return _UserRef(user_id, email, password)
+
+    return make
+
+
+class _UserRef:
+    """What a test needs of a user without holding a database session open."""
+
+    def __init__(self, id, email, password):
+        self.id, self.email, self.password = id, email, password
+
+    def __repr__(self):
+        return f"<user {self.id} {self.email}>"
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=None, follow=False):
+        return client.post("/login", data={"email": user.email, "password": password or user.password},
+                           follow_redirects=follow)
+
+    return do
+
+
+@pytest.fixture
+def outbox(app):
+    """The mails written so far, parsed, oldest first."""
+
+    def read():
+        folder = Path(app.config["OUTBOX_DIR"])
+        if not folder.exists():
+            return []
+        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+    return read
+
+
+def upload(data=PDF, name="scan.pdf"):
+    """A file for a multipart form field."""
+    return (io.BytesIO(data), name)
