@@ -39,11 +39,12 @@ def create_app(config=None):
     cli.init_app(app)
 
     from cabinet.accounts import views as accounts
+    from cabinet.admin import views as admin
     from cabinet.consents import views as consents
     from cabinet.overview import views as overview
     from cabinet.policies import views as policies
     from cabinet.profile import views as profile
 
-    for area in (overview, accounts, profile, policies, consents):
+    for area in (overview, accounts, profile, policies, consents, admin):
         app.register_blueprint(area.bp)
     return app

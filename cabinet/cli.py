@@ -13,6 +13,8 @@ users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
+consents_cli = AppGroup("consents", help="Consents and their consequences.")
+mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
 
 
 @users_cli.command("create")
@@ -73,6 +75,54 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
     click.echo(f"published policy version {version.label}, effective from {version.effective_from}")
 
 
+@policy_cli.command("notify")
+@click.option("--batch-size", default=500, show_default=True)
+def notify_policy(batch_size):
+    """Mail every subject who has not acknowledged the current version (resumable, never twice)."""
+    from cabinet.i18n import local_today
+    from cabinet.policies.notify import notify_all
+    from cabinet.policies.service import current_version
+
+    version = current_version(local_today())
+    if version is None:
+        raise click.ClickException("no policy version is in effect")
+    total = 0
+    for sent in notify_all(version, batch_size):
+        total += sent
+        click.echo(f"sent {total}")
+    click.echo(f"version {version.label}: {total} subjects notified")
+
+
+@consents_cli.command("destroy-due")
+def destroy_due():
+    """Destroy the data of subjects whose withdrawal deadline has come; keep what the law requires."""
+    from cabinet.consents.withdrawal import destroy_due as run
+    from cabinet.i18n import local_today
+
+    click.echo(f"{run(local_today())} withdrawals carried out")
+
+
+@mail_cli.command("marketing")
+@click.option("--kk", "kk_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--ru", "ru_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def mail_marketing(kk_file, ru_file):
+    """Send news (first line: subject) only to subjects whose marketing consent is granted now."""
+    from cabinet.consents.marketing import consenting_subjects
+    from cabinet.mail import external_url, send
+
+    texts = {}
+    for locale, path in (("kk", kk_file), ("ru", ru_file)):
+        subject, _sep, body = path.read_text(encoding="utf-8").strip().partition("\n")
+        texts[locale] = (subject.strip(), body.strip())
+    link, last_id, total = external_url("consents.index"), 0, 0
+    while batch := consenting_subjects("marketing", after_id=last_id):
+        for user in batch:
+            subject, body = texts.get(user.locale, texts["kk"])
+            send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
+        last_id, total = batch[-1].id, total + len(batch)
+    click.echo(f"marketing mail sent to {total} subjects")
+
+
 @i18n_cli.command("extract")
 def i18n_extract():
     """Write messages.pot from the code and templates."""
@@ -121,5 +171,5 @@ def demo():
 
 
 def init_app(app):
-    for command in (users_cli, audit_cli, policy_cli, i18n_cli, demo):
+    for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, demo):
         app.cli.add_command(command)

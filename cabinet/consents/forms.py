@@ -1,8 +1,9 @@
 """One small form per purpose: grant or withdraw."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms.validators import AnyOf, DataRequired
+from wtforms import BooleanField, HiddenField, PasswordField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from cabinet.consents.purposes import OPTIONAL
 
@@ -10,3 +11,11 @@ from cabinet.consents.purposes import OPTIONAL
 class ConsentForm(FlaskForm):
     purpose = HiddenField(validators=[DataRequired(), AnyOf(OPTIONAL)])
     action = HiddenField(validators=[DataRequired(), AnyOf(("grant", "withdraw"))])
+
+
+class WithdrawAllForm(FlaskForm):
+    """Withdrawing all consent is serious: an explicit tick and the password."""
+
+    confirm = BooleanField(_l("I understand the consequences and withdraw all my consent"),
+                           validators=[DataRequired(message=_l("Tick the box to confirm."))])
+    current_password = PasswordField(_l("Your current password"), validators=[DataRequired(), Length(max=1024)])

@@ -1,8 +1,8 @@
 """Consent events: granted, declined or withdrawn, by whom, through which channel, under which policy."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.database import UTCDateTime, utcnow
@@ -33,3 +33,23 @@ class ConsentEvent(db.Model):
     @property
     def granted(self) -> bool:
         return self.action == "grant"
+
+
+class Withdrawal(db.Model):
+    """A request to withdraw all consent (law art. 8): refused with reasons, or scheduled and carried out."""
+
+    __tablename__ = "withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: "refused" (an obligation is unfinished), "scheduled" (processing stopped), "done" (data destroyed)
+    status: Mapped[str] = mapped_column(String(10))
+    #: the operator's deadline: 15 working days from the request
+    due_on: Mapped[date | None]
+    #: for a refusal, the unfinished obligations that are its reasons
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what was kept after destruction and the law that requires it
+    kept: Mapped[list] = mapped_column(JSON, default=list)

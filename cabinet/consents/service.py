@@ -26,14 +26,20 @@ def current_states(subject) -> dict[str, ConsentEvent | None]:
     return states
 
 
-def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None) -> ConsentEvent:
+def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None,
+           withdrawing_all: bool = False) -> ConsentEvent:
     """Record one decision about one purpose, refusing what makes no sense."""
     from flask_babel import gettext as _
 
     if purpose not in BY_CODE or action not in ("grant", "withdraw", "decline"):
         raise ConsentError(_("Unknown purpose or action."))
-    if action == "withdraw" and not BY_CODE[purpose].optional:
+    if action == "withdraw" and not BY_CODE[purpose].optional and not withdrawing_all:
         raise ConsentError(_("This purpose is needed to provide the service; use “withdraw all consent” instead."))
+    if action == "grant" and not withdrawing_all:
+        from cabinet.consents.withdrawal import processing_stopped
+
+        if processing_stopped(subject):
+            raise ConsentError(_("You have withdrawn all consent; processing of your data has stopped."))
     latest = current_states(subject)[purpose]
     if latest is not None and latest.granted == (action == "grant"):
         raise ConsentError(_("Nothing to change: the consent is already in that state."))

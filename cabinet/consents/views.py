@@ -4,12 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from cabinet.acting import current_actor, current_subject, subject_required
-from cabinet.consents import service
-from cabinet.consents.forms import ConsentForm
+from cabinet.consents import service, withdrawal
+from cabinet.consents.forms import ConsentForm, WithdrawAllForm
 from cabinet.consents.purposes import PURPOSES
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.policies.service import current_version
+from cabinet.security import check_password
 
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
 
@@ -38,3 +39,29 @@ def index():
         states[event.purpose] = event
     return render_template("consents/index.html", purposes=PURPOSES, states=states,
                            history=list(reversed(history)))
+
+
+@bp.route("/consents/withdraw-all", methods=["GET", "POST"])
+@subject_required
+def withdraw_all():
+    subject, actor = current_subject(), current_actor()
+    form = WithdrawAllForm()
+    if form.validate_on_submit():
+        if not check_password(actor.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("The password is wrong."))
+        else:
+            try:
+                result = withdrawal.withdraw_all(subject, actor=actor, today=local_today(),
+                                                 channel="staff" if actor.id != subject.id else "cabinet")
+            except service.ConsentError as error:
+                flash(str(error), "error")
+            else:
+                db.session.commit()
+                if result.status == "refused":
+                    flash(_("Your request is recorded but cannot be carried out yet; the reasons are below."), "error")
+                else:
+                    flash(_("All your consent is withdrawn. Processing of your data has stopped."), "success")
+            return redirect(url_for("consents.withdraw_all"))
+    return render_template("consents/withdraw_all.html", form=form, withdrawal=withdrawal.current(subject),
+                           obligations=withdrawal.unfinished_obligations(subject), kept=withdrawal.KEPT,
+                           deadline=withdrawal.DEADLINE_WORKING_DAYS)

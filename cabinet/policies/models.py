@@ -57,3 +57,15 @@ class PolicyAcceptance(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     version: Mapped[PolicyVersion] = relationship(lazy="joined")
+
+
+class PolicyNotice(db.Model):
+    """That a subject was mailed about a version; makes the batch mailing resumable and never double."""
+
+    __tablename__ = "policy_notices"
+    __table_args__ = (UniqueConstraint("user_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

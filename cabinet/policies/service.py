@@ -69,3 +69,19 @@ def record_acceptance(version: PolicyVersion, *, actor, subject, method: str, lo
     trail.record("policy.accepted", actor=actor, subject=subject, obj=acceptance,
                  details={"version": version.label, "method": method, "locale": locale})
     return acceptance
+
+
+def accepted(subject, version: PolicyVersion) -> bool:
+    return db.session.scalar(select(PolicyAcceptance.id).where(
+        PolicyAcceptance.user_id == subject.id, PolicyAcceptance.version_id == version.id).limit(1)) is not None
+
+
+def version_to_review(subject, today: date) -> PolicyVersion | None:
+    """The version in effect, when the subject has not acknowledged it yet."""
+    version = current_version(today)
+    return version if version is not None and not accepted(subject, version) else None
+
+
+def last_accepted(subject) -> PolicyVersion | None:
+    return db.session.scalar(select(PolicyVersion).join(PolicyAcceptance).where(PolicyAcceptance.user_id == subject.id)
+                             .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.id.desc()).limit(1))

@@ -1,10 +1,12 @@
 """The published policy, its versions, their differences, and what I accepted."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from cabinet.acting import current_subject, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.policies import diff, service
@@ -70,3 +72,38 @@ def mine():
     previous = {v.id: versions[i - 1] for i, v in enumerate(versions) if i > 0}
     return render_template("policies/mine.html", versions=list(reversed(in_life)), by_version=by_version,
                            previous=previous)
+
+
+@bp.app_context_processor
+def _review_notice():
+    """On cabinet pages: the version waiting for the subject's review, if any."""
+    if not has_request_context() or not request.path.startswith("/cabinet") or not current_user.is_authenticated:
+        return {}
+    subject = current_subject()
+    if not subject.has_role("subject"):
+        return {}
+    return {"review_version": service.version_to_review(subject, local_today())}
+
+
+@bp.route("/cabinet/policies/review", methods=["GET", "POST"])
+@subject_required
+def review():
+    subject = current_subject()
+    version = service.current_version(local_today())
+    if version is None:
+        abort(404)
+    if request.method == "POST":
+        if not service.accepted(subject, version):
+            actor = current_actor()
+            service.record_acceptance(version, actor=actor, subject=subject,
+                                      method="staff" if actor.id != subject.id else "cabinet", locale=str(get_locale()))
+            db.session.commit()
+        flash(_("Thank you: your acknowledgement of version %(label)s is recorded.", label=version.label), "success")
+        return redirect(url_for("policies.mine"))
+    locale = str(get_locale())
+    previous = service.last_accepted(subject)
+    rows = diff.compare(previous.text(locale).body, version.text(locale).body) \
+        if previous is not None and previous.id != version.id else None
+    return render_template("policies/review.html", version=version, previous=previous, rows=rows,
+                           text=version.text(locale), body=service.render_markdown(version.text(locale).body),
+                           already=service.accepted(subject, version))

@@ -53,11 +53,10 @@ def request_email_change(subject, new_email: str, *, actor) -> None:
         return
     subject.pending_email = new_email
     trail.record("profile.email_change_requested", actor=actor, subject=subject, obj=subject)
-    if find_by_email(new_email) is not None:
-        return  # the page answers the same; the address stays unconfirmable for this account
-    token = tokens.make("confirm", {"uid": subject.id, "email": new_email})
-    send(new_email, "confirm_new_email", locale=subject.locale, user=subject,
-         link=external_url("accounts.confirm", token=token))
+    if find_by_email(new_email) is None:  # a taken address gets no link, and nothing else differs
+        token = tokens.make("confirm", {"uid": subject.id, "email": new_email})
+        send(new_email, "confirm_new_email", locale=subject.locale, user=subject,
+             link=external_url("accounts.confirm", token=token))
     send(subject.email, "email_change_notice", locale=subject.locale, user=subject, new_email=new_email)
 
 
@@ -77,7 +76,7 @@ def apply_email_change(subject) -> None:
 def request_name_correction(subject, changes: dict, reason: str, scans: list, *, actor, token: str,
                             due_on) -> tuple[CorrectionRequest, bool]:
     """File a name correction with its supporting scans; the same token twice files it once."""
-    existing = db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.submission_token == token))
+    existing = correction_by_token(token)
     if existing is not None:
         if existing.user_id != subject.id:
             raise ProfileError("token reused")
@@ -96,6 +95,11 @@ def request_name_correction(subject, changes: dict, reason: str, scans: list, *,
     trail.record("profile.correction_requested", actor=actor, subject=subject, obj=request,
                  details={"fields": sorted(changes), "reason": reason})
     return request, True
+
+
+def correction_by_token(token: str) -> CorrectionRequest | None:
+    """The request a form submission created, so that sending it again creates nothing new."""
+    return db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.submission_token == token))
 
 
 def pending_correction(subject) -> CorrectionRequest | None:

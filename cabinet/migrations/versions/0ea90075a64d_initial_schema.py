@@ -1,17 +1,18 @@
 """initial schema
 
-Revision ID: bd1448a82c96
+Revision ID: 0ea90075a64d
 Revises: 
-Create Date: 2026-11-29 13:14:25.490022
+Create Date: 2026-11-29 13:20:06.728127
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import cabinet.database
 
+
 # revision identifiers, used by Alembic.
-revision = 'bd1448a82c96'
+revision = '0ea90075a64d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -132,6 +133,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_roles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_roles'))
     )
+    op.create_table('withdrawals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('completed_at', cabinet.database.UTCDateTime(), nullable=True),
+    sa.Column('kept', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_withdrawals_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_withdrawals_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_withdrawals'))
+    )
+    with op.batch_alter_table('withdrawals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_withdrawals_user_id'), ['user_id'], unique=False)
+
     op.create_table('consent_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -167,6 +185,16 @@ def upgrade():
     with op.batch_alter_table('policy_acceptances', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_policy_acceptances_user_id'), ['user_id'], unique=False)
 
+    op.create_table('policy_notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_policy_notices_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['version_id'], ['policy_versions.id'], name=op.f('fk_policy_notices_version_id_policy_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_notices')),
+    sa.UniqueConstraint('user_id', 'version_id', name=op.f('uq_policy_notices_user_id'))
+    )
     op.create_table('policy_texts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -205,6 +233,7 @@ def downgrade():
 
     op.drop_table('profile_changes')
     op.drop_table('policy_texts')
+    op.drop_table('policy_notices')
     with op.batch_alter_table('policy_acceptances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policy_acceptances_user_id'))
 
@@ -213,6 +242,10 @@ def downgrade():
         batch_op.drop_index('ix_consent_events_user_purpose')
 
     op.drop_table('consent_events')
+    with op.batch_alter_table('withdrawals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_withdrawals_user_id'))
+
+    op.drop_table('withdrawals')
     op.drop_table('user_roles')
     op.drop_table('policy_versions')
     with op.batch_alter_table('documents', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Administration: policy versions and accounts' roles."""

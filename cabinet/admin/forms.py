@@ -1,0 +1,27 @@
+"""Publishing a policy version from the browser."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from cabinet.forms import plain_text
+
+
+class PublishPolicyForm(FlaskForm):
+    label = StringField(_l("Version label"), validators=[
+        DataRequired(), Length(max=32), Regexp(r"^[0-9A-Za-z.\-]+$", message=_l("Use digits, letters, dots and hyphens."))])
+    effective_from = DateField(_l("In effect from"), validators=[DataRequired()])
+    text_kk = TextAreaField(_l("Text in Kazakh (Markdown)"), validators=[DataRequired(), Length(max=200_000), plain_text])
+    text_ru = TextAreaField(_l("Text in Russian (Markdown)"), validators=[DataRequired(), Length(max=200_000), plain_text])
+    summary_kk = TextAreaField(_l("Summary of changes in Kazakh"), validators=[Optional(), Length(max=2000), plain_text])
+    summary_ru = TextAreaField(_l("Summary of changes in Russian"), validators=[Optional(), Length(max=2000), plain_text])
+    preview = SubmitField(_l("Preview"))
+    publish = SubmitField(_l("Publish"))
+
+
+class RolesForm(FlaskForm):
+    """The roles of one account, as checkboxes."""
+
+    user_id = IntegerField(validators=[DataRequired()])
+    roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=True)

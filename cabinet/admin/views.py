@@ -1,0 +1,80 @@
+"""Administrators publish policy versions (clauses 5.4–5.5) and manage who holds which role."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from cabinet.accounts.models import User
+from cabinet.accounts.service import set_roles
+from cabinet.acting import current_actor, role_required
+from cabinet.admin.forms import PublishPolicyForm, RolesForm
+from cabinet.extensions import db
+from cabinet.i18n import local_today
+from cabinet.policies import diff, service
+from cabinet.policies.models import PolicyVersion
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+@role_required("admin")
+def policies():
+    form = PublishPolicyForm()
+    preview = None
+    if form.validate_on_submit():
+        if service.get_version(form.label.data.strip()) is not None:
+            form.label.errors.append(_("A version with this label exists; a published version never changes."))
+        elif form.publish.data:
+            version = service.publish(
+                form.label.data, form.effective_from.data,
+                {"kk": form.text_kk.data, "ru": form.text_ru.data},
+                {"kk": form.summary_kk.data or "", "ru": form.summary_ru.data or ""}, actor=current_actor())
+            db.session.commit()
+            flash(_("Version %(label)s is published.", label=version.label), "success")
+            return redirect(url_for("admin.policies"))
+        else:
+            preview = _preview(form)
+    versions = db.session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from.desc(),
+                                                                 PolicyVersion.id.desc())).all()
+    return render_template("admin/policies.html", form=form, preview=preview, versions=versions,
+                           today=local_today())
+
+
+def _preview(form) -> dict:
+    """Both texts rendered as readers will see them, and what changes against the current version."""
+    current = service.current_version(local_today())
+    result = {"kk": service.render_markdown(form.text_kk.data), "ru": service.render_markdown(form.text_ru.data)}
+    if current is not None:
+        result["diff_kk"] = diff.compare(current.text("kk").body, form.text_kk.data)
+        result["diff_ru"] = diff.compare(current.text("ru").body, form.text_ru.data)
+        result["current"] = current
+    return result
+
+
+ROLE_NAMES = {"subject": _l("Data subject"), "support": _l("Support staff"),
+              "translator": _l("Translator"), "admin": _l("Administrator")}
+USERS_PAGE = 50
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    form = RolesForm()
+    form.roles.choices = list(ROLE_NAMES.items())
+    if form.validate_on_submit():
+        user = db.session.get(User, form.user_id.data) or abort(404)
+        actor = current_actor()
+        if user.id == actor.id and "admin" not in form.roles.data:
+            flash(_("You cannot take the administrator role from yourself."), "error")
+        else:
+            set_roles(user, form.roles.data, actor=actor)
+            db.session.commit()
+            flash(_("The roles of %(email)s are saved.", email=user.email), "success")
+        return redirect(url_for("admin.users", q=request.args.get("q", "")))
+    q = (request.args.get("q") or "").strip().lower()[:254]
+    query = select(User).order_by(User.id).limit(USERS_PAGE)
+    if q:
+        query = query.where(User.email.contains(q, autoescape=True))
+    return render_template("admin/users.html", users=db.session.scalars(query).all(), q=q,
+                           role_names=ROLE_NAMES)

@@ -1,0 +1,131 @@
+"""Withdrawing all consent (law art. 8): refused with reasons while an obligation is open, otherwise
+processing stops at once and the data is destroyed within 15 working days, except what must be kept."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+
+from cabinet.audit import trail
+from cabinet.consents import service
+from cabinet.consents.models import Withdrawal
+from cabinet.database import utcnow
+from cabinet.documents import storage
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+from cabinet.mail import send
+from cabinet.policies.models import PolicyAcceptance
+from cabinet.profile.models import CorrectionRequest, ProfileChange
+from cabinet.workdays.service import calendar
+
+#: the operator's deadline to stop processing and destroy the data
+DEADLINE_WORKING_DAYS = 15
+
+#: what survives destruction, and why (shown to the subject before and after)
+KEPT = {
+    "consent_records": _l("The record of when you gave and withdrew each consent, without your name: "
+                          "the operator must be able to prove the consent it relied on."),
+    "audit_trail": _l("The audit trail of access to your data, pseudonymised: it proves how your data "
+                      "was protected and cannot be altered."),
+}
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something unfinished between the subject and the operator that needs the data a while longer."""
+
+    kind: str
+    reference: str
+
+
+#: functions returning the subject's unfinished obligations; other areas (complaints) add theirs
+OBLIGATION_SOURCES = []
+
+
+def obligation_source(func):
+    OBLIGATION_SOURCES.append(func)
+    return func
+
+
+@obligation_source
+def _pending_corrections(subject) -> list[Obligation]:
+    ids = db.session.scalars(select(CorrectionRequest.id).where(
+        CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
+    return [Obligation("correction", str(i)) for i in ids]
+
+
+def unfinished_obligations(subject) -> list[Obligation]:
+    return [o for source in OBLIGATION_SOURCES for o in source(subject)]
+
+
+def current(subject) -> Withdrawal | None:
+    """The latest withdrawal request of the subject, if any."""
+    return db.session.scalar(select(Withdrawal).where(Withdrawal.user_id == subject.id)
+                             .order_by(Withdrawal.id.desc()).limit(1))
+
+
+def processing_stopped(subject) -> bool:
+    latest = current(subject)
+    return latest is not None and latest.status in ("scheduled", "done")
+
+
+def withdraw_all(subject, *, actor, today, channel: str = "cabinet") -> Withdrawal:
+    """Refuse with reasons if an obligation is open; otherwise withdraw every consent and schedule destruction."""
+    if processing_stopped(subject):
+        raise service.ConsentError(_l("All consent is already withdrawn."))
+    obligations = unfinished_obligations(subject)
+    if obligations:
+        withdrawal = Withdrawal(user_id=subject.id, actor_id=actor.id, status="refused",
+                                reasons=[{"kind": o.kind, "reference": o.reference} for o in obligations])
+        db.session.add(withdrawal)
+        db.session.flush()
+        trail.record("consent.withdraw_all_refused", actor=actor, subject=subject, obj=withdrawal,
+                     details={"reasons": withdrawal.reasons})
+        return withdrawal
+    for purpose, event in service.current_states(subject).items():
+        if event is not None and event.granted:
+            service.change(subject, purpose, "withdraw", actor=actor, channel=channel, withdrawing_all=True)
+    withdrawal = Withdrawal(user_id=subject.id, actor_id=actor.id, status="scheduled",
+                            due_on=calendar().add_working_days(today, DEADLINE_WORKING_DAYS))
+    db.session.add(withdrawal)
+    db.session.flush()
+    trail.record("consent.withdraw_all", actor=actor, subject=subject, obj=withdrawal,
+                 details={"due_on": withdrawal.due_on.isoformat()})
+    send(subject.email, "withdrawal_scheduled", locale=subject.locale, user=subject, withdrawal=withdrawal)
+    return withdrawal
+
+
+def destroy(withdrawal: Withdrawal) -> None:
+    """Destroy the subject's personal data and scans; keep only what KEPT lists, pseudonymised."""
+    from cabinet.accounts.models import User
+
+    subject = db.session.get(User, withdrawal.user_id)
+    documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id)).all()
+    paths = [storage.path_of(d) for d in documents]
+    db.session.execute(delete(Document).where(Document.owner_id == subject.id))
+    db.session.execute(update(ProfileChange).where(ProfileChange.user_id == subject.id)
+                       .values(old_value=None, new_value=None))
+    db.session.execute(update(CorrectionRequest).where(CorrectionRequest.user_id == subject.id)
+                       .values(changes={}, reason="", decision_reason=None))
+    db.session.execute(update(PolicyAcceptance).where(PolicyAcceptance.user_id == subject.id)
+                       .values(ip=None, user_agent=None))
+    subject.surname, subject.given_name, subject.patronymic, subject.phone = "", "", None, None
+    subject.email, subject.pending_email = f"destroyed-{subject.id}@invalid", None
+    subject.password_hash, subject.session_version = "!", subject.session_version + 1
+    withdrawal.status, withdrawal.completed_at, withdrawal.kept = "done", utcnow(), sorted(KEPT)
+    trail.record("account.destroyed", subject=subject, obj=withdrawal,
+                 details={"documents": len(paths), "kept": sorted(KEPT)})
+    db.session.info.setdefault("files_to_delete", []).extend(paths)
+
+
+def destroy_due(today) -> int:
+    """Carry out every scheduled destruction whose deadline has come; one commit each."""
+    due = db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled",
+                                                      Withdrawal.due_on <= today).order_by(Withdrawal.id)).all()
+    for withdrawal in due:
+        destroy(withdrawal)
+        paths = db.session.info.pop("files_to_delete", [])
+        db.session.commit()
+        for path in paths:
+            path.unlink(missing_ok=True)
+    return len(due)
