@@ -23,7 +23,7 @@ def create_app(config=None):
         app.config.from_mapping(config)
     defaults.finish(app)
 
-    from cabinet import cli, database, errors, i18n, security
+    from cabinet import acting, cli, database, errors, i18n, security
     from cabinet.audit import labels
     from cabinet.extensions import csrf, db, limiter, migrate
 
@@ -36,15 +36,18 @@ def create_app(config=None):
     security.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
+    acting.init_app(app)
     cli.init_app(app)
 
     from cabinet.accounts import views as accounts
     from cabinet.admin import views as admin
     from cabinet.consents import views as consents
+    from cabinet.disclosures import views as disclosures
     from cabinet.overview import views as overview
     from cabinet.policies import views as policies
     from cabinet.profile import views as profile
+    from cabinet.staff import views as staff
 
-    for area in (overview, accounts, profile, policies, consents, admin):
+    for area in (overview, accounts, profile, policies, consents, disclosures, staff, admin):
         app.register_blueprint(area.bp)
     return app

@@ -3,6 +3,8 @@
 import secrets
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 class Defaults:
     """Development defaults: SQLite in the instance folder, mail to files, in-memory rate limits."""
@@ -20,6 +22,7 @@ class Defaults:
     RATELIMIT_ENABLED = True
     TIMEZONE = "Asia/Almaty"
     OPERATOR_NAME = "«Батыс Энергоресурсы» ЖШС"
+    OPERATOR_NAME_RU = "ТОО «Батыс Энергоресурсы»"
     OPERATOR_BIN = "000000000000"
     TRANSLATIONS_DIR = None
 
@@ -59,8 +62,8 @@ def finish(app):
     cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
     cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
-    if cfg.get("TRANSLATIONS_DIR"):
-        cfg["BABEL_TRANSLATION_DIRECTORIES"] = cfg["TRANSLATIONS_DIR"]
+    # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
+    cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True

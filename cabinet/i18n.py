@@ -67,8 +67,14 @@ def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(machine, escape(shown))
 
 
+def operator_name() -> str:
+    """The operator as its registration names it in the current language."""
+    return current_app.config["OPERATOR_NAME_RU"] if str(get_locale()) == "ru" else current_app.config["OPERATOR_NAME"]
+
+
 def _template_context():
-    return {"current_locale": str(get_locale() or "kk"), "languages": current_app.config["LANGUAGES"]}
+    return {"current_locale": str(get_locale() or "kk"), "languages": current_app.config["LANGUAGES"],
+            "operator_name": operator_name()}
 
 
 def init_app(app):

@@ -1,14 +1,17 @@
 """Fixtures in flaskr style (app, client, runner) with factories that return callables."""
 
 import hashlib
+from contextlib import ExitStack, contextmanager
 import io
 import os
-from email import message_from_bytes, policy
+import uuid
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from cabinet import create_app, security
 from cabinet.extensions import db
@@ -26,20 +29,36 @@ def _database_url(tmp_path_factory) -> str:
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+@contextmanager
+def _own_postgres_database(url: str):
+    """A fresh database per test run on the given server, so parallel runs never meet; dropped after."""
+    server = make_url(url)
+    name = f"cabinet_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """One database for the session, its schema made by the migrations (which tests them too)."""
     url = _database_url(tmp_path_factory)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        from flask_migrate import upgrade
+    with ExitStack() as stack:
+        if url.startswith("postgresql"):
+            url = stack.enter_context(_own_postgres_database(url))
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
+        with app.app_context():
+            from flask_migrate import upgrade
 
-        upgrade()
-        db.engine.dispose()
-    return url
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -160,7 +179,7 @@ def outbox(app):
         folder = Path(app.config["OUTBOX_DIR"])
         if not folder.exists():
             return []
-        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+        return [message_from_bytes(p.read_bytes(), policy=email_policy.default) for p in sorted(folder.glob("*.eml"))]
 
     return read
 

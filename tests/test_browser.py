@@ -44,7 +44,8 @@ BROWSER_LOCALE = {"kk": "kk-KZ", "ru": "ru-RU"}
 #: English source strings of the pages on the journey; none may show once a language is chosen
 ENGLISH_UI = ["Personal cabinet", "Sign in", "Sign out", "Register", "Registration", "My data", "Overview",
               "Documents", "Consents", "Privacy policy", "Surname", "Given name", "Phone", "Password", "Save",
-              "Cancel", "Check your e-mail", "History of changes", "Old value", "New value", "Correct my data"]
+              "Cancel", "Check your e-mail", "History of changes", "Old value", "New value", "Correct my data",
+              "Kazakh", "Russian"]
 
 PEOPLE = {
     "kk": {"surname": "Сейітова", "given_name": "Әсел", "patronymic": "Серікқызы"},
@@ -146,7 +147,7 @@ class Journey:
 
     def failed(self):
         """Keep the page as it was when the journey broke, for the person reading the failure."""
-        self.page.screenshot(path=ARTIFACTS / f"{self.lang}-{self.step}-failure.png", full_page=True)
+        self.page.screenshot(path=ARTIFACTS / f"{self.lang}-after-{self.step}-failure.png", full_page=True)
 
 
 def switch_language(journey, lang):
@@ -275,8 +276,18 @@ def test_subject_journey(browser, live_server, app, policy, outbox, tmp_path, la
     finally:
         context.close()
 
-    assert not journey.overflow, (
-        f"pages scroll sideways at {viewport['width']}px (excess px per step): {journey.overflow}")
-    assert not journey.untranslated, (
-        f"English UI text shown in '{lang}' (untranslated or uncompiled catalog entries, or catalogs not found): "
-        + "; ".join(f"{step}: {', '.join(words)}" for step, words in journey.untranslated.items()))
+    assert not journey.overflow, f"pages scroll sideways at {viewport['width']}px (excess px): {journey.overflow}"
+    if journey.untranslated:
+        pytest.fail(untranslated_report(lang, journey.untranslated), pytrace=False)
+
+
+def untranslated_report(lang, untranslated: dict[str, list[str]]) -> str:
+    """Which English strings showed and where first, short enough to read in a test summary."""
+    first_seen: dict[str, str] = {}
+    for step, words in untranslated.items():
+        for word in words:
+            first_seen.setdefault(word, step)
+    shown = ", ".join(f"{word!r} ({step})" for word, step in first_seen.items())
+    return (f"English UI text in '{lang}' on {len(untranslated)} pages: {shown}. "
+            "The catalog entries are untranslated, fuzzy or not compiled (`flask --app wsgi i18n compile`), "
+            "or Flask-Babel is not looking in translations/.")

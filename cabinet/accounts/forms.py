@@ -33,7 +33,8 @@ def password_strength(form, field):
 class NewPasswordForm(FlaskForm):
     """A new password, typed twice."""
 
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024), password_strength])
+    password = PasswordField(_l("Password"),
+                             validators=[InputRequired(), Length(max=1024), plain_text, password_strength])
     password_confirm = PasswordField(
         _l("Repeat the password"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],

@@ -28,6 +28,21 @@ ACTIONS = {
     "consent.grant": _l("Consent granted"),
     "consent.decline": _l("Consent not given"),
     "consent.withdraw": _l("Consent withdrawn"),
+    "consent.withdraw_all": _l("All consent withdrawn"),
+    "consent.withdraw_all_refused": _l("Withdrawal of all consent refused"),
+    "account.destroyed": _l("Personal data destroyed"),
+    "profile.correction_approved": _l("Name correction approved"),
+    "profile.correction_rejected": _l("Name correction rejected"),
+    "staff.subject_viewed": _l("Staff opened your record"),
+    "staff.acting_started": _l("Staff started acting on your behalf"),
+    "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
+    "disclosure.recorded": _l("Your data was disclosed"),
+}
+
+DEADLINES = {
+    "correction": _l("Name correction"),
+    "withdrawal": _l("Withdrawal of all consent"),
+    "complaint": _l("Complaint"),
 }
 
 FIELDS = {
@@ -65,6 +80,8 @@ LANGUAGES = {"kk": _l("Kazakh"), "ru": _l("Russian")}
 KINDS = {
     "registration": lazy_pgettext("document", "Registration"),
     "correction": lazy_pgettext("document", "Name correction"),
+    "basis": lazy_pgettext("document", "Basis for acting on your behalf"),
+    "complaint": lazy_pgettext("document", "Complaint"),
 }
 
 
@@ -88,7 +105,7 @@ def init_app(app):
                                  document_kind=lambda k: label(KINDS, k), filesize=filesize,
                                  acceptance_method=lambda m: label(METHODS, m),
                                  language_name=lambda code: label(LANGUAGES, code),
-                                 purpose_title=_purpose_title)
+                                 purpose_title=_purpose_title, deadline_kind=lambda k: label(DEADLINES, k))
 
 
 def _purpose_title(code: str):

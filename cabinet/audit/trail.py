@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import select, update
 
 from cabinet.audit.models import AuditEvent, AuditHead
@@ -34,6 +34,14 @@ def _client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def _on_behalf(subject) -> dict:
+    """While staff act for a subject, every event about that subject carries the act and its reason."""
+    act = g.get("acting") if has_request_context() else None
+    if act is None or getattr(subject, "id", subject) != act.subject_id:
+        return {}
+    return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id}}
+
+
 def _advance_head() -> tuple[int, str]:
     """Take the chain's write lock (the head row) and return the new position and previous hash."""
     head_exists = db.session.execute(
@@ -60,7 +68,7 @@ def record(action, *, actor=None, subject=None, obj=None, details=None) -> Audit
         object_type=type(obj).__name__.lower() if obj is not None else None,
         object_id=str(obj.id) if obj is not None else None,
         ip=_client_ip(),
-        details=details or {},
+        details={**(details or {}), **_on_behalf(subject)},
         prev_hash=prev_hash,
     )
     event.hash = event_digest(prev_hash, event)

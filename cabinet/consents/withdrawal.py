@@ -129,3 +129,16 @@ def destroy_due(today) -> int:
         for path in paths:
             path.unlink(missing_ok=True)
     return len(due)
+
+
+def refuse(withdrawal: Withdrawal, reason: str, *, actor) -> None:
+    """Staff refuse a scheduled withdrawal with a reason the subject sees (law art. 8: a reasoned refusal)."""
+    from cabinet.accounts.models import User
+
+    if withdrawal.status != "scheduled":
+        raise service.ConsentError(_l("Only a scheduled withdrawal can be refused."))
+    withdrawal.status = "refused"
+    withdrawal.reasons = [{"kind": "staff", "reference": reason}]
+    subject = db.session.get(User, withdrawal.user_id)
+    trail.record("consent.withdraw_all_refused", actor=actor, subject=subject, obj=withdrawal,
+                 details={"reason": reason})

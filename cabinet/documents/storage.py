@@ -87,6 +87,7 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
     """Write the bytes under a random name and add the document row in the caller's transaction."""
     key = secrets.token_hex(20)
     path = upload_dir() / key
+    _remove_on_rollback(path)  # before anything can fail, so no failure leaves an orphan file
     path.write_bytes(checked.data)
     document = Document(
         owner_id=subject.id,
@@ -105,12 +106,11 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
         "document.uploaded", actor=actor, subject=subject, obj=document,
         details={"kind": kind, "name": checked.name, "sha256": checked.sha256},
     )
-    _remove_on_rollback(path)
     return document
 
 
 def _remove_on_rollback(path: Path) -> None:
-    """Never leave a file without its row: the file is deleted if the transaction rolls back."""
+    """Never leave a file without its row: the file is deleted unless the transaction commits."""
     db.session.info.setdefault("pending_files", []).append(path)
 
 
@@ -119,10 +119,12 @@ def _keep_files(session):
     session.info.pop("pending_files", None)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_files(session):
-    for path in session.info.pop("pending_files", ()):
-        path.unlink(missing_ok=True)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_files(session, transaction):
+    """A rollback, or a session closed without commit (a request that returned early), takes its files along."""
+    if transaction.parent is None:
+        for path in session.info.pop("pending_files", ()):
+            path.unlink(missing_ok=True)
 
 
 def path_of(document: Document) -> Path:

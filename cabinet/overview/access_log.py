@@ -29,3 +29,10 @@ def entries(subject, *, before: int | None = None, limit: int = PAGE_SIZE):
     if before:
         query = query.where(AuditEvent.seq < before)
     return db.session.execute(query).all()
+
+
+def page(subject, *, before: int | None = None):
+    """One page of entries and the position the next (older) page starts before; None on the last page."""
+    rows = entries(subject, before=before, limit=PAGE_SIZE + 1)
+    older = rows[PAGE_SIZE - 1][0].seq if len(rows) > PAGE_SIZE else None
+    return rows[:PAGE_SIZE], older

@@ -51,6 +51,5 @@ def download_export():
 @subject_required
 def show_access_log():
     before = request.args.get("before", type=int)
-    rows = access_log.entries(current_subject(), before=before)
-    older = rows[-1][0].seq if len(rows) == access_log.PAGE_SIZE else None
+    rows, older = access_log.page(current_subject(), before=before)
     return render_template("overview/access_log.html", rows=rows, older=older, user=current_subject())

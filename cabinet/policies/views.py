@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
-from cabinet.i18n import local_today
+from cabinet.i18n import local_today, local_zone
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyAcceptance, PolicyVersion
 
@@ -66,7 +66,7 @@ def mine():
     for acceptance in acceptances:
         by_version.setdefault(acceptance.version_id, []).append(acceptance)
     versions = _all_versions()
-    joined = subject.created_at.date()
+    joined = subject.created_at.astimezone(local_zone()).date()  # effective dates are local dates
     in_life = [v for i, v in enumerate(versions)
                if i + 1 == len(versions) or versions[i + 1].effective_from > joined or v.id in by_version]
     previous = {v.id: versions[i - 1] for i, v in enumerate(versions) if i > 0}

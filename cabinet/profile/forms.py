@@ -18,7 +18,8 @@ from cabinet.forms import OnceTokenField, email_address, person_name, phone_numb
 class ProfileEditForm(FlaskForm):
     surname = StringField(_l("Surname"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
     given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
-    patronymic = StringField(_l("Patronymic (if any)"), validators=[Optional(), Length(max=100), plain_text, person_name])
+    patronymic = StringField(_l("Patronymic (if any)"),
+                             validators=[Optional(), Length(max=100), plain_text, person_name])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
     phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32), plain_text, phone_number])
     documents = MultipleFileField(_l("Supporting document for a name change (PDF, JPEG or PNG)"))

@@ -115,3 +115,23 @@ def history(subject) -> list[ProfileChange]:
 def corrections(subject) -> list[CorrectionRequest]:
     return list(db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.user_id == subject.id)
                                    .order_by(CorrectionRequest.id.desc())))
+
+
+def decide_correction(request: CorrectionRequest, decision: str, reason: str, *, actor) -> None:
+    """Staff review: approving applies the new name (the history keeps the old one); rejecting says why."""
+    from cabinet.accounts.models import User
+    from cabinet.database import utcnow
+
+    if request.status != "pending":
+        raise ProfileError("already decided")
+    if decision not in ("approve", "reject"):
+        raise ProfileError("unknown decision")
+    subject = db.session.get(User, request.user_id)
+    request.status = "approved" if decision == "approve" else "rejected"
+    request.decided_at, request.decided_by_id, request.decision_reason = utcnow(), actor.id, reason or None
+    if decision == "approve":
+        for field, value in request.changes.items():
+            _change(subject, field, value, actor=actor, basis="correction", correction=request)
+    trail.record(f"profile.correction_{request.status}", actor=actor, subject=subject, obj=request,
+                 details={"reason": reason})
+    send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request)

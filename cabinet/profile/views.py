@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
@@ -49,22 +50,49 @@ def edit():
         names = {f: (form[f].data or "").strip() or None for f in service.NAME_FIELDS}
         names_changed = any(names[f] != getattr(subject, f) for f in names)
         email_changed = form.email.data != subject.email
-        sensitive = names_changed or email_changed
-        scans = []
-        if sensitive and not check_password(actor.password_hash, form.current_password.data or ""):
+        token = form.submission_token.data
+        if (names_changed or email_changed) and not check_password(actor.password_hash,
+                                                                   form.current_password.data or ""):
             form.current_password.errors.append(_("Enter your current password to change the e-mail or the name."))
-        if names_changed:
-            if not (form.reason.data or "").strip():
-                form.reason.errors.append(_("Say why the name changes (e.g. marriage, a new identity card)."))
-            try:
-                scans = storage.check_uploads(form.documents.data, required=True)
-            except storage.UploadRejected as error:
-                form.documents.errors.append(str(error))
-            if service.pending_correction(subject) is not None:
-                form.surname.errors.append(_("A name correction is already under review; wait for its result."))
+        elif names_changed and service.correction_by_token(token) is not None:
+            return _sent_before(subject, form)
+        scans = _check_name_change(form, subject) if names_changed else _checked_scans(form, required=False)
         if not any(field.errors for field in form):
-            return _apply(subject, actor, form, names if names_changed else None, email_changed, scans)
+            try:
+                return _apply(subject, actor, form, names if names_changed else None, email_changed, scans)
+            except IntegrityError:
+                db.session.rollback()  # the same submission, sent twice at once: the other one won
+                return _sent_before(subject, form)
     return render_template("profile/edit.html", form=form, subject=subject)
+
+
+def _sent_before(subject, form):
+    """A resubmitted form answers as the first time did; a token of someone else's request is refused."""
+    existing = service.correction_by_token(form.submission_token.data)
+    if existing is None or existing.user_id != subject.id:
+        form.submission_token.errors.append(_("The form expired. Please reload the page and send it again."))
+        return render_template("profile/edit.html", form=form, subject=subject)
+    flash(_("Your name correction has been sent for review."), "success")
+    return redirect(url_for("profile.show"))
+
+
+def _check_name_change(form, subject) -> list:
+    """A name change needs a reason, a supporting scan, and no other change under review."""
+    if not (form.reason.data or "").strip():
+        form.reason.errors.append(_("Say why the name changes (e.g. marriage, a new identity card)."))
+    scans = _checked_scans(form, required=True)
+    if service.pending_correction(subject) is not None:
+        form.surname.errors.append(_("A name correction is already under review; wait for its result."))
+    return scans
+
+
+def _checked_scans(form, *, required: bool) -> list:
+    """Attached files are checked even when unused, so a bad upload never passes silently."""
+    try:
+        return storage.check_uploads(form.documents.data, required=required)
+    except storage.UploadRejected as error:
+        form.documents.errors.append(str(error))
+        return []
 
 
 def _apply(subject, actor, form, names, email_changed, scans):
@@ -77,9 +105,8 @@ def _apply(subject, actor, form, names, email_changed, scans):
         messages.append(_("We have sent a confirmation link to the new address; the e-mail changes once you open it."))
     if names is not None:
         due_on = calendar().add_working_days(local_today(), 1)
-        _request, created = service.request_name_correction(
-            subject, names, form.reason.data.strip(), scans, actor=actor,
-            token=form.submission_token.data, due_on=due_on)
+        service.request_name_correction(subject, names, form.reason.data.strip(), scans, actor=actor,
+                                        token=form.submission_token.data, due_on=due_on)
         messages.append(_("Your name correction has been sent for review."))
     db.session.commit()
     for message in messages or [_("Nothing has changed.")]:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0ea90075a64d
+Revision ID: 8621c86de919
 Revises: 
-Create Date: 2026-11-29 13:20:06.728127
+Create Date: 2026-11-29 13:23:13.399671
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import cabinet.database
 
 
 # revision identifiers, used by Alembic.
-revision = '0ea90075a64d'
+revision = '8621c86de919'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -96,6 +96,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_day_overrides_updated_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_day_overrides'))
     )
+    op.create_table('disclosures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('basis', sa.String(length=8), nullable=False),
+    sa.Column('categories', sa.Text(), nullable=False),
+    sa.Column('disclosed_on', sa.Date(), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=False),
+    sa.Column('recorded_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_disclosures_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_disclosures_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosures'))
+    )
+    with op.batch_alter_table('disclosures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_disclosures_user_id'), ['user_id'], unique=False)
+
     op.create_table('documents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
@@ -149,6 +166,25 @@ def upgrade():
     )
     with op.batch_alter_table('withdrawals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_withdrawals_user_id'), ['user_id'], unique=False)
+
+    op.create_table('acting_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('basis_document_id', sa.Integer(), nullable=False),
+    sa.Column('started_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', cabinet.database.UTCDateTime(), nullable=True),
+    sa.Column('end_reason', sa.String(length=10), nullable=True),
+    sa.ForeignKeyConstraint(['basis_document_id'], ['documents.id'], name=op.f('fk_acting_sessions_basis_document_id_documents')),
+    sa.ForeignKeyConstraint(['staff_id'], ['users.id'], name=op.f('fk_acting_sessions_staff_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subject_id'], ['users.id'], name=op.f('fk_acting_sessions_subject_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_acting_sessions'))
+    )
+    with op.batch_alter_table('acting_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_acting_sessions_staff_id'), ['staff_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_acting_sessions_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('consent_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,6 +278,11 @@ def downgrade():
         batch_op.drop_index('ix_consent_events_user_purpose')
 
     op.drop_table('consent_events')
+    with op.batch_alter_table('acting_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_acting_sessions_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_acting_sessions_staff_id'))
+
+    op.drop_table('acting_sessions')
     with op.batch_alter_table('withdrawals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_withdrawals_user_id'))
 
@@ -252,6 +293,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_documents_owner_id'))
 
     op.drop_table('documents')
+    with op.batch_alter_table('disclosures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_disclosures_user_id'))
+
+    op.drop_table('disclosures')
     op.drop_table('day_overrides')
     with op.batch_alter_table('correction_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_correction_requests_user_id'))

@@ -1,0 +1,31 @@
+"""Acting sessions: a staff member working in a subject's cabinet on a documented basis (policy 2.4)."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet.accounts.models import User
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+
+
+class ActingSession(db.Model):
+    """Who acts for whom, why, on which document, from when until when."""
+
+    __tablename__ = "acting_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    #: the written request or power of attorney, stored as one of the subject's documents
+    basis_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "stopped" by the staff member, "expired", or None while active
+    end_reason: Mapped[str | None] = mapped_column(String(10))
+
+    staff: Mapped[User] = relationship(foreign_keys=[staff_id], lazy="joined")
+    subject: Mapped[User] = relationship(foreign_keys=[subject_id], lazy="joined")

@@ -1,0 +1,97 @@
+"""Complaints, their append-only timeline, attachments per step, staff notes and the yearly number counter."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet.accounts.models import User
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+
+#: statuses in which the operator still owes an answer
+OPEN_STATUSES = ("registered", "under_review")
+STATUSES = (*OPEN_STATUSES, "answered", "withdrawn")
+
+
+class ComplaintCounter(db.Model):
+    """One row per year of receipt; incrementing it first serialises concurrent filings."""
+
+    __tablename__ = "complaint_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: the last sequence number given out in that year
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Complaint(db.Model):
+    """A filed complaint as received: its text never changes; what happens next is in its events."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_status_due_on", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: registration number, e.g. BE-2026-000123; never reused
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: who filed it: the subject, or staff acting on the subject's behalf
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    subject_line: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    desired_outcome: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: 30 working days after the day of receipt in the operator's zone; set once at filing
+    due_on: Mapped[date]
+    #: cached from the events: "registered", "under_review", "answered" or "withdrawn"
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the form's one-time token: the same submission sent twice files one complaint
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+    complainant: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ComplaintEvent(db.Model):
+    """One step of the timeline (registered, under review, supplement, answered, withdrawn); never changed."""
+
+    __tablename__ = "complaint_events"
+    __table_args__ = (Index("ix_complaint_events_complaint_at", "complaint_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
+    #: "registered", "under_review", "supplement", "answered", "withdrawn"
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the supplement's or the answer's text; None for plain status steps
+    text: Mapped[str | None] = mapped_column(Text)
+    #: the form's one-time token for steps created from a form (supplement, answer)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class ComplaintAttachment(db.Model):
+    """Which step a stored document belongs to (the filing, a supplement or the answer)."""
+
+    __tablename__ = "complaint_attachments"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("complaint_events.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ComplaintNote(db.Model):
+    """Staff's internal note on a complaint; never shown to the subject, printed or exported."""
+
+    __tablename__ = "complaint_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+    author: Mapped[User | None] = relationship(lazy="joined")

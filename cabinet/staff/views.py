@@ -1,0 +1,217 @@
+"""Staff pages: the deadlines, finding a subject, acting for them, and the review queues."""
+
+import time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cabinet import acting
+from cabinet.accounts.models import User
+from cabinet.acting import current_act, current_actor, role_required
+from cabinet.consents import withdrawal as withdrawals
+from cabinet.consents.models import Withdrawal
+from cabinet.disclosures import service as disclosures
+from cabinet.documents import storage
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+from cabinet.i18n import local_today
+from cabinet.profile import service as profile
+from cabinet.profile.models import CorrectionRequest
+from cabinet.staff import service
+from cabinet.staff.forms import (ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm,
+                                 WithdrawalDecisionForm)
+from cabinet.workdays.service import calendar
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+#: how long one recorded look at a record lasts before a new reason is asked
+VIEW_SECONDS = 15 * 60
+
+
+def _subject_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.has_role("subject"):
+        abort(404)
+    return user
+
+
+@bp.route("")
+@role_required("support")
+def deadlines():
+    today, cal = local_today(), calendar()
+    items = [("correction", r.due_on, r, url_for("staff.corrections")) for r in db.session.scalars(
+        select(CorrectionRequest).where(CorrectionRequest.status == "pending").order_by(CorrectionRequest.due_on))]
+    items += [("withdrawal", w.due_on, w, url_for("staff.withdrawals")) for w in db.session.scalars(
+        select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on))]
+    items.sort(key=lambda item: item[1])
+    return render_template("staff/deadlines.html", items=items, today=today,
+                           left=lambda due: cal.working_days_between(today, due))
+
+
+@bp.route("/subjects")
+@role_required("support")
+def subjects():
+    q, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
+    found, more = service.search(q, page) if q.strip() else ([], False)
+    return render_template("staff/subjects.html", q=q, found=found, page=page, more=more)
+
+
+@bp.route("/subjects/<int:user_id>", methods=["GET", "POST"])
+@role_required("support")
+def subject(user_id):
+    person = _subject_or_404(user_id)
+    form = ViewReasonForm()
+    viewing = session.get("viewing", {})
+    if form.validate_on_submit():
+        service.record_view(person, actor=current_actor(), reason=form.reason.data.strip())
+        db.session.commit()
+        session["viewing"] = {str(user_id): time.time() + VIEW_SECONDS}
+        return redirect(url_for("staff.subject", user_id=user_id))
+    if viewing.get(str(user_id), 0) < time.time():
+        return render_template("staff/subject_reason.html", person=person, form=form)
+    return render_template("staff/subject.html", person=person, act_form=ActForm(), acts=service.acts_for(person),
+                           pending=profile.pending_correction(person))
+
+
+@bp.route("/subjects/<int:user_id>/act", methods=["POST"])
+@role_required("support")
+def act(user_id):
+    person = _subject_or_404(user_id)
+    form = ActForm()
+    if form.validate_on_submit():
+        try:
+            scans = storage.check_uploads([form.basis.data], required=True)
+        except storage.UploadRejected as error:
+            flash(str(error), "error")
+        else:
+            if current_act() is not None:
+                service.stop_acting(current_act(), actor=current_actor())
+            started = service.start_acting(person, actor=current_actor(), reason=form.reason.data.strip(),
+                                           basis=scans[0])
+            db.session.commit()
+            acting.start(started)
+            return redirect(url_for("overview.cabinet"))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("staff.subject", user_id=user_id))
+
+
+@bp.route("/act/stop", methods=["POST"])
+@role_required("support")
+def stop():
+    act = current_act()
+    if act is not None:
+        service.stop_acting(act, actor=current_actor())
+        db.session.commit()
+        flash(_("You no longer act on the subject's behalf."), "info")
+    acting.forget()
+    return redirect(url_for("staff.deadlines"))
+
+
+@bp.route("/corrections")
+@role_required("support")
+def corrections():
+    pending = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.status == "pending")
+                                 .order_by(CorrectionRequest.due_on, CorrectionRequest.id)).all()
+    owners = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in pending})))}
+    documents = {}
+    for document in db.session.scalars(select(Document).where(
+            Document.kind == "correction", Document.attached_id.in_([r.id for r in pending]))):
+        documents.setdefault(document.attached_id, []).append(document)
+    return render_template("staff/corrections.html", pending=pending, owners=owners, documents=documents,
+                           form=CorrectionDecisionForm(), today=local_today())
+
+
+@bp.route("/corrections/<int:request_id>", methods=["POST"])
+@role_required("support")
+def decide_correction(request_id):
+    correction = db.get_or_404(CorrectionRequest, request_id)
+    form = CorrectionDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose approve or reject."), "error")
+    elif form.decision.data == "reject" and not (form.reason.data or "").strip():
+        flash(_("Say why the correction is rejected: the subject will read it."), "error")
+    else:
+        try:
+            profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
+                                      actor=current_actor())
+        except profile.ProfileError:
+            flash(_("This correction has already been decided."), "error")
+        else:
+            db.session.commit()
+            flash(_("The decision is recorded and the subject is told."), "success")
+    return redirect(url_for("staff.corrections"))
+
+
+@bp.route("/corrections/<int:request_id>/documents/<int:document_id>")
+@role_required("support")
+def correction_document(request_id, document_id):
+    """A supporting scan, visible to staff only while its correction is under review."""
+    correction = db.get_or_404(CorrectionRequest, request_id)
+    document = db.get_or_404(Document, document_id)
+    if correction.status != "pending" or document.kind != "correction" or document.attached_id != correction.id:
+        abort(404)
+    from cabinet.audit import trail
+
+    trail.record("document.downloaded", actor=current_actor(), subject=document.owner_id, obj=document,
+                 details={"reason": "correction review"})
+    db.session.commit()
+    return send_file(storage.path_of(document), mimetype=document.content_type, as_attachment=True,
+                     download_name=document.original_name, max_age=0)
+
+
+@bp.route("/withdrawals")
+@role_required("support")
+def withdrawals():
+    scheduled = db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled")
+                                   .order_by(Withdrawal.due_on, Withdrawal.id)).all()
+    owners = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({w.user_id for w in scheduled})))}
+    return render_template("staff/withdrawals.html", scheduled=scheduled, owners=owners,
+                           form=WithdrawalDecisionForm(), today=local_today())
+
+
+@bp.route("/withdrawals/<int:withdrawal_id>", methods=["POST"])
+@role_required("support")
+def decide_withdrawal(withdrawal_id):
+    item = db.get_or_404(Withdrawal, withdrawal_id)
+    form = WithdrawalDecisionForm()
+    reason = (form.reason.data or "").strip()
+    if not form.validate_on_submit() or item.status != "scheduled":
+        flash(_("Choose a decision for a scheduled withdrawal."), "error")
+    elif form.decision.data == "refuse" and not reason:
+        flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
+    elif form.decision.data == "refuse":
+        withdrawals.refuse(item, reason, actor=current_actor())
+        db.session.commit()
+        flash(_("The refusal is recorded."), "success")
+    else:
+        withdrawals.destroy(item)
+        paths = db.session.info.pop("files_to_delete", [])
+        db.session.commit()
+        for path in paths:
+            path.unlink(missing_ok=True)
+        flash(_("The subject's data is destroyed."), "success")
+    return redirect(url_for("staff.withdrawals"))
+
+
+@bp.route("/disclosures/new", methods=["GET", "POST"])
+@role_required("support")
+def new_disclosure():
+    form = DisclosureForm(subject_id=request.args.get("subject_id", type=int))
+    form.basis.choices = [("", "—")] + [(code, label) for code, label in disclosures.BASES.items()]
+    if form.validate_on_submit():
+        person = _subject_or_404(form.subject_id.data)
+        try:
+            disclosures.record(person, actor=current_actor(), recipient=form.recipient.data.strip(),
+                               basis=form.basis.data, categories=form.categories.data.strip(),
+                               disclosed_on=form.disclosed_on.data, reference=form.reference.data.strip())
+        except disclosures.DisclosureError as error:
+            form.basis.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The disclosure is recorded; the subject sees it in their cabinet."), "success")
+            return redirect(url_for("staff.new_disclosure"))
+    return render_template("staff/disclosure_new.html", form=form)

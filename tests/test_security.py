@@ -1,0 +1,346 @@
+"""Security by default: headers, cookies, CSRF, rate limits, password hashing, error pages, redirects."""
+
+import re
+
+import pytest
+from argon2 import PasswordHasher, extract_parameters
+from argon2.low_level import Type
+
+from cabinet import create_app, security
+from cabinet.security import is_safe_path
+from tests.conftest import PASSWORD, upload
+from tests.test_accounts import (  # noqa: F401 (fixtures)
+    csrf_token,
+    make_app,
+    marked_catalogs,
+    outbox,
+    registration,
+    snapshot,
+)
+
+PUBLIC = ["/", "/policy", "/policy/1", "/login", "/register", "/reset"]
+CABINET = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history",
+           "/cabinet/documents", "/cabinet/policies", "/cabinet/consents", "/cabinet/access-log"]
+
+
+def csp(response) -> dict[str, str]:
+    """The Content-Security-Policy header as {directive: sources}."""
+    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";") if d.strip()]
+    return {d.split()[0]: " ".join(d.split()[1:]) for d in directives}
+
+
+@pytest.fixture
+def production(app, make_app):
+    """The same app as ENV=production with a proper key."""
+    return make_app(ENV="production", SECRET_KEY="x" * 40)
+
+
+# --- headers and cookies ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/", "/login", "/register", "/policy", "/does-not-exist"])
+def test_security_headers(client, policy, url):
+    response = client.get(url)
+    policy_ = csp(response)
+    assert "'unsafe-inline'" not in policy_["script-src"] and "'unsafe-eval'" not in policy_["script-src"]
+    assert policy_["script-src"] == "'self'"
+    assert policy_["frame-ancestors"] == "'none'"
+    assert policy_["object-src"] == "'none'"
+    assert "'unsafe-inline'" not in policy_.get("style-src", "")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_only_in_production(client, policy, production):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    hsts = production.test_client().get("/").headers["Strict-Transport-Security"]
+    max_age = int(re.search(r"max-age=(\d+)", hsts).group(1))
+    assert max_age >= 365 * 24 * 3600
+
+
+def set_cookies(response) -> dict[str, str]:
+    return {h.split("=", 1)[0]: h for h in response.headers.getlist("Set-Cookie")}
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_session_and_language_cookies_are_protected(app, create_user, production, env):
+    target = production if env == "production" else app
+    user = create_user()
+    client = target.test_client()
+    session = set_cookies(client.post("/login", data={"email": user.email, "password": user.password}))
+    language = set_cookies(client.get("/lang/ru"))
+    for header in (session[target.config["SESSION_COOKIE_NAME"]], language["cabinet_lang"]):
+        attributes = [a.strip().lower() for a in header.split(";")]
+        assert "httponly" in attributes
+        assert "samesite=lax" in attributes
+        assert ("secure" in attributes) == (env == "production")
+
+
+def test_production_refuses_to_start_without_secret_key(app, monkeypatch):
+    monkeypatch.delenv("CABINET_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="CABINET_SECRET_KEY"):
+        create_app({"ENV": "production", "DATABASE_URL": app.config["DATABASE_URL"]})
+    monkeypatch.setenv("CABINET_ENV", "production")
+    with pytest.raises(RuntimeError, match="CABINET_SECRET_KEY"):
+        create_app({"DATABASE_URL": app.config["DATABASE_URL"]})
+
+
+def test_production_has_no_debug(production):
+    assert production.config["DEBUG"] is False and production.debug is False
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+INLINE_STYLE = re.compile(r"<[^>]+\sstyle\s*=", re.I)
+
+
+def test_no_page_has_inline_script(app, client, create_user, login):
+    pages = {url: client.get(url) for url in PUBLIC + ["/nowhere"]}
+    login(create_user())
+    pages.update({url: client.get(url) for url in CABINET})
+    for url, response in pages.items():
+        assert response.status_code in (200, 404), url
+        html = response.text
+        assert "<html" in html
+        assert not INLINE_SCRIPT.search(html), url
+        assert not INLINE_HANDLER.search(html), url
+        assert not INLINE_STYLE.search(html), url  # style-src 'self' would block it
+        assert "javascript:" not in html, url
+
+
+# --- CSRF ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+def _sign_in(client, user):
+    token = csrf_token(client.get("/login").text)
+    response = client.post("/login", data={"email": user.email, "password": user.password, "csrf_token": token})
+    assert response.status_code == 302
+    return response
+
+
+def _session_version(app, user_id):
+    from cabinet.accounts.models import User
+    from cabinet.extensions import db
+
+    with app.app_context():
+        version = db.session.get(User, user_id).session_version
+        db.session.remove()
+        return version
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong"])
+def test_csrf_login_without_token_is_refused(app, csrf_app, create_user, token):
+    user = create_user()
+    client = csrf_app.test_client()
+    client.get("/login")
+    before = snapshot(app)
+    data = {"email": user.email, "password": user.password}
+    if token == "wrong":
+        data["csrf_token"] = "not-the-token"
+    response = client.post("/login", data=data)
+    assert response.status_code == 400
+    assert '<html lang="kk">' in response.text and "Traceback" not in response.text
+    assert snapshot(app) == before
+    assert client.get("/cabinet").status_code == 302
+    _sign_in(client, user)
+    assert client.get("/cabinet").status_code == 200
+
+
+def test_csrf_register_without_token_is_refused(app, csrf_app, policy, outbox):
+    client = csrf_app.test_client()
+    before = snapshot(app)
+    response = client.post("/register", data=registration())
+    assert response.status_code == 400 and "Traceback" not in response.text
+    assert snapshot(app) == before and outbox() == []
+    token = csrf_token(client.get("/register").text)
+    response = client.post("/register", data=registration(csrf_token=token))
+    assert response.status_code == 200
+    assert snapshot(app)["users"] == before["users"] + 1
+
+
+def test_csrf_logout_without_token_is_refused(app, csrf_app, create_user):
+    user = create_user()
+    client = csrf_app.test_client()
+    _sign_in(client, user)
+    version = _session_version(app, user.id)
+    before = snapshot(app)
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert snapshot(app) == before and _session_version(app, user.id) == version
+    assert client.get("/cabinet").status_code == 200  # still signed in
+    token = csrf_token(client.get("/cabinet").text)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/cabinet").status_code == 302
+
+
+def test_csrf_consents_without_token_is_refused(app, csrf_app, create_user):
+    from cabinet.consents.models import ConsentEvent
+
+    user = create_user()
+    client = csrf_app.test_client()
+    _sign_in(client, user)
+    before = snapshot(app)
+    response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant"})
+    assert response.status_code == 400
+    assert snapshot(app) == before
+    token = csrf_token(client.get("/cabinet/consents").text)
+    response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "csrf_token": token})
+    assert response.status_code == 302
+    assert snapshot(app)[ConsentEvent.__tablename__] == before[ConsentEvent.__tablename__] + 1
+
+
+def test_csrf_token_of_another_session_is_refused(app, csrf_app, create_user):
+    user = create_user()
+    stranger = csrf_app.test_client()
+    foreign_token = csrf_token(stranger.get("/login").text)
+    client = csrf_app.test_client()
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": user.password,
+                                           "csrf_token": foreign_token})
+    assert response.status_code == 400
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+@pytest.fixture
+def limited(make_app):
+    """Rate limiting on, with fresh in-memory counters (made last: the limiter is shared by all apps)."""
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+
+
+def test_login_is_rate_limited(app, create_user, limited):
+    user = create_user()
+    client = limited.test_client()
+    for _attempt in range(10):
+        assert client.post("/login", data={"email": user.email, "password": "wrong-password-1"}).status_code == 200
+    response = client.post("/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 429
+    assert '<html lang="kk">' in response.text and "Traceback" not in response.text
+    assert client.get("/cabinet").status_code == 302  # the right password did not get through
+    assert client.get("/login").status_code == 200  # showing the form is not limited
+    other = limited.test_client()
+    response = other.post("/login", data={"email": user.email, "password": user.password},
+                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert response.status_code == 302  # another address is not affected
+
+
+@pytest.mark.parametrize("url", ["/reset", "/register"])
+def test_reset_and_register_are_rate_limited(app, policy, limited, url):
+    client = limited.test_client()
+    codes = [client.post(url, data={"email": "not-an-email"}).status_code for _ in range(11)]
+    assert codes[:10] == [200] * 10
+    assert codes[10] == 429
+
+
+# --- password hashing ---------------------------------------------------------------------------
+
+def test_real_hasher_is_argon2id_with_owasp_parameters(monkeypatch):
+    monkeypatch.undo()  # the autouse fixture swapped in a cheap hasher; this test checks the real one
+    assert security.HASHER.time_cost == security.ARGON2_PARAMETERS["time_cost"]
+    assert security.HASHER.memory_cost == security.ARGON2_PARAMETERS["memory_cost"]
+    stored = security.hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$")
+    parameters = extract_parameters(stored)
+    assert parameters.type is Type.ID
+    assert parameters.memory_cost >= 19 * 1024
+    assert parameters.time_cost >= 2
+    assert parameters.parallelism >= 1
+    assert security.check_password(stored, PASSWORD)
+    assert not security.check_password(stored, PASSWORD + "x")
+    assert not security.check_password(None, PASSWORD)
+    assert not security.check_password("not-a-hash", PASSWORD)
+
+
+def test_hashes_are_salted():
+    assert security.hash_password(PASSWORD) != security.hash_password(PASSWORD)
+    assert PasswordHasher().verify(security.hash_password(PASSWORD), PASSWORD)
+
+
+# --- error pages --------------------------------------------------------------------------------
+
+SECRET_DETAIL = "internal-detail-that-must-not-leak"
+
+
+@pytest.fixture
+def error_app(marked_catalogs, policy):
+    """An app with marked catalogs, small upload limit, rate limits and a route that fails."""
+    marked = marked_catalogs(MAX_CONTENT_LENGTH=2000, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+
+    def boom():
+        raise RuntimeError(SECRET_DETAIL)
+
+    marked.add_url_rule("/test-only/boom", view_func=boom)
+    return marked
+
+
+def _error_response(client, code, staff, lang):
+    if code == 403:
+        client.post("/login", data={"email": staff.email, "password": staff.password})
+        client.get(f"/lang/{lang}")  # signed in, the account's language wins over the cookie
+        return client.get("/cabinet")
+    if code == 404:
+        return client.get("/no/such/page")
+    if code == 405:
+        return client.get("/logout")
+    if code == 413:
+        return client.post("/register", data={"documents": [upload(b"%PDF-" + b"0" * 5000, "big.pdf")]})
+    if code == 429:
+        for _attempt in range(10):
+            client.post("/reset", data={"email": "x"})
+        return client.post("/reset", data={"email": "x"})
+    return client.get("/test-only/boom")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("code", [403, 404, 405, 413, 429, 500])
+def test_error_pages_in_both_languages_without_traceback(error_app, create_user, code, lang):
+    staff = create_user(email="staff@example.kz", roles=("support",))
+    client = error_app.test_client()
+    client.get(f"/lang/{lang}")
+    response = _error_response(client, code, staff, lang)
+    assert response.status_code == code
+    html = response.text
+    assert f'<html lang="{lang}">' in html
+    other = "ru" if lang == "kk" else "kk"
+    title = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert title.startswith(f"[{lang}] ") and f"[{other}] " not in html
+    assert "Traceback" not in html and SECRET_DETAIL not in html and "RuntimeError" not in html
+    assert 'href="/"' in html  # a way back
+
+
+def test_500_rolls_back_and_logs(app, make_app, caplog):
+    failing = make_app()
+
+    def half_done():
+        from cabinet.accounts.service import create_user
+
+        create_user("half@example.kz", PASSWORD, surname="Х", given_name="Х")
+        raise RuntimeError(SECRET_DETAIL)
+
+    failing.add_url_rule("/test-only/half", view_func=half_done)
+    before = snapshot(app)
+    response = failing.test_client().get("/test-only/half")
+    assert response.status_code == 500 and SECRET_DETAIL not in response.text
+    assert snapshot(app) == before
+    assert SECRET_DETAIL in caplog.text
+
+
+# --- safe redirects -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["/", "/cabinet", "/cabinet/profile?x=1", "/policy/1/diff/2#top", "/a//b"])
+def test_is_safe_path_accepts_local_paths(target):
+    assert is_safe_path(target)
+
+
+@pytest.mark.parametrize("target", [
+    None, "", "cabinet", "//evil.com", "///evil.com", "/\\evil.com", "\\\\evil.com", "\\/evil.com",
+    "https://evil.com", "http:/evil.com", "javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x",
+    "/\r\nSet-Cookie:x", "/\nx", "/\tevil", "/\t/evil.com", "/\x00", "/a\\b", " /cabinet", "\t//evil.com",
+])
+def test_is_safe_path_refuses_everything_else(target):
+    assert not is_safe_path(target)
