@@ -41,6 +41,8 @@ def create_app(config=None):
 
     from cabinet.accounts import views as accounts
     from cabinet.admin import views as admin
+    from cabinet.complaints import staff_views as staff_complaints
+    from cabinet.complaints import views as complaints
     from cabinet.consents import views as consents
     from cabinet.disclosures import views as disclosures
     from cabinet.overview import views as overview
@@ -48,6 +50,7 @@ def create_app(config=None):
     from cabinet.profile import views as profile
     from cabinet.staff import views as staff
 
-    for area in (overview, accounts, profile, policies, consents, disclosures, staff, admin):
+    for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
+                 staff_complaints, admin):
         app.register_blueprint(area.bp)
     return app

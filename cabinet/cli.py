@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from cabinet.extensions import db
 
@@ -29,10 +29,11 @@ def create_user(email, roles, surname, given_name):
     from cabinet.accounts.service import create_user as create
     from cabinet.forms import normalize_email
 
-    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else click.prompt(
+    password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else click.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
-        raise click.ClickException(f"the password must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        raise click.ClickException(f"the password must be at least {minimum} characters")
     try:
         user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name)
     except (AccountError, ValueError) as error:
@@ -161,6 +162,7 @@ def i18n_check():
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Load the demo data (idempotent) and print the logins."""
     from cabinet.demo.load import load

@@ -4,6 +4,8 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+MIN_SECRET_LENGTH = 32
 
 
 class Defaults:
@@ -16,8 +18,11 @@ class Defaults:
     OUTBOX_DIR = None
     SMTP_URL = None
     MAIL_FROM = "cabinet@batyser.kz"
-    #: the cabinet's public address, used in mailed links (never the request's Host header)
-    BASE_URL = "http://127.0.0.1:5000"
+    #: the cabinet's public address, used in mailed links (never the request's Host header);
+    #: development falls back to DEVELOPMENT_BASE_URL, production must set an https address
+    BASE_URL = None
+    #: how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto are believed, nobody else's
+    TRUSTED_PROXIES = 0
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     TIMEZONE = "Asia/Almaty"
@@ -50,10 +55,12 @@ def finish(app):
     instance = Path(app.instance_path)
     cfg = app.config
     production = cfg["ENV"] == "production"
+    if production:
+        _check_production(cfg)
     if not cfg.get("SECRET_KEY"):
-        if production:
-            raise RuntimeError("CABINET_SECRET_KEY must be set when CABINET_ENV=production")
         cfg["SECRET_KEY"] = _instance_secret(instance)
+    cfg["BASE_URL"] = (cfg.get("BASE_URL") or DEVELOPMENT_BASE_URL).rstrip("/")
+    cfg["TRUSTED_PROXIES"] = int(cfg.get("TRUSTED_PROXIES") or 0)
     if not cfg.get("DATABASE_URL"):
         instance.mkdir(parents=True, exist_ok=True)
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'cabinet.sqlite'}"
@@ -68,6 +75,16 @@ def finish(app):
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
         cfg["DEBUG"] = False
+
+
+def _check_production(cfg) -> None:
+    """Refuse to start with settings that are only safe on a developer's machine."""
+    if not cfg.get("SECRET_KEY"):
+        raise RuntimeError("CABINET_SECRET_KEY must be set when CABINET_ENV=production")
+    if len(str(cfg["SECRET_KEY"])) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"CABINET_SECRET_KEY must be at least {MIN_SECRET_LENGTH} random characters")
+    if not str(cfg.get("BASE_URL") or "").startswith("https://"):
+        raise RuntimeError("CABINET_BASE_URL must be set to the cabinet's https:// address when CABINET_ENV=production")
 
 
 def _instance_secret(instance: Path) -> str:

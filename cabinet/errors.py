@@ -17,18 +17,24 @@ MESSAGES = {
 
 
 def render_error(code: int, title=None, text=None):
-    default_title, default_text = MESSAGES.get(code, MESSAGES[500])
+    """Our page for any error status; a code without its own words gets the general 4xx or 5xx ones."""
+    default_title, default_text = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return render_template(
         "errors/error.html", code=code, title=title or default_title, text=text or default_text
     ), code
 
 
 def _http_error(error: HTTPException):
-    return render_error(error.code if error.code in MESSAGES else 500)
+    """Keep the real status and the headers that go with it (Allow, Retry-After); only the body is ours."""
+    body, code = render_error(error.code)
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return body, code, headers
 
 
 def _csrf_error(_error: CSRFError):
-    return render_error(400, text=_l("The form expired or was sent from elsewhere. Please reload the page and send it again."))
+    return render_error(
+        400, text=_l("The form expired or was sent from elsewhere. Please reload the page and send it again.")
+    )
 
 
 def _unexpected(error: Exception):

@@ -29,8 +29,8 @@ def send(to: str, template: str, *, locale: str, **context) -> EmailMessage:
     message["Subject"] = subject.strip()
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="cabinet")
-    message["Content-Language"] = locale
     message.set_content(body.strip() + "\n")
+    message["Content-Language"] = locale  # after set_content, which would drop it
     deliver(message)
     return message
 

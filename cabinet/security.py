@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: argon2id above OWASP's minimum (m=19 MiB, t=2, p=1): m=46 MiB, t=2, p=1; tests check these, not the patched HASHER
 ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 47104, "parallelism": 1}
@@ -27,6 +28,11 @@ def check_password(stored_hash: str | None, password: str) -> bool:
         return HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """A hash made with weaker parameters than today's is replaced at the next sign-in."""
+    return HASHER.check_needs_rehash(stored_hash)
 
 
 @cache
@@ -67,3 +73,7 @@ def _headers(response):
 
 def init_app(app):
     app.after_request(_headers)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # behind nginx: the client's address (audit trail, rate limits) and scheme come from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

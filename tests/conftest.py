@@ -1,10 +1,10 @@
 """Fixtures in flaskr style (app, client, runner) with factories that return callables."""
 
 import hashlib
-from contextlib import ExitStack, contextmanager
 import io
 import os
 import uuid
+from contextlib import ExitStack, contextmanager
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path

@@ -312,7 +312,8 @@ def test_anonymous_is_sent_to_sign_in(app, client, create_user):
 
 
 @pytest.mark.parametrize("url", ["/cabinet/documents/999999", "/cabinet/documents/0", "/cabinet/documents/-1",
-                                 "/cabinet/documents/abc", "/cabinet/documents/1.5"])
+                                 "/cabinet/documents/abc", "/cabinet/documents/1.5",
+                                 "/cabinet/documents/2147483648", "/cabinet/documents/99999999999999999999"])
 def test_unknown_document_is_404(client, create_user, login, url):
     login(create_user())
     assert client.get(url).status_code == 404

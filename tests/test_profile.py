@@ -1,7 +1,5 @@
 """Correcting my data (policy 2.3, 3.3): phone at once, e-mail after confirmation, name after review."""
 
-import email
-import email.policy
 import hashlib
 import re
 from datetime import datetime
@@ -67,18 +65,6 @@ def rename(client, *, password=PASSWORD, reason="Marriage", documents=None, **na
     """A complete name-change submission."""
     docs = [upload(PDF, "marriage.pdf")] if documents is None else documents
     return submit(client, documents=docs, current_password=password, reason=reason, **names)
-
-
-@pytest.fixture
-def outbox(app):
-    """The mails written so far, oldest first (conftest's own reads `policy.default` off the policy fixture)."""
-
-    def read():
-        folder = Path(app.config["OUTBOX_DIR"])
-        paths = sorted(folder.glob("*.eml")) if folder.exists() else []
-        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in paths]
-
-    return read
 
 
 @pytest.fixture

@@ -5,18 +5,17 @@ import re
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
+from flask import abort
 
 from cabinet import create_app, security
 from cabinet.security import is_safe_path
+from tests import test_accounts
 from tests.conftest import PASSWORD, upload
-from tests.test_accounts import (  # noqa: F401 (fixtures)
-    csrf_token,
-    make_app,
-    marked_catalogs,
-    outbox,
-    registration,
-    snapshot,
-)
+from tests.test_accounts import csrf_token, link_in, registration, snapshot
+
+#: fixtures shared with the accounts tests
+make_app = test_accounts.make_app
+marked_catalogs = test_accounts.marked_catalogs
 
 PUBLIC = ["/", "/policy", "/policy/1", "/login", "/register", "/reset"]
 CABINET = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history",
@@ -32,7 +31,7 @@ def csp(response) -> dict[str, str]:
 @pytest.fixture
 def production(app, make_app):
     """The same app as ENV=production with a proper key."""
-    return make_app(ENV="production", SECRET_KEY="x" * 40)
+    return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test")
 
 
 # --- headers and cookies ------------------------------------------------------------------------
@@ -86,6 +85,24 @@ def test_production_refuses_to_start_without_secret_key(app, monkeypatch):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"]})
 
 
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"SECRET_KEY": "short"}, "CABINET_SECRET_KEY"),
+    ({"SECRET_KEY": "x" * 40}, "CABINET_BASE_URL"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "http://cabinet.test"}, "CABINET_BASE_URL"),
+])
+def test_production_refuses_unsafe_settings(app, monkeypatch, settings, named):
+    monkeypatch.delenv("CABINET_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match=named):
+        create_app({"ENV": "production", "DATABASE_URL": app.config["DATABASE_URL"], **settings})
+
+
+def test_mailed_links_use_base_url_in_production(app, production, create_user, outbox):
+    user = create_user()
+    production.test_client().post("/reset", data={"email": user.email}, headers={"Host": "evil.example"})
+    [mail] = outbox()
+    assert link_in(mail).startswith("https://cabinet.test/reset/")
+
+
 def test_production_has_no_debug(production):
     assert production.config["DEBUG"] is False and production.debug is False
 
@@ -107,6 +124,48 @@ def test_no_page_has_inline_script(app, client, create_user, login):
         assert not INLINE_HANDLER.search(html), url
         assert not INLINE_STYLE.search(html), url  # style-src 'self' would block it
         assert "javascript:" not in html, url
+
+
+# --- client address behind a proxy ---------------------------------------------------------------
+
+def _sign_in_ip(app, target, user, **environ):
+    from cabinet.audit.models import AuditEvent
+    from cabinet.extensions import db
+
+    target.test_client().post("/login", data={"email": user.email, "password": user.password}, **environ)
+    with app.app_context():
+        ip = db.session.scalars(db.select(AuditEvent.ip).where(AuditEvent.action == "account.signed_in")
+                                .order_by(AuditEvent.seq.desc())).first()
+        db.session.remove()
+        return ip
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, create_user):
+    user = create_user()
+    ip = _sign_in_ip(app, app, user, headers={"X-Forwarded-For": "203.0.113.5"},
+                     environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    assert ip == "198.51.100.1"
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_client(app, make_app, create_user):
+    user = create_user()
+    proxied = make_app(TRUSTED_PROXIES=1)
+    ip = _sign_in_ip(app, proxied, user, headers={"X-Forwarded-For": "10.0.0.9, 203.0.113.5"},
+                     environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert ip == "203.0.113.5"  # only the last hop, the one nginx added, is believed
+
+
+def test_rate_limit_behind_a_proxy_is_per_client(app, make_app, create_user):
+    user = create_user()
+    proxied = make_app(TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = proxied.test_client()
+    wrong = {"email": user.email, "password": "wrong-password-1"}
+    codes = [client.post("/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.5"}).status_code
+             for _ in range(11)]
+    assert codes[-1] == 429
+    other = client.post("/login", data={"email": user.email, "password": user.password},
+                        headers={"X-Forwarded-For": "203.0.113.77"})
+    assert other.status_code == 302  # another visitor behind the same proxy can still sign in
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
@@ -311,6 +370,16 @@ def test_error_pages_in_both_languages_without_traceback(error_app, create_user,
     assert title.startswith(f"[{lang}] ") and f"[{other}] " not in html
     assert "Traceback" not in html and SECRET_DETAIL not in html and "RuntimeError" not in html
     assert 'href="/"' in html  # a way back
+
+
+def test_error_pages_keep_their_status_and_headers(app, client, make_app, policy):
+    gone = make_app()
+    gone.add_url_rule("/test-only/gone", view_func=lambda: abort(410))
+    response = gone.test_client().get("/test-only/gone")
+    assert response.status_code == 410 and '<html lang="kk">' in response.text
+    response = client.get("/logout")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert response.headers["Content-Type"].startswith("text/html")
 
 
 def test_500_rolls_back_and_logs(app, make_app, caplog):

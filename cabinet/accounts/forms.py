@@ -1,8 +1,8 @@
 """Registration, sign-in and password forms."""
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -27,7 +27,8 @@ from cabinet.forms import email_address, person_name, phone_number, plain_text
 def password_strength(form, field):
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(field.data or "") < minimum:
-        raise ValidationError(_("The password must be at least %(num)d characters long.", num=minimum))
+        raise ValidationError(ngettext("The password must be at least %(num)d character long.",
+                                       "The password must be at least %(num)d characters long.", minimum))
 
 
 class NewPasswordForm(FlaskForm):
@@ -44,7 +45,8 @@ class NewPasswordForm(FlaskForm):
 class RegisterForm(NewPasswordForm):
     surname = StringField(_l("Surname"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
     given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
-    patronymic = StringField(_l("Patronymic (if any)"), validators=[Optional(), Length(max=100), plain_text, person_name])
+    patronymic = StringField(_l("Patronymic (if any)"),
+                             validators=[Optional(), Length(max=100), plain_text, person_name])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
     phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32), plain_text, phone_number])
     accept_policy = BooleanField(
@@ -68,3 +70,9 @@ class ResetRequestForm(FlaskForm):
 
 class ResetForm(NewPasswordForm):
     """Choosing a new password from a reset link."""
+
+
+class PasswordChangeForm(NewPasswordForm):
+    """Changing the password from the cabinet: the old one first."""
+
+    current_password = PasswordField(_l("Your current password"), validators=[DataRequired(), Length(max=1024)])

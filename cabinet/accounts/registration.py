@@ -9,6 +9,7 @@ from cabinet.documents import storage
 from cabinet.mail import send
 from cabinet.policies.service import current_version, record_acceptance
 from cabinet.profile.service import record_initial_values
+from cabinet.security import hash_password
 
 
 class RegistrationError(ValueError):
@@ -23,6 +24,7 @@ def register(details: dict, password: str, scans: list, optional_consents: set[s
     """
     existing = service.find_by_email(details["email"])
     if existing is not None:
+        hash_password(password)  # the same costly work as a new account, so timing does not tell them apart
         send(existing.email, "already_registered", locale=existing.locale, user=existing)
         trail.record("account.registration_attempt", subject=existing, obj=existing)
         return None

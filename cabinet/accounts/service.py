@@ -9,7 +9,7 @@ from cabinet.audit import trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
-from cabinet.security import check_password, hash_password
+from cabinet.security import check_password, hash_password, needs_rehash
 
 
 class AccountError(ValueError):
@@ -87,6 +87,8 @@ def authenticate(email: str, password: str) -> User | None:
         if user is not None:
             trail.record("account.sign_in_failed", subject=user, obj=user)
         return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.previous_login_at, user.last_login_at = user.last_login_at, utcnow()
     trail.record("account.signed_in", actor=user, subject=user, obj=user)
     return user
@@ -129,3 +131,12 @@ def reset_password(user: User, password: str) -> None:
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale
     trail.record("account.locale_changed", actor=user, subject=user, obj=user, details={"locale": locale})
+
+
+def change_password(user: User, current: str, new: str) -> bool:
+    """Set a new password after checking the current one; every other session of the user ends."""
+    if not check_password(user.password_hash, current):
+        return False
+    user.password_hash = hash_password(new)
+    end_sessions(user, "account.password_changed")
+    return True

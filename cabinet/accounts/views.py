@@ -1,13 +1,16 @@
-"""Sign-up, sign-in, sign-out, e-mail confirmation and password reset."""
+"""Sign-up, sign-in, sign-out, e-mail confirmation, password reset and change, session time limits."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from cabinet.accounts import registration, service
-from cabinet.accounts.forms import LoginForm, RegisterForm, ResetForm, ResetRequestForm
+from cabinet.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
 from cabinet.accounts.models import User
+from cabinet.acting import own_only
 from cabinet.documents.storage import UploadRejected, check_uploads
 from cabinet.extensions import db, limiter, login_manager
 from cabinet.i18n import local_today
@@ -48,7 +51,8 @@ def register():
         except UploadRejected as error:
             form.documents.errors.append(str(error))
         else:
-            details = {f: form[f].data.strip() or None for f in ("surname", "given_name", "patronymic", "email", "phone")}
+            fields = ("surname", "given_name", "patronymic", "email", "phone")
+            details = {f: (form[f].data or "").strip() or None for f in fields}
             optional = {p for p in ("marketing", "research", "third_party") if form[f"consent_{p}"].data}
             registration.register(details, form.password.data, scans, optional,
                                   locale=str(get_locale()), today=local_today())
@@ -57,18 +61,32 @@ def register():
     return render_template("accounts/register.html", form=form, version=version)
 
 
+#: where each role starts after signing in, in order of preference (an area not installed is skipped)
+LANDINGS = (("subject", "overview.cabinet"), ("support", "staff.deadlines"), ("admin", "staff.deadlines"),
+            ("translator", "translate.index"))
+
+
+def landing(user) -> str:
+    """Staff without data of their own would meet a 403 in the cabinet: they start on their own pages."""
+    for role, endpoint in LANDINGS:
+        if user.has_role(role) and endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("overview.home")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("overview.cabinet"))
+        return redirect(landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
             login_user(user)
-            return redirect(safe_next(url_for("overview.cabinet")))
+            session["auth_at"] = session["seen_at"] = time.time()
+            return redirect(safe_next(landing(user)))
         flash(_("The e-mail or the password is wrong."), "error")
     return render_template("accounts/login.html", form=form)
 
@@ -79,6 +97,7 @@ def logout():
     service.end_sessions(current_user._get_current_object(), "account.signed_out")
     db.session.commit()
     logout_user()
+    session.clear()  # nothing of the signed-in visit (an acting session, a form token) outlives it
     flash(_("You have signed out."), "info")
     return redirect(url_for("overview.home"))
 
@@ -133,6 +152,45 @@ def reset(token):
         flash(_("Your password has been changed. Please sign in with it."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/cabinet/password", methods=["GET", "POST"])
+@login_required
+@own_only
+def change_password():
+    """The password stays the person's own: nobody acting on their behalf may change it."""
+    user = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if service.change_password(user, form.current_password.data, form.password.data):
+            db.session.commit()
+            login_user(user)  # this session goes on with the new version; every other one has ended
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(landing(user))
+        form.current_password.errors.append(_("The password is wrong."))
+    return render_template("accounts/password.html", form=form)
+
+
+#: (idle, absolute) limits in seconds: staff sessions are shorter than subjects'
+SESSION_LIMITS = {"staff": (15 * 60, 8 * 3600), "subject": (60 * 60, 24 * 3600)}
+
+
+@bp.before_app_request
+def _enforce_session_limits():
+    """End a session left idle too long, or open too long, whatever its cookie says."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    staff = any(current_user.has_role(r) for r in ("support", "translator", "admin"))
+    idle, absolute = SESSION_LIMITS["staff" if staff else "subject"]
+    now = time.time()
+    if now - session.get("seen_at", now) > idle or now - session.get("auth_at", now) > absolute:
+        logout_user()
+        session.clear()
+        flash(_("Your session has ended. Please sign in again."), "info")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    session.setdefault("auth_at", now)
+    session["seen_at"] = now
+    return None
 
 
 @bp.app_context_processor

@@ -7,15 +7,18 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cabinet.forms import plain_text
 
+LABEL = Regexp(r"^[0-9A-Za-z.\-]+$", message=_l("Use digits, letters, dots and hyphens."))
+TEXT = [DataRequired(), Length(max=200_000), plain_text]
+SUMMARY = [Optional(), Length(max=2000), plain_text]
+
 
 class PublishPolicyForm(FlaskForm):
-    label = StringField(_l("Version label"), validators=[
-        DataRequired(), Length(max=32), Regexp(r"^[0-9A-Za-z.\-]+$", message=_l("Use digits, letters, dots and hyphens."))])
+    label = StringField(_l("Version label"), validators=[DataRequired(), Length(max=32), LABEL])
     effective_from = DateField(_l("In effect from"), validators=[DataRequired()])
-    text_kk = TextAreaField(_l("Text in Kazakh (Markdown)"), validators=[DataRequired(), Length(max=200_000), plain_text])
-    text_ru = TextAreaField(_l("Text in Russian (Markdown)"), validators=[DataRequired(), Length(max=200_000), plain_text])
-    summary_kk = TextAreaField(_l("Summary of changes in Kazakh"), validators=[Optional(), Length(max=2000), plain_text])
-    summary_ru = TextAreaField(_l("Summary of changes in Russian"), validators=[Optional(), Length(max=2000), plain_text])
+    text_kk = TextAreaField(_l("Text in Kazakh (Markdown)"), validators=TEXT)
+    text_ru = TextAreaField(_l("Text in Russian (Markdown)"), validators=TEXT)
+    summary_kk = TextAreaField(_l("Summary of changes in Kazakh"), validators=SUMMARY)
+    summary_ru = TextAreaField(_l("Summary of changes in Russian"), validators=SUMMARY)
     preview = SubmitField(_l("Preview"))
     publish = SubmitField(_l("Publish"))
 

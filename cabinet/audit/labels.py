@@ -11,6 +11,7 @@ ACTIONS = {
     "account.email_confirmed": _l("E-mail address confirmed"),
     "account.reset_requested": _l("Password reset requested"),
     "account.password_reset": _l("Password changed with a reset link"),
+    "account.password_changed": _l("Password changed"),
     "account.locale_changed": _l("Language changed"),
     "account.roles_changed": _l("Roles changed"),
     "account.registration_attempt": _l("Someone tried to register with your e-mail address"),

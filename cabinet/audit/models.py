@@ -20,9 +20,10 @@ class AuditEvent(db.Model):
     seq: Mapped[int] = mapped_column(unique=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: who acted (None for the system or an anonymous visitor)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: whose data it concerns; equal to actor_id when subjects act for themselves
-    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: whose data it concerns; equal to actor_id when subjects act for themselves. No ON DELETE rule:
+    #: the database must never rewrite a hashed event, so accounts are destroyed in place, not deleted
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: dotted verb, e.g. "profile.phone_changed", "document.downloaded"
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str | None] = mapped_column(String(32))

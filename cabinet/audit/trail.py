@@ -44,16 +44,29 @@ def _on_behalf(subject) -> dict:
 
 def _advance_head() -> tuple[int, str]:
     """Take the chain's write lock (the head row) and return the new position and previous hash."""
-    head_exists = db.session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    ).rowcount
-    if not head_exists:
-        db.session.add(AuditHead(id=1, seq=1, hash=GENESIS))
-        db.session.flush()
+    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    if not db.session.execute(bump).rowcount:
+        _create_head()
+        db.session.execute(bump)
     head = db.session.execute(
         select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
     ).one()
     return head.seq, head.hash
+
+
+def _create_head() -> None:
+    """The first events of a fresh database may race to create the head: one inserts, the others wait for it."""
+    dialect = db.session.get_bind(mapper=AuditHead).dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy import insert
+    statement = insert(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS)
+    if hasattr(statement, "on_conflict_do_nothing"):
+        statement = statement.on_conflict_do_nothing(index_elements=["id"])
+    db.session.execute(statement)
 
 
 def record(action, *, actor=None, subject=None, obj=None, details=None) -> AuditEvent:
@@ -110,6 +123,8 @@ def verify(batch_size: int = 5000) -> Verdict:
             prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
         db.session.expunge_all()
     head = db.session.get(AuditHead, 1)
+    if head is None and checked:
+        return Verdict(checked, "the chain head is missing: events at the end may have been removed", checked + 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return Verdict(checked, "events missing at the end of the chain", checked + 1)
     return Verdict(checked)

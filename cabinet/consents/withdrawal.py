@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from cabinet.audit import trail
+from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import utcnow
@@ -52,6 +53,14 @@ def _pending_corrections(subject) -> list[Obligation]:
     ids = db.session.scalars(select(CorrectionRequest.id).where(
         CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
     return [Obligation("correction", str(i)) for i in ids]
+
+
+@obligation_source
+def _open_complaints(subject) -> list[Obligation]:
+    """An open complaint (policy 5.2) is owed an answer, which needs the complainant's data."""
+    numbers = db.session.scalars(select(Complaint.number).where(
+        Complaint.user_id == subject.id, Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.id))
+    return [Obligation("complaint", n) for n in numbers]
 
 
 def unfinished_obligations(subject) -> list[Obligation]:

@@ -8,10 +8,12 @@ from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 
 #: what the subject sees even when done by themselves
-OWN_ACTIONS = ("account.signed_in", "account.sign_in_failed", "account.password_reset",
+OWN_ACTIONS = ("account.signed_in", "account.sign_in_failed", "account.password_reset", "account.password_changed",
                "account.signed_out", "account.reset_requested")
 
 PAGE_SIZE = 50
+#: the largest position a 32-bit integer column holds; PostgreSQL refuses to compare with a larger literal
+MAX_SEQ = 2**31 - 1
 
 
 def entries(subject, *, before: int | None = None, limit: int = PAGE_SIZE):
@@ -33,6 +35,7 @@ def entries(subject, *, before: int | None = None, limit: int = PAGE_SIZE):
 
 def page(subject, *, before: int | None = None):
     """One page of entries and the position the next (older) page starts before; None on the last page."""
+    before = before if before is not None and 0 < before <= MAX_SEQ else None  # a hand-edited URL: the first page
     rows = entries(subject, before=before, limit=PAGE_SIZE + 1)
     older = rows[PAGE_SIZE - 1][0].seq if len(rows) > PAGE_SIZE else None
     return rows[:PAGE_SIZE], older

@@ -3,7 +3,11 @@
 from sqlalchemy import select
 
 from cabinet.audit.models import AuditEvent
+from cabinet.complaints import service as complaints
 from cabinet.consents import service as consents
+from cabinet.consents.models import Withdrawal
+from cabinet.consents.purposes import PURPOSES
+from cabinet.disclosures import service as disclosures
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyAcceptance
@@ -22,7 +26,10 @@ def collect(subject) -> dict:
                                      .order_by(PolicyAcceptance.id))
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_id == subject.id)
                                 .order_by(AuditEvent.seq))
-    states = consents.current_states(subject)
+    history = consents.history(subject)
+    states = {event.purpose: event for event in history}
+    withdrawals = db.session.scalars(select(Withdrawal).where(Withdrawal.user_id == subject.id)
+                                     .order_by(Withdrawal.id))
     return {
         "profile": {
             **{field: getattr(subject, field) for field in FIELDS},
@@ -31,6 +38,7 @@ def collect(subject) -> dict:
             "email_confirmed_at": _iso(subject.email_confirmed_at),
             "pending_email": subject.pending_email,
             "last_login_at": _iso(subject.last_login_at),
+            "previous_login_at": _iso(subject.previous_login_at),
         },
         "profile_history": [
             {"field": c.field, "old_value": c.old_value, "new_value": c.new_value, "changed_at": _iso(c.changed_at),
@@ -41,19 +49,23 @@ def collect(subject) -> dict:
              "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at)} for d in documents
         ],
         "consents": {
-            "current": {code: {"granted": bool(e and e.granted), "since": _iso(e.at) if e else None}
-                        for code, e in states.items()},
+            "current": {p.code: {"granted": bool(e and e.granted), "since": _iso(e.at) if e else None}
+                        for p in PURPOSES for e in [states.get(p.code)]},
             "history": [
                 {"purpose": e.purpose, "action": e.action, "at": _iso(e.at), "actor_id": e.actor_id,
                  "channel": e.channel, "policy_version": e.policy_version.label if e.policy_version else None}
-                for e in consents.history(subject)
+                for e in history
+            ],
+            "withdrawals": [
+                {"requested_at": _iso(w.requested_at), "status": w.status, "due_on": _iso(w.due_on),
+                 "reasons": w.reasons, "completed_at": _iso(w.completed_at), "kept": w.kept} for w in withdrawals
             ],
         },
         "policy_acceptances": [
             {"version": a.version.label, "accepted_at": _iso(a.accepted_at), "method": a.method,
              "locale": a.locale, "ip": a.ip, "user_agent": a.user_agent} for a in acceptances
         ],
-        "complaints": [],
+        "complaints": complaints.export(subject),
         "corrections": [
             {"id": r.id, "changes": r.changes, "reason": r.reason, "status": r.status,
              "created_at": _iso(r.created_at), "due_on": _iso(r.due_on), "decided_at": _iso(r.decided_at),
@@ -63,5 +75,9 @@ def collect(subject) -> dict:
             {"at": _iso(e.occurred_at), "action": e.action, "actor_id": e.actor_id, "ip": e.ip,
              "object": [e.object_type, e.object_id], "details": e.details} for e in events
         ],
-        "disclosures": [],
+        "disclosures": [
+            {"recipient": d.recipient, "basis": d.basis, "categories": d.categories,
+             "disclosed_on": _iso(d.disclosed_on), "reference": d.reference, "recorded_at": _iso(d.recorded_at)}
+            for d in reversed(disclosures.of(subject))
+        ],
     }

@@ -21,7 +21,8 @@ class PolicyVersion(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    texts: Mapped[list["PolicyText"]] = relationship(lazy="selectin", order_by="PolicyText.locale")
+    #: loaded when a text is read: lists of versions, acceptances and consents never need the (long) texts
+    texts: Mapped[list["PolicyText"]] = relationship(order_by="PolicyText.locale")
 
     def text(self, locale: str) -> "PolicyText | None":
         return next((t for t in self.texts if t.locale == locale), None) or (self.texts[0] if self.texts else None)

@@ -1,8 +1,10 @@
 """Corrections of personal data; every change keeps the old value and is recorded with its actor."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cabinet.accounts import tokens
+from cabinet.accounts.models import User
 from cabinet.audit import trail
 from cabinet.documents import storage
 from cabinet.extensions import db
@@ -108,7 +110,9 @@ def pending_correction(subject) -> CorrectionRequest | None:
 
 
 def history(subject) -> list[ProfileChange]:
+    """Newest first, with who made each change (their roles are not needed, so not loaded)."""
     return list(db.session.scalars(select(ProfileChange).where(ProfileChange.user_id == subject.id)
+                                   .options(joinedload(ProfileChange.actor).lazyload(User.roles))
                                    .order_by(ProfileChange.changed_at.desc(), ProfileChange.id.desc())))
 
 

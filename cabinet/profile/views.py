@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.acting import current_act, current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.documents import storage
 from cabinet.documents.models import Document
@@ -18,9 +18,14 @@ from cabinet.workdays.service import calendar
 
 bp = Blueprint("profile", __name__, url_prefix="/cabinet")
 
+#: the largest id a 32-bit integer column holds; PostgreSQL refuses to compare with a larger literal
+MAX_ID = 2**31 - 1
+
 
 def get_own_document_or_404(document_id: int) -> Document:
-    """A document of the current subject; anybody else's answers 404."""
+    """A document of the current subject; anybody else's, and any id that cannot exist, answers 404."""
+    if not 0 < document_id <= MAX_ID:
+        abort(404)
     document = db.session.scalar(select(Document).where(
         Document.id == document_id, Document.owner_id == current_subject().id))
     if document is None:
@@ -50,6 +55,8 @@ def edit():
         names = {f: (form[f].data or "").strip() or None for f in service.NAME_FIELDS}
         names_changed = any(names[f] != getattr(subject, f) for f in names)
         email_changed = form.email.data != subject.email
+        if email_changed and current_act() is not None:
+            form.email.errors.append(_("Only the subject can change the e-mail used to sign in."))
         token = form.submission_token.data
         if (names_changed or email_changed) and not check_password(actor.password_hash,
                                                                    form.current_password.data or ""):

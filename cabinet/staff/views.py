@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cabinet import acting
 from cabinet.accounts.models import User
 from cabinet.acting import current_act, current_actor, role_required
-from cabinet.consents import withdrawal as withdrawals
+from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
 from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
@@ -19,8 +19,7 @@ from cabinet.i18n import local_today
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff import service
-from cabinet.staff.forms import (ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm,
-                                 WithdrawalDecisionForm)
+from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
 from cabinet.workdays.service import calendar
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -184,11 +183,11 @@ def decide_withdrawal(withdrawal_id):
     elif form.decision.data == "refuse" and not reason:
         flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
     elif form.decision.data == "refuse":
-        withdrawals.refuse(item, reason, actor=current_actor())
+        withdrawal_service.refuse(item, reason, actor=current_actor())
         db.session.commit()
         flash(_("The refusal is recorded."), "success")
     else:
-        withdrawals.destroy(item)
+        withdrawal_service.destroy(item)
         paths = db.session.info.pop("files_to_delete", [])
         db.session.commit()
         for path in paths:

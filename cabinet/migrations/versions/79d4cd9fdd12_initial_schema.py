@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8621c86de919
+Revision ID: 79d4cd9fdd12
 Revises: 
-Create Date: 2026-11-29 13:23:13.399671
+Create Date: 2026-11-29 13:39:59.463069
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import cabinet.database
 
 
 # revision identifiers, used by Alembic.
-revision = '8621c86de919'
+revision = '79d4cd9fdd12'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,6 +25,11 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
+    )
+    op.create_table('complaint_counters',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_complaint_counters'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,13 +62,36 @@ def upgrade():
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['subject_id'], ['users.id'], name=op.f('fk_audit_events_subject_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['subject_id'], ['users.id'], name=op.f('fk_audit_events_subject_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events')),
     sa.UniqueConstraint('seq', name=op.f('uq_audit_events_seq'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_events_subject_seq', ['subject_id', 'seq'], unique=False)
+
+    op.create_table('complaints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('subject_line', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('desired_outcome', sa.Text(), nullable=False),
+    sa.Column('received_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('last_event_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('submission_token', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_complaints_filed_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_complaints_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints')),
+    sa.UniqueConstraint('number', name=op.f('uq_complaints_number')),
+    sa.UniqueConstraint('submission_token', name=op.f('uq_complaints_submission_token'))
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index('ix_complaints_status_due_on', ['status', 'due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaints_user_id'), ['user_id'], unique=False)
 
     op.create_table('correction_requests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -186,6 +214,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_acting_sessions_staff_id'), ['staff_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_acting_sessions_subject_id'), ['subject_id'], unique=False)
 
+    op.create_table('complaint_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('submission_token', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_complaint_events_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_complaint_events_complaint_id_complaints'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_events')),
+    sa.UniqueConstraint('submission_token', name=op.f('uq_complaint_events_submission_token'))
+    )
+    with op.batch_alter_table('complaint_events', schema=None) as batch_op:
+        batch_op.create_index('ix_complaint_events_complaint_at', ['complaint_id', 'at', 'id'], unique=False)
+
+    op.create_table('complaint_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('submission_token', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_complaint_notes_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_complaint_notes_complaint_id_complaints'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_notes')),
+    sa.UniqueConstraint('submission_token', name=op.f('uq_complaint_notes_submission_token'))
+    )
+    with op.batch_alter_table('complaint_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_notes_complaint_id'), ['complaint_id'], unique=False)
+
     op.create_table('consent_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -259,11 +318,19 @@ def upgrade():
     with op.batch_alter_table('profile_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_profile_changes_user_id'), ['user_id'], unique=False)
 
+    op.create_table('complaint_attachments',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_complaint_attachments_document_id_documents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['event_id'], ['complaint_events.id'], name=op.f('fk_complaint_attachments_event_id_complaint_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', 'document_id', name=op.f('pk_complaint_attachments'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('complaint_attachments')
     with op.batch_alter_table('profile_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_profile_changes_user_id'))
 
@@ -278,6 +345,14 @@ def downgrade():
         batch_op.drop_index('ix_consent_events_user_purpose')
 
     op.drop_table('consent_events')
+    with op.batch_alter_table('complaint_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_notes_complaint_id'))
+
+    op.drop_table('complaint_notes')
+    with op.batch_alter_table('complaint_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_complaint_events_complaint_at')
+
+    op.drop_table('complaint_events')
     with op.batch_alter_table('acting_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_acting_sessions_subject_id'))
         batch_op.drop_index(batch_op.f('ix_acting_sessions_staff_id'))
@@ -302,10 +377,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_correction_requests_user_id'))
 
     op.drop_table('correction_requests')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_user_id'))
+        batch_op.drop_index('ix_complaints_status_due_on')
+
+    op.drop_table('complaints')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_subject_seq')
 
     op.drop_table('audit_events')
     op.drop_table('users')
+    op.drop_table('complaint_counters')
     op.drop_table('audit_head')
     # ### end Alembic commands ###

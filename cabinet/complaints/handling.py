@@ -1,0 +1,108 @@
+"""The operator's side of a complaint: the queue, review, the answer, internal notes, recorded views."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from cabinet.accounts.models import User
+from cabinet.audit import trail
+from cabinet.complaints.models import OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
+from cabinet.complaints.service import CLOSED, EXPIRED, ComplaintError, append_event, attach, claim, event_by_token
+from cabinet.extensions import db
+from cabinet.mail import external_url, send
+from cabinet.workdays.service import calendar
+
+PAGE_SIZE = 25
+#: the queue marks complaints due within this many working days
+SOON_WORKING_DAYS = 5
+#: the queue's filters: "open" (the default), each status, or everything
+FILTERS = ("open", *STATUSES, "all")
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue, with the dates that mark rows as overdue or due soon."""
+
+    rows: list  # (Complaint, given_name, surname)
+    total: int
+    page: int
+    pages: int
+    today: object
+    soon_until: object
+
+
+def complaint_by_number(number: str) -> Complaint | None:
+    """Any subject's complaint: only staff pages look complaints up this way."""
+    return db.session.scalar(select(Complaint).where(Complaint.number == number))
+
+
+def queue(status: str, page: int, today) -> QueuePage:
+    """Complaints by due date, filtered by status, one page of them with the complainants' names."""
+    query = select(Complaint, User.given_name, User.surname).join(User, User.id == Complaint.user_id)
+    if status == "open":
+        query = query.where(Complaint.status.in_(OPEN_STATUSES))
+    elif status in STATUSES:
+        query = query.where(Complaint.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(query.order_by(Complaint.due_on, Complaint.id)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return QueuePage(rows, total, page, pages, today, calendar().add_working_days(today, SOON_WORKING_DAYS))
+
+
+def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:
+    """Every staff look at a complaint goes into the trail, so the subject's access log shows it."""
+    trail.record(f"complaint.{what}", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number, **details})
+
+
+def take_under_review(complaint, *, actor) -> None:
+    if not claim(complaint, ("registered",), "under_review"):
+        raise ComplaintError(_l("Only a newly registered complaint can be taken under review."))
+    append_event(complaint, "under_review", actor=actor)
+    trail.record("complaint.under_review", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number})
+
+
+def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
+    """Give the operator's answer once; the same form sent twice answers once. True when answered now."""
+    existing = event_by_token(token)
+    if existing is not None:
+        if existing.complaint_id != complaint.id:
+            raise ComplaintError(EXPIRED)
+        return False
+    if not claim(complaint, OPEN_STATUSES, "answered"):
+        raise ComplaintError(CLOSED)
+    event = append_event(complaint, "answered", actor=actor, text=text, token=token)
+    documents = attach(event, scans, actor=actor, subject=complaint.complainant)
+    trail.record("complaint.answered", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents]})
+    return True
+
+
+def send_answer_notice(complaint) -> None:
+    user = complaint.complainant
+    send(user.email, "complaint_answered", locale=user.locale, user=user, complaint=complaint,
+         link=external_url("complaints.show", number=complaint.number))
+
+
+def add_note(complaint, text: str, *, actor, token: str) -> ComplaintNote:
+    """An internal note; the trail records that one was added, never its text."""
+    existing = db.session.scalar(select(ComplaintNote).where(ComplaintNote.submission_token == token))
+    if existing is not None:
+        if existing.complaint_id != complaint.id:
+            raise ComplaintError(EXPIRED)
+        return existing
+    note = ComplaintNote(complaint_id=complaint.id, author_id=actor.id, text=text, submission_token=token)
+    db.session.add(note)
+    db.session.flush()
+    trail.record("complaint.note_added", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number})
+    return note
+
+
+def notes(complaint) -> list[ComplaintNote]:
+    return list(db.session.scalars(select(ComplaintNote).where(ComplaintNote.complaint_id == complaint.id)
+                                   .order_by(ComplaintNote.at, ComplaintNote.id)))

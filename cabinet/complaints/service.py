@@ -1,0 +1,213 @@
+"""The subject's side of a complaint: filing, supplements, withdrawal, reading it back, exporting it."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from cabinet.accounts.models import User
+from cabinet.audit import trail
+from cabinet.complaints.models import OPEN_STATUSES, Complaint, ComplaintAttachment, ComplaintEvent
+from cabinet.complaints.numbering import assign_number, due_date
+from cabinet.database import utcnow
+from cabinet.documents import storage
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+from cabinet.mail import external_url, send
+from cabinet.workdays.service import calendar
+
+
+class ComplaintError(ValueError):
+    """A step that cannot be taken now; the message is shown to the user."""
+
+
+EXPIRED = _l("The form expired. Please reload the page and send it again.")
+CLOSED = _l("The complaint is closed: it has been answered or withdrawn.")
+
+
+@dataclass
+class Step:
+    """One timeline step with the documents attached at that step and who took it."""
+
+    event: ComplaintEvent
+    actor_name: str | None = None
+    documents: list[Document] = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    """A complaint with its whole timeline: what the pages, the PDF and the export show."""
+
+    complaint: Complaint
+    steps: list[Step]
+
+    @property
+    def filing(self) -> Step:
+        return self.steps[0]
+
+    @property
+    def supplements(self) -> list[Step]:
+        return [s for s in self.steps if s.event.kind == "supplement"]
+
+    @property
+    def answer(self) -> Step | None:
+        return next((s for s in self.steps if s.event.kind == "answered"), None)
+
+
+@dataclass
+class Deadline:
+    """Working days left until the due date (negative once past) and whether the answer is late."""
+
+    left: int
+    overdue: bool
+
+
+def complaint_by_token(token: str) -> Complaint | None:
+    return db.session.scalar(select(Complaint).where(Complaint.submission_token == token))
+
+
+def event_by_token(token: str) -> ComplaintEvent | None:
+    return db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.submission_token == token))
+
+
+def own_complaint(subject, number: str) -> Complaint | None:
+    """The subject's complaint with this number; anybody else's is None."""
+    return db.session.scalar(select(Complaint).where(Complaint.number == number, Complaint.user_id == subject.id))
+
+
+def complaints_of(subject) -> list[Complaint]:
+    return list(db.session.scalars(select(Complaint).where(Complaint.user_id == subject.id)
+                                   .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
+
+
+def append_event(complaint, kind: str, *, actor, at=None, text=None, token=None) -> ComplaintEvent:
+    event = ComplaintEvent(complaint_id=complaint.id, kind=kind, at=at or utcnow(), actor_id=actor.id,
+                           text=text, submission_token=token)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def attach(event, scans, *, actor, subject) -> list[Document]:
+    """Store the checked files as the subject's documents and tie them to the step."""
+    documents = [storage.store(scan, actor=actor, subject=subject, kind="complaint",
+                               attached_id=event.complaint_id) for scan in scans]
+    db.session.add_all(ComplaintAttachment(event_id=event.id, document_id=d.id) for d in documents)
+    return documents
+
+
+def claim(complaint, allowed: tuple, new_status: str | None = None) -> bool:
+    """Lock the complaint's row if its status allows the step (and set the new status); False if not."""
+    values = {"last_event_at": utcnow()}
+    if new_status:
+        values["status"] = new_status
+    changed = db.session.execute(update(Complaint).where(Complaint.id == complaint.id,
+                                                         Complaint.status.in_(allowed)).values(**values)).rowcount
+    db.session.refresh(complaint)
+    return bool(changed)
+
+
+def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outcome: str, scans: list,
+                   token: str) -> tuple[Complaint, bool]:
+    """Register a complaint with its number and due date; the same token twice files it once."""
+    existing = complaint_by_token(token)
+    if existing is not None:
+        if existing.user_id != subject.id:
+            raise ComplaintError(EXPIRED)
+        return existing, False
+    received_at = utcnow()
+    complaint = Complaint(number=assign_number(received_at), user_id=subject.id, filed_by_id=actor.id,
+                          subject_line=subject_line, body=body, desired_outcome=desired_outcome,
+                          received_at=received_at, due_on=due_date(received_at), status="registered",
+                          last_event_at=received_at, submission_token=token)
+    db.session.add(complaint)
+    db.session.flush()
+    event = append_event(complaint, "registered", actor=actor, at=received_at)
+    documents = attach(event, scans, actor=actor, subject=subject)
+    trail.record("complaint.filed", actor=actor, subject=subject, obj=complaint,
+                 details={"number": complaint.number, "due_on": complaint.due_on.isoformat(),
+                          "attachments": [d.sha256 for d in documents]})
+    return complaint, True
+
+
+def add_supplement(complaint, text: str, scans: list, *, actor, token: str) -> tuple[ComplaintEvent, bool]:
+    """Add text and files to an open complaint; its due date stays as set at filing."""
+    existing = event_by_token(token)
+    if existing is not None:
+        if existing.complaint_id != complaint.id:
+            raise ComplaintError(EXPIRED)
+        return existing, False
+    if not claim(complaint, OPEN_STATUSES):
+        raise ComplaintError(CLOSED)
+    event = append_event(complaint, "supplement", actor=actor, text=text, token=token)
+    documents = attach(event, scans, actor=actor, subject=complaint.complainant)
+    trail.record("complaint.supplemented", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents]})
+    return event, True
+
+
+def withdraw(complaint, *, actor) -> ComplaintEvent:
+    """The subject takes the complaint back; nothing of it is deleted."""
+    if not claim(complaint, OPEN_STATUSES, "withdrawn"):
+        raise ComplaintError(CLOSED)
+    event = append_event(complaint, "withdrawn", actor=actor)
+    trail.record("complaint.withdrawn", actor=actor, subject=complaint.complainant, obj=complaint,
+                 details={"number": complaint.number})
+    return event
+
+
+def records(complaints: list[Complaint]) -> list[Record]:
+    """Every complaint's timeline with actors and documents, in three queries whatever their number."""
+    ids = [c.id for c in complaints]
+    steps: dict[int, list[Step]] = {i: [] for i in ids}
+    by_event = {}
+    rows = db.session.execute(select(ComplaintEvent, User.given_name, User.surname)
+                              .outerjoin(User, User.id == ComplaintEvent.actor_id)
+                              .where(ComplaintEvent.complaint_id.in_(ids))
+                              .order_by(ComplaintEvent.at, ComplaintEvent.id)) if ids else []
+    for event, given_name, surname in rows:
+        step = Step(event, " ".join(p for p in (given_name, surname) if p) or None)
+        steps[event.complaint_id].append(step)
+        by_event[event.id] = step
+    if by_event:
+        for event_id, document in db.session.execute(
+                select(ComplaintAttachment.event_id, Document)
+                .join(Document, Document.id == ComplaintAttachment.document_id)
+                .where(ComplaintAttachment.event_id.in_(list(by_event))).order_by(Document.id)):
+            by_event[event_id].documents.append(document)
+    return [Record(c, steps[c.id]) for c in complaints]
+
+
+def record(complaint: Complaint) -> Record:
+    return records([complaint])[0]
+
+
+def deadline(complaint: Complaint, today: date) -> Deadline:
+    left = calendar().working_days_between(today, complaint.due_on)
+    return Deadline(left=left, overdue=complaint.is_open and today > complaint.due_on)
+
+
+def send_receipt(complaint: Complaint) -> None:
+    """The acknowledgement of receipt, with the number and the due date, in the subject's language."""
+    user = complaint.complainant
+    send(user.email, "complaint_received", locale=user.locale, user=user, complaint=complaint,
+         link=external_url("complaints.show", number=complaint.number))
+
+
+def export(subject) -> list[dict]:
+    """The subject's complaints for the data export: text and timeline, never staff notes."""
+
+    def iso(value):
+        return value.isoformat() if value is not None else None
+
+    def files(step):
+        return [{"name": d.original_name, "sha256": d.sha256} for d in step.documents]
+
+    return [{
+        "number": r.complaint.number, "filed_at": iso(r.complaint.received_at), "due_on": iso(r.complaint.due_on),
+        "status": r.complaint.status, "subject": r.complaint.subject_line, "body": r.complaint.body,
+        "desired_outcome": r.complaint.desired_outcome, "attachments": files(r.filing),
+        "timeline": [{"kind": s.event.kind, "at": iso(s.event.at), "actor_id": s.event.actor_id,
+                      "text": s.event.text, "attachments": files(s)} for s in r.steps],
+    } for r in records(list(reversed(complaints_of(subject))))]

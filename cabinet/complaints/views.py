@@ -1,0 +1,149 @@
+"""The subject's complaint pages (policy 5.2): file, preview, follow, supplement, withdraw, print."""
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.audit import trail
+from cabinet.complaints import forms, labels, pdf, service
+from cabinet.complaints.models import Complaint
+from cabinet.documents import storage
+from cabinet.extensions import db
+from cabinet.i18n import local_today
+
+bp = Blueprint("complaints", __name__, url_prefix="/cabinet/complaints")
+bp.record_once(labels.register)
+
+
+def get_own_complaint_or_404(number: str) -> Complaint:
+    """A complaint of the current subject; anybody else's answers 404."""
+    complaint = service.own_complaint(current_subject(), number)
+    if complaint is None:
+        abort(404)
+    return complaint
+
+
+def checked_attachments(field) -> list | None:
+    """The uploads checked before anything is written; None (with the message on the field) if refused."""
+    try:
+        return storage.check_uploads(field.data)
+    except storage.UploadRejected as error:
+        field.errors = [*field.errors, str(error)]
+        return None
+
+
+@bp.route("")
+@subject_required
+def index():
+    complaints = service.complaints_of(current_subject())
+    return render_template("complaints/index.html", complaints=complaints, today=local_today(),
+                           deadline=service.deadline)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@subject_required
+def new():
+    subject, actor = current_subject(), current_actor()
+    form = forms.ComplaintForm()
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            return render_template("complaints/new.html", form=form, limits=forms, preview=True, subject=subject)
+        scans = checked_attachments(form.attachments)
+        if scans is not None:
+            return _file(subject, actor, form, scans)
+    return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject)
+
+
+def _file(subject, actor, form, scans):
+    token = form.submission_token.data
+    try:
+        complaint, created = service.file_complaint(
+            subject, actor=actor, subject_line=form.subject.data, body=form.body.data,
+            desired_outcome=form.desired_outcome.data or "", scans=scans, token=token)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the same form sent twice at once: the other request filed it
+        complaint, created = service.complaint_by_token(token), False
+    except service.ComplaintError:
+        db.session.rollback()
+        complaint, created = None, False
+    if complaint is None or complaint.user_id != subject.id:
+        form.submission_token.errors = [str(service.EXPIRED)]
+        return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject)
+    if created:
+        service.send_receipt(complaint)
+        flash(_("Your complaint is registered under number %(number)s.", number=complaint.number), "success")
+    return redirect(url_for("complaints.show", number=complaint.number))
+
+
+@bp.route("/<number>")
+@subject_required
+def show(number):
+    complaint = get_own_complaint_or_404(number)
+    subject, actor = current_subject(), current_actor()
+    if actor.id != subject.id:
+        trail.record("complaint.viewed", actor=actor, subject=subject, obj=complaint,
+                     details={"number": complaint.number})
+        db.session.commit()
+    return _page(complaint, forms.SupplementForm(formdata=None), forms.WithdrawForm(formdata=None))
+
+
+def _page(complaint, supplement_form, withdraw_form):
+    return render_template("complaints/show.html", record=service.record(complaint), complaint=complaint,
+                           deadline=service.deadline(complaint, local_today()), supplement_form=supplement_form,
+                           withdraw_form=withdraw_form, limits=forms)
+
+
+@bp.route("/<number>.pdf")
+@subject_required
+def printable(number):
+    complaint = get_own_complaint_or_404(number)
+    data = pdf.render(service.record(complaint))
+    trail.record("complaint.printed", actor=current_actor(), subject=current_subject(), obj=complaint,
+                 details={"number": complaint.number})
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{complaint.number}.pdf",
+                     max_age=0)
+
+
+@bp.route("/<number>/supplement", methods=["POST"])
+@subject_required
+def supplement(number):
+    complaint = get_own_complaint_or_404(number)
+    form = forms.SupplementForm()
+    scans = checked_attachments(form.attachments) if form.validate_on_submit() else None
+    if scans is None:
+        return _page(complaint, form, forms.WithdrawForm(formdata=None))
+    try:
+        _event, created = service.add_supplement(complaint, form.text.data, scans, actor=current_actor(),
+                                                 token=form.submission_token.data)
+        db.session.commit()
+    except (service.ComplaintError, IntegrityError) as error:
+        db.session.rollback()
+        flash(str(error) if isinstance(error, service.ComplaintError) else _("The supplement is already added."),
+              "error")
+    else:
+        if created:
+            flash(_("Your supplement is added to the complaint."), "success")
+    return redirect(url_for("complaints.show", number=number))
+
+
+@bp.route("/<number>/withdraw", methods=["POST"])
+@subject_required
+def withdraw(number):
+    complaint = get_own_complaint_or_404(number)
+    form = forms.WithdrawForm()
+    if not form.validate_on_submit():
+        return _page(complaint, forms.SupplementForm(formdata=None), form)
+    try:
+        service.withdraw(complaint, actor=current_actor())
+        db.session.commit()
+    except service.ComplaintError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Your complaint is withdrawn."), "success")
+    return redirect(url_for("complaints.show", number=number))

@@ -1,0 +1,370 @@
+"""The subject's written pre-court complaint (policy 5.2): filing, preview, page, PDF, supplement, withdrawal."""
+
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.dates import format_date
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from cabinet.extensions import db
+from tests.conftest import PDF, PNG, upload
+
+NUMBER = re.compile(r"/cabinet/complaints/(BE-\d{4}-\d{6})$")
+CODE = re.compile(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}")
+TOKEN = "complaint-token-0000000001"
+
+
+def complaint_form(**changes):
+    """A valid filing; a change to None leaves the field out."""
+    data = {"subject": "Деректерім рұқсатсыз берілді", "body": "Менің деректерім үшінші тұлғаға берілді.\nТексеріңіз.",
+            "desired_outcome": "Деректерді беруді тоқтатыңыз.", "submission_token": TOKEN}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def file_complaint(client, **changes) -> str:
+    """File through the form and return the registration number from the redirect."""
+    response = client.post("/cabinet/complaints/new", data=complaint_form(**changes))
+    assert response.status_code == 302, response.text
+    return NUMBER.search(response.headers["Location"]).group(1)
+
+
+def login_as(app, user):
+    """A separate browser signed in as this user."""
+    other = app.test_client()
+    response = other.post("/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 302
+    return other
+
+
+def written(app) -> dict:
+    """Rows of the complaint tables, documents, trail events and stored files: what "nothing was written" means."""
+    from cabinet.audit.models import AuditEvent
+    from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
+    from cabinet.documents.models import Document
+
+    with app.app_context():
+        counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+                  for m in (Complaint, ComplaintEvent, ComplaintAttachment, Document, AuditEvent)}
+        db.session.remove()
+    folder = Path(app.config["UPLOAD_DIR"])
+    counts["files"] = len(list(folder.iterdir())) if folder.exists() else 0
+    return counts
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def subject(create_user, login):
+    user = create_user(surname="Сейітова", given_name="Әйгерім", patronymic="Нұрланқызы")
+    login(user)
+    return user
+
+
+# --- pages in both languages ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_complaint_pages_render_in_both_languages(client, subject, lang):
+    client.get(f"/lang/{lang}")
+    number = file_complaint(client)
+    for url in ("/cabinet/complaints", "/cabinet/complaints/new", f"/cabinet/complaints/{number}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f'<html lang="{lang}">' in response.text
+        assert response.headers["Cache-Control"] == "no-store"
+    assert client.post("/cabinet/complaints/new", data=complaint_form(preview="1", submission_token="x" * 24)
+                       ).text.count(f'<html lang="{lang}">') == 1
+
+
+def test_nav_links_to_complaints(client, subject):
+    assert 'href="/cabinet/complaints"' in client.get("/cabinet").text
+
+
+# --- filing -----------------------------------------------------------------------------------------
+
+def test_filing_registers_number_due_date_receipt_and_mail(app, client, subject, outbox):
+    from cabinet.complaints.models import Complaint
+    from cabinet.complaints.numbering import due_date, local_day
+    from cabinet.workdays.service import calendar
+
+    number = file_complaint(client, attachments=[upload(PDF, "акт.pdf")])
+    assert re.fullmatch(r"BE-\d{4}-000001", number)
+    with app.app_context():
+        complaint = db.session.scalar(select(Complaint).where(Complaint.number == number))
+        assert complaint.status == "registered"
+        assert complaint.body == "Менің деректерім үшінші тұлғаға берілді.\nТексеріңіз."
+        assert complaint.due_on == due_date(complaint.received_at)
+        assert calendar().working_days_between(local_day(complaint.received_at), complaint.due_on) == 30
+        assert number.split("-")[1] == str(local_day(complaint.received_at).year)
+        due = complaint.due_on
+    page = client.get(f"/cabinet/complaints/{number}").text
+    assert number in page
+    assert f'<time datetime="{due.isoformat()}">' in page
+    assert hashlib.sha256(PDF).hexdigest() in page
+    assert 'data-step="registered"' in page
+    (mail,) = outbox()
+    assert mail["To"] == subject.email
+    assert number in mail["Subject"] and number in mail.get_content()
+    assert f"http://cabinet.test/cabinet/complaints/{number}" in mail.get_content()
+    assert format_date(due, "long", locale="kk") in mail.get_content()
+
+
+def test_mail_is_in_the_subjects_language(app, client, subject, outbox):
+    from cabinet.complaints.models import Complaint
+
+    client.get("/lang/ru")
+    file_complaint(client)
+    with app.app_context():
+        due = db.session.scalar(select(Complaint.due_on))
+    (mail,) = outbox()
+    assert format_date(due, "long", locale="ru") in mail.get_content()
+    assert format_date(due, "long", locale="kk") not in mail.get_content()
+
+
+def test_numbers_follow_each_other(client, subject):
+    first = file_complaint(client, submission_token="a" * 24)
+    second = file_complaint(client, submission_token="b" * 24)
+    assert int(second[-6:]) == int(first[-6:]) + 1
+
+
+def test_same_form_sent_twice_files_once_and_redirects_to_the_original(app, client, subject, outbox):
+    first = file_complaint(client, attachments=[upload()])
+    again = client.post("/cabinet/complaints/new", data=complaint_form(attachments=[upload()]))
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/cabinet/complaints/{first}")
+    assert written(app)["Complaint"] == 1
+    assert written(app)["Document"] == 2  # the registration scan and one attachment
+    assert len(outbox()) == 1
+
+
+def test_token_of_another_subjects_complaint_files_nothing(app, client, create_user, subject):
+    file_complaint(client)
+    other = login_as(app, create_user(email="other@example.kz"))
+    before = written(app)
+    response = other.post("/cabinet/complaints/new", data=complaint_form())
+    assert response.status_code == 200
+    assert 'class="error"' in response.text
+    assert written(app) == before
+
+
+def test_preview_shows_the_text_and_files_nothing(app, client, subject):
+    before = written(app)
+    response = client.post("/cabinet/complaints/new", data=complaint_form(preview="1", attachments=[upload()]))
+    assert response.status_code == 200
+    assert 'class="complaint-preview"' in response.text
+    assert "Менің деректерім үшінші тұлғаға берілді." in response.text
+    assert f'value="{TOKEN}"' in response.text  # filing from the preview keeps the form's token
+    assert written(app) == before
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("subject", {"subject": "ш" * 201}),
+    ("subject", {"subject": ""}),
+    ("body", {"body": "ә" * 10_001}),
+    ("body", {"body": "NUL \x00 inside"}),
+    ("body", {"body": "   "}),
+    ("desired_outcome", {"desired_outcome": "ө" * 2_001}),
+    ("desired_outcome", {"desired_outcome": "bell \x07"}),
+    ("attachments", {"attachments": [upload(b"GIF89a not a scan", "photo.gif")]}),
+    ("attachments", {"attachments": [upload(b"", "empty.pdf")]}),
+    ("attachments", {"attachments": [upload(PNG, f"{i}.png") for i in range(6)]}),
+    ("submission_token", {"submission_token": None}),
+])
+def test_bad_input_shows_a_message_and_writes_nothing(app, client, subject, outbox, field, changes):
+    before = written(app)
+    response = client.post("/cabinet/complaints/new", data=complaint_form(**changes))
+    assert response.status_code == 200
+    assert 'role="alert"' in response.text
+    if field != "submission_token":
+        block = re.search(rf'<div class="field has-error">(?:(?!</div>).)*name="{field}"', response.text, re.S)
+        assert block, field
+    assert written(app) == before
+    assert outbox() == []
+
+
+def test_limits_are_stated_on_the_form(client, subject):
+    html = client.get("/cabinet/complaints/new").text
+    for limit in ("200", "10000", "2000"):
+        assert limit in html
+    assert 'maxlength="200"' in html
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The same app with CSRF protection on, as in production."""
+    from cabinet import create_app
+
+    made = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "SECRET_KEY", "TESTING", "RATELIMIT_ENABLED",
+                                                      "UPLOAD_DIR", "OUTBOX_DIR", "BASE_URL")},
+                       "WTF_CSRF_ENABLED": True})
+    yield made
+    with made.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_csrf_is_enforced_on_filing(csrf_app, create_user):
+    user = create_user()
+    client = csrf_app.test_client()
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": user.email, "password": user.password, "csrf_token": token})
+    assert client.post("/cabinet/complaints/new", data=complaint_form()).status_code == 400
+    assert written(csrf_app)["Complaint"] == 0
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", ""), ("get", ".pdf"), ("post", "/supplement"), ("post", "/withdraw")])
+def test_another_subjects_complaint_is_404(app, client, create_user, subject, method, path):
+    number = file_complaint(client)
+    other = login_as(app, create_user(email="other@example.kz"))
+    before = written(app)
+    response = getattr(other, method)(f"/cabinet/complaints/{number}{path}",
+                                      data={"text": "x", "confirm": "y", "submission_token": "t" * 24})
+    assert response.status_code == 404
+    assert written(app) == before
+    assert other.get("/cabinet/complaints/BE-2026-999999").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/cabinet/complaints", "/cabinet/complaints/new",
+                                 "/cabinet/complaints/BE-2026-000001", "/cabinet/complaints/BE-2026-000001.pdf"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, policy, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_staff_without_subject_role_cannot_file(app, create_user):
+    staff = login_as(app, create_user(email="staff@example.kz", roles=("support",)))
+    assert staff.get("/cabinet/complaints/new").status_code == 403
+
+
+# --- the complaint's page ---------------------------------------------------------------------------
+
+def test_working_days_left_and_overdue(app, client, subject, monkeypatch):
+    from cabinet.complaints import views
+    from cabinet.complaints.models import Complaint
+    from cabinet.workdays.service import calendar
+
+    number = file_complaint(client)
+    with app.app_context():
+        complaint = db.session.scalar(select(Complaint).where(Complaint.number == number))
+        due = complaint.due_on
+        late = calendar().add_working_days(due, 3)
+    page = client.get(f"/cabinet/complaints/{number}").text
+    assert "30" in page and 'class="warn"' not in page
+    monkeypatch.setattr(views, "local_today", lambda: late)
+    page = client.get(f"/cabinet/complaints/{number}").text
+    assert re.search(r'<span class="warn">[^<]*3[^<]*</span>', page)
+    listing = client.get("/cabinet/complaints").text
+    assert number in listing
+
+
+def test_pdf_holds_everything_a_court_needs(app, client, subject):
+    from cabinet.complaints.models import Complaint
+
+    scan_hash = hashlib.sha256(PNG).hexdigest()
+    number = file_complaint(client, attachments=[upload(PNG, "скан.png")])
+    with app.app_context():
+        due = db.session.scalar(select(Complaint.due_on).where(Complaint.number == number))
+    for lang in ("kk", "ru"):
+        client.get(f"/lang/{lang}")
+        response = client.get(f"/cabinet/complaints/{number}.pdf")
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        text = pdf_text(response.data)
+        flat = re.sub(r"\s", "", text)
+        assert number in text
+        assert "Сейітова Әйгерім Нұрланқызы" in text
+        assert subject.email in text
+        assert format_date(due, "long", locale=lang) in text
+        assert scan_hash in flat
+        assert "Деректерім рұқсатсыз берілді" in text
+        assert "Деректерді беруді тоқтатыңыз." in text
+        assert app.config["OPERATOR_NAME"] in text and app.config["OPERATOR_BIN"] in text
+        assert CODE.search(text)
+
+
+def test_printing_is_recorded(app, client, subject):
+    from cabinet.audit.models import AuditEvent
+
+    number = file_complaint(client)
+    client.get(f"/cabinet/complaints/{number}.pdf")
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == subject.id)).all()
+    assert "complaint.filed" in actions and "complaint.printed" in actions
+
+
+def test_supplement_is_added_once_and_printed(app, client, subject):
+    number = file_complaint(client)
+    data = {"text": "Қосымша: тағы бір дерек.", "submission_token": "s" * 24, "attachments": [upload()]}
+    assert client.post(f"/cabinet/complaints/{number}/supplement", data=data).status_code == 302
+    data["attachments"] = [upload()]
+    assert client.post(f"/cabinet/complaints/{number}/supplement", data=data).status_code == 302
+    page = client.get(f"/cabinet/complaints/{number}").text
+    assert page.count('data-step="supplement"') == 1
+    assert "Қосымша: тағы бір дерек." in page
+    assert "Қосымша: тағы бір дерек." in pdf_text(client.get(f"/cabinet/complaints/{number}.pdf").data)
+
+
+def test_bad_supplement_writes_nothing(app, client, subject):
+    number = file_complaint(client)
+    before = written(app)
+    for data in ({"text": "x\x00", "submission_token": "s" * 24},
+                 {"text": "ok", "submission_token": "s" * 24, "attachments": [upload(b"MZ exe", "a.exe")]},
+                 {"text": "ә" * 10_001, "submission_token": "s" * 24}):
+        response = client.post(f"/cabinet/complaints/{number}/supplement", data=data)
+        assert response.status_code == 200
+        assert 'role="alert"' in response.text
+    assert written(app) == before
+
+
+def test_withdrawal_needs_confirmation_then_closes_the_complaint(app, client, subject):
+    number = file_complaint(client)
+    before = written(app)
+    assert client.post(f"/cabinet/complaints/{number}/withdraw", data={}).status_code == 200
+    assert written(app) == before
+    assert client.post(f"/cabinet/complaints/{number}/withdraw", data={"confirm": "y"}).status_code == 302
+    page = client.get(f"/cabinet/complaints/{number}").text
+    assert 'data-step="withdrawn"' in page
+    assert "complaint-status-withdrawn" in page
+    assert 'name="confirm"' not in page  # no second withdrawal, no supplement form
+    response = client.post(f"/cabinet/complaints/{number}/supplement",
+                           data={"text": "late", "submission_token": "s" * 24}, follow_redirects=True)
+    assert "flash-error" in response.text
+    assert page.count('data-step="supplement"') == 0
+
+
+def test_open_complaint_holds_back_withdrawing_all_consent(app, client, subject):
+    from cabinet.consents.withdrawal import unfinished_obligations
+
+    number = file_complaint(client)
+    with app.app_context():
+        from cabinet.accounts.models import User
+
+        obligations = unfinished_obligations(db.session.get(User, subject.id))
+    assert [(o.kind, o.reference) for o in obligations] == [("complaint", number)]
+    client.post(f"/cabinet/complaints/{number}/withdraw", data={"confirm": "y"})
+    with app.app_context():
+        assert unfinished_obligations(db.session.get(User, subject.id)) == []
+
+
+def test_export_lists_complaints_with_timeline(client, subject):
+    number = file_complaint(client, attachments=[upload()])
+    client.post(f"/cabinet/complaints/{number}/supplement", data={"text": "Қосымша", "submission_token": "s" * 24})
+    data = client.get("/cabinet/export").get_json()
+    (complaint,) = data["complaints"]
+    assert complaint["number"] == number
+    assert complaint["status"] == "registered"
+    assert complaint["filed_at"] and complaint["due_on"]
+    assert complaint["subject"] == "Деректерім рұқсатсыз берілді"
+    assert complaint["attachments"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert [s["kind"] for s in complaint["timeline"]] == ["registered", "supplement"]

@@ -1,0 +1,125 @@
+"""Pages make a bounded number of queries whatever the data size (DESIGN: Scale).
+
+Each page is measured for a subject with a little of every kind of data (one of each), then again
+after that subject has collected a lot of history (60 phone changes, 30 scans, 60 consent toggles,
+210 trail events, 30 corrections and disclosures, more policy versions) and the database holds 50
+other subjects: the count must not move, and must stay within a small budget.
+"""
+
+import hashlib
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from cabinet.accounts.models import User
+from cabinet.audit import trail
+from cabinet.extensions import db
+from tests.conftest import PDF
+
+PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
+         "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",
+         "/cabinet/disclosures", "/cabinet/export", "/policy"]
+BUDGET = 12
+#: the export reads every kind of record (ten of them) and appends its own audit event (four statements)
+BUDGETS = {"/cabinet/export": 20}
+
+
+@pytest.fixture
+def count_queries(app):
+    """GET a page and return the SQL statements it ran (every one, as the driver saw them)."""
+
+    def count(client, url) -> list[str]:
+        statements = []
+
+        def listen(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert response.status_code == 200, url
+        return statements
+
+    return count
+
+
+def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, ...], others: int):
+    """Use of the cabinet, scaled by n: phone changes by the subject and by staff, scans, consent toggles, staff
+    look-ups in the trail, decided and pending corrections, policy versions accepted, disclosures, other subjects."""
+    from cabinet.consents import service as consents
+    from cabinet.disclosures import service as disclosures
+    from cabinet.documents import storage
+    from cabinet.policies.service import get_version, record_acceptance
+    from cabinet.profile import service as profile
+    from cabinet.profile.models import CorrectionRequest
+
+    other_refs = [create_user(email=f"other{n}-{i}@example.kz") for i in range(others)]
+    staff = create_user(email=f"staff{n}@example.kz", roles=("support",))
+    for label in versions:
+        policy(label, effective_from=date(2026, 1, 1) + timedelta(days=int(label)))
+    with app.test_request_context():
+        subject, worker = db.session.get(User, subject_id), db.session.get(User, staff.id)
+        for i in range(2 * n):
+            profile.change_phone(subject, f"+7701{n:02d}{i:05d}", actor=subject if i % 2 else worker)
+        for i in range(n):
+            data = PDF + f"{n}-{i}".encode()
+            storage.store(storage.CheckedFile(f"scan-{i}.pdf", "application/pdf", data,
+                                              hashlib.sha256(data).hexdigest()),
+                          actor=subject if i % 2 else worker, subject=subject, kind="registration")
+        for i in range(2 * n):
+            consents.change(subject, "marketing" if i % 4 < 2 else "research", "grant" if i % 2 == 0 else "withdraw",
+                            actor=subject, channel="cabinet")
+        for i in range(7 * n):
+            trail.record("staff.subject_viewed", actor=worker, subject=subject, details={"reason": f"call {i}"})
+        for label in versions:
+            record_acceptance(get_version(label), actor=subject, subject=subject, method="cabinet", locale="ru")
+        for i in range(n):
+            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=worker.id,
+                                             changes={"surname": "Ахметова"}, reason=f"reason {i}",
+                                             status="rejected", due_on=date(2026, 1, 5) + timedelta(days=i),
+                                             submission_token=f"token-{n:02d}-{i:03d}-" + "x" * 20))
+        for i in range(n):
+            disclosures.record(subject, actor=worker, recipient=f"Body {i}", basis="3.4.1", categories="name",
+                               disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
+        for ref in other_refs:
+            other = db.session.get(User, ref.id)
+            profile.change_phone(other, "+77019999999", actor=other)
+            trail.record("staff.subject_viewed", actor=worker, subject=other, details={"reason": "x"})
+        db.session.commit()
+
+
+def pending_correction(app, subject_id):
+    from cabinet.profile.models import CorrectionRequest
+
+    with app.app_context():
+        db.session.add(CorrectionRequest(user_id=subject_id, requested_by_id=subject_id,
+                                         changes={"surname": "Жаңа"}, reason="pending", due_on=date(2026, 2, 2),
+                                         submission_token="p" * 30))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_query_count_does_not_grow_with_data(app, client, create_user, login, policy, count_queries, url):
+    user = create_user()
+    pending_correction(app, user.id)
+    login(user)
+    load(app, create_user, policy, user.id, n=1, versions=("2",), others=1)
+    count_queries(client, url)  # warm-up: anything a first request does once
+    few = count_queries(client, url)
+    load(app, create_user, policy, user.id, n=30, versions=("3", "4", "5"), others=50)
+    many = count_queries(client, url)
+    assert len(many) == len(few), "\n".join(many)
+    assert len(many) <= BUDGETS.get(url, BUDGET), "\n".join(many)
+
+
+def test_public_policy_page_is_bounded_for_visitors(app, client, policy, count_queries):
+    few = count_queries(client, "/policy")
+    for label in ("2", "3", "4", "5", "6"):
+        policy(label, effective_from=date(2026, 1, int(label)))
+    many = count_queries(client, "/policy")
+    assert len(many) == len(few) <= BUDGET
