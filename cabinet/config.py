@@ -29,6 +29,8 @@ class Defaults:
     OPERATOR_NAME = "«Батыс Энергоресурсы» ЖШС"
     OPERATOR_NAME_RU = "ТОО «Батыс Энергоресурсы»"
     OPERATOR_BIN = "000000000000"
+    #: the first part of complaint numbers, e.g. BE-2026-000123
+    COMPLAINT_PREFIX = "BE"
     TRANSLATIONS_DIR = None
 
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024

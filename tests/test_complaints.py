@@ -368,3 +368,15 @@ def test_export_lists_complaints_with_timeline(client, subject):
     assert complaint["subject"] == "Деректерім рұқсатсыз берілді"
     assert complaint["attachments"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert [s["kind"] for s in complaint["timeline"]] == ["registered", "supplement"]
+
+
+def test_a_mail_server_down_does_not_hide_a_filed_complaint(app, client, subject, monkeypatch):
+    from cabinet.complaints import service
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(service, "send", refuse)
+    number = file_complaint(client)
+    assert client.get(f"/cabinet/complaints/{number}").status_code == 200
+    assert written(app)["Complaint"] == 1

@@ -8,9 +8,17 @@ from sqlalchemy import func, select
 from cabinet.accounts.models import User
 from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
-from cabinet.complaints.service import CLOSED, EXPIRED, ComplaintError, append_event, attach, claim, event_by_token
+from cabinet.complaints.service import (
+    CLOSED,
+    EXPIRED,
+    ComplaintError,
+    append_event,
+    attach,
+    claim,
+    event_by_token,
+    notify,
+)
 from cabinet.extensions import db
-from cabinet.mail import external_url, send
 from cabinet.workdays.service import calendar
 
 PAGE_SIZE = 25
@@ -83,9 +91,7 @@ def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
 
 
 def send_answer_notice(complaint) -> None:
-    user = complaint.complainant
-    send(user.email, "complaint_answered", locale=user.locale, user=user, complaint=complaint,
-         link=external_url("complaints.show", number=complaint.number))
+    notify(complaint, "complaint_answered")
 
 
 def add_note(complaint, text: str, *, actor, token: str) -> ComplaintNote:

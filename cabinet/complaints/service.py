@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -190,9 +191,17 @@ def deadline(complaint: Complaint, today: date) -> Deadline:
 
 def send_receipt(complaint: Complaint) -> None:
     """The acknowledgement of receipt, with the number and the due date, in the subject's language."""
+    notify(complaint, "complaint_received")
+
+
+def notify(complaint: Complaint, template: str) -> None:
+    """Mail the complainant after the commit; a mail server down must not hide a step already on record."""
     user = complaint.complainant
-    send(user.email, "complaint_received", locale=user.locale, user=user, complaint=complaint,
-         link=external_url("complaints.show", number=complaint.number))
+    try:
+        send(user.email, template, locale=user.locale, user=user, complaint=complaint,
+             link=external_url("complaints.show", number=complaint.number))
+    except OSError:  # smtplib's errors included
+        current_app.logger.exception("mail %s about complaint %s not sent", template, complaint.number)
 
 
 def export(subject) -> list[dict]:

@@ -28,6 +28,8 @@ KEPT = {
                           "the operator must be able to prove the consent it relied on."),
     "audit_trail": _l("The audit trail of access to your data, pseudonymised: it proves how your data "
                       "was protected and cannot be altered."),
+    "complaints": _l("Your closed complaints and the operator's answers, without your name and contacts: "
+                     "they are evidence for a court while a claim is still possible."),
 }
 
 

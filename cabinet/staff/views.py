@@ -9,6 +9,7 @@ from sqlalchemy import select
 from cabinet import acting
 from cabinet.accounts.models import User
 from cabinet.acting import current_act, current_actor, role_required
+from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
 from cabinet.disclosures import service as disclosures
@@ -43,6 +44,9 @@ def deadlines():
         select(CorrectionRequest).where(CorrectionRequest.status == "pending").order_by(CorrectionRequest.due_on))]
     items += [("withdrawal", w.due_on, w, url_for("staff.withdrawals")) for w in db.session.scalars(
         select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on))]
+    open_complaints = select(Complaint).where(Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.due_on)
+    items += [("complaint", c.due_on, c, url_for("staff_complaints.detail", number=c.number))
+              for c in db.session.scalars(open_complaints.limit(500))]
     items.sort(key=lambda item: item[1])
     return render_template("staff/deadlines.html", items=items, today=today,
                            left=lambda due: cal.working_days_between(today, due))
