@@ -6,7 +6,7 @@ Not a test: a script to run by hand and compare before/after a change.
 
 It builds the schema with the migrations in a temporary SQLite database (or the given URL, which
 it empties first), loads one subject with years of use (120 phone changes, 40 scans, 80 consent
-toggles, 400 trail events by staff, 30 corrections, 30 disclosures, 5 policy versions) and 200
+toggles, 400 trail events by staff, 30 corrections, disclosures and complaints, 5 policy versions) and 200
 other subjects, signs in with the Flask test client and requests each page N times.
 """
 
@@ -29,7 +29,7 @@ from cabinet.extensions import db  # noqa: E402
 
 PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
          "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",
-         "/cabinet/disclosures", "/cabinet/export", "/policy"]
+         "/cabinet/disclosures", "/cabinet/complaints", "/cabinet/export", "/policy"]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PASSWORD = "correct-horse-battery"
 
@@ -82,6 +82,7 @@ def load(app) -> str:
     """The data set; returns the e-mail to sign in with."""
     from cabinet.accounts import service as accounts
     from cabinet.audit import trail
+    from cabinet.complaints import service as complaints
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.documents import storage
@@ -90,8 +91,9 @@ def load(app) -> str:
     from cabinet.profile.models import CorrectionRequest
 
     with app.test_request_context():
-        versions = [publish(str(i), date(2026, 1, 1) + timedelta(days=30 * (i - 1)),
-                            {"kk": f"# Саясат {i}\n\n" + "Мәтін. " * 3000, "ru": f"# Политика {i}\n\n" + "Текст. " * 3000})
+        texts = [{"kk": f"# Саясат {i}\n\n" + "Мәтін. " * 3000, "ru": f"# Политика {i}\n\n" + "Текст. " * 3000}
+                 for i in range(1, 6)]
+        versions = [publish(str(i), date(2026, 1, 1) + timedelta(days=30 * (i - 1)), texts[i - 1])
                     for i in range(1, 6)]
         subject = new_subject("bench@example.kz", versions[0])
         staff = accounts.create_user("staff@example.kz", PASSWORD, roles=("support",), surname="Қызметкер",
@@ -117,6 +119,9 @@ def load(app) -> str:
                                              submission_token=f"bench-token-{i:04d}-xxxxxxxxxx"))
             disclosures.record(subject, actor=staff, recipient=f"Body {i}", basis="3.4.1", categories="name",
                                disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
+            complaints.file_complaint(subject, actor=subject, subject_line=f"Complaint {i}", body="Text " * 200,
+                                      desired_outcome="", scans=[scan(f"c{i}.pdf", f"complaint {i}")],
+                                      token=f"bench-complaint-{i:04d}-xxxxxxxxxx")
         db.session.commit()
         return subject.email
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
 
 from cabinet.extensions import db
 
@@ -40,8 +41,21 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+#: the largest id a database integer column holds (PostgreSQL's integer)
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id too large for the database is simply not found (404), never a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app):
-    """Apply the SQLite settings to every new connection of this app's engine."""
+    """Bounded ids in URLs, and the SQLite settings on every new connection of this app's engine."""
+    app.url_map.converters["int"] = IdConverter
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":

@@ -7,8 +7,9 @@ import unicodedata
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField, TelField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
 
@@ -23,8 +24,9 @@ def plain_text(form, field):
 
 
 def person_name(form, field):
-    """Letters with single spaces, hyphens or apostrophes between them, in any alphabet."""
-    value = (field.data or "").strip()
+    """Letters with single spaces, hyphens or apostrophes between them, in any alphabet; stored composed (NFC)."""
+    value = unicodedata.normalize("NFC", (field.data or "").strip())
+    field.data = value  # "Й" typed as И + combining breve is the same letter, and must compare equal
     if value and not NAME_PATTERN.match(value):
         raise ValidationError(_l("Use letters only (a hyphen, a space or an apostrophe between them is fine)."))
 
@@ -71,3 +73,14 @@ class OnceTokenField(HiddenField):
     def pre_validate(self, form):
         if not self.data:
             raise ValidationError(_l("The form expired. Please reload the page and send it again."))
+
+
+class PersonalDataForm(FlaskForm):
+    """The personal data of policy clause 2.3, as registration asks for it and a correction edits it."""
+
+    surname = StringField(_l("Surname"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
+    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
+    patronymic = StringField(_l("Patronymic (if any)"),
+                             validators=[Optional(), Length(max=100), plain_text, person_name])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
+    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32), plain_text, phone_number])

@@ -68,8 +68,9 @@ def fast_hashing(monkeypatch):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({
+def app_config(database_url, tmp_path):
+    """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
+    return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "TESTING": True,
@@ -78,7 +79,13 @@ def app(database_url, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://cabinet.test",
-    })
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    """An application on the session's database, emptied after each test."""
+    app = create_app(app_config)
     yield app
     with app.app_context():
         db.session.remove()

@@ -1,15 +1,20 @@
-"""Access control on every URL: one declared table of routes × {anonymous, subject, other subject}.
+"""Access control on every URL: one declared table of routes × {anonymous, subject, other subject, support,
+translator, admin}, plus a support staff member acting on subject A's behalf for the cabinet's pages.
 
 The table must name every rule of the application (static files aside): a new route fails
-`test_every_route_is_in_the_table` until its expected answers are declared here. Routes the
-contract promises but nobody has built yet are marked `planned` and skipped until they exist.
+`test_every_route_is_in_the_table` until its expected answers are declared here. Routes the contract
+promises but nobody has built yet stand apart in NOT_BUILT_YET, skipped with that reason; once one is built,
+its rows move into ROUTES.
 
-In a URL, `{doc}` is a document of subject A, `{complaint}` the number of A's complaint and `{user}` is
-A's account id. The "subject" column
-is A asking; "other" is subject B asking for the same URL, so an object URL of A's must answer B
-as if it did not exist.
+In a URL, `{doc}` is a document of subject A, `{complaint}` the number of A's complaint, `{complaint_doc}` the
+scan attached to it, `{user}` A's account id, `{correction}`/`{correction_doc}` a pending name correction of
+subject C and its scan, and `{withdrawal}` a scheduled withdrawal of subject D. The "subject" column is A
+asking; "other" is subject B asking for the same URL, so an object URL of A's must answer B as if it did not
+exist. Staff hold no subject role: the cabinet answers them 403 (they have no data of their own) unless they
+act on a subject's behalf (the "acting" column), and translators see no personal data at all.
 """
 
+import hashlib
 import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -19,6 +24,7 @@ from sqlalchemy import select
 
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from tests.conftest import PDF, upload
 
 LOGIN = "→/login?next"  # the sign-in page, with the way back
 
@@ -34,22 +40,33 @@ class Route(NamedTuple):
     anonymous: int | str
     subject: int | str
     other: int | str
-    planned: bool = False
-    #: what a staff member without the subject role gets (cabinet routes only)
-    staff: int | str | None = None
+    support: int | str
+    translator: int | str
+    admin: int | str
+    #: what support staff acting on A's behalf get (cabinet routes only; None elsewhere)
+    acting: int | str | None = None
 
 
-def public(rule, url=None, method="GET", status=200, signed_in=None):
+def public(rule, url=None, method="GET", status=200, signed_in=None, **staff):
+    """Open to everybody; a signed-in answer may differ (a redirect to where that role starts)."""
     signed_in = status if signed_in is None else signed_in
-    return Route(rule, method, url or rule, status, signed_in, signed_in)
+    answers = {"support": signed_in, "translator": signed_in, "admin": signed_in, **staff}
+    return Route(rule, method, url or rule, status, signed_in, signed_in, **answers)
 
 
-def cabinet(rule, url=None, method="GET", status=200, other=None, planned=False, staff=403):
-    return Route(rule, method, url or rule, LOGIN, status, status if other is None else other, planned, staff)
+def cabinet(rule, url=None, method="GET", status=200, other=None, staff=403, acting=None):
+    """A subject's own pages: staff without data of their own get 403, staff acting for A see A's."""
+    return Route(rule, method, url or rule, LOGIN, status, status if other is None else other,
+                 staff, staff, staff, status if acting is None else acting)
 
 
-def staff(rule, url=None, method="GET", planned=False):
-    return Route(rule, method, url or rule, LOGIN, 403, 403, planned)
+def staff(rule, url=None, method="GET", status=200):
+    """Support and administrators; never a subject, never a translator."""
+    return Route(rule, method, url or rule, LOGIN, 403, 403, status, 403, status)
+
+
+def admin(rule, url=None, method="GET", status=200):
+    return Route(rule, method, url or rule, LOGIN, 403, 403, 403, 403, status)
 
 
 ROUTES = [
@@ -63,18 +80,19 @@ ROUTES = [
     public("/policy/<label>", "/policy/no-such-version", status=404),
     public("/policy/<old>/diff/<new>", "/policy/1/diff/1"),
     public("/policy/<old>/diff/<new>", "/policy/1/diff/9", status=404),
-    # account
-    public("/login", signed_in=to("/cabinet")),
-    public("/login", method="POST", signed_in=to("/cabinet")),
-    Route("/logout", "POST", "/logout", LOGIN, to("/"), to("/")),
+    # account: a signed-in visitor goes where their role starts (translators: the front page for now)
+    public("/login", signed_in=to("/cabinet"), support=to("/staff"), translator=to("/"), admin=to("/staff")),
+    public("/login", method="POST", signed_in=to("/cabinet"), support=to("/staff"), translator=to("/"),
+           admin=to("/staff")),
+    public("/logout", method="POST", status=LOGIN, signed_in=to("/")),
     public("/register"),
     public("/register", method="POST"),
     public("/reset"),
     public("/reset", method="POST"),
     public("/reset/<token>", "/reset/not-a-token", status=to("/reset")),
     public("/reset/<token>", "/reset/not-a-token", method="POST", status=to("/reset")),
-    Route("/confirm/<token>", "GET", "/confirm/not-a-token", to("/login"), to("/cabinet"), to("/cabinet")),
-    Route("/confirm/resend", "POST", "/confirm/resend", LOGIN, to("/cabinet"), to("/cabinet")),
+    public("/confirm/<token>", "/confirm/not-a-token", status=to("/login"), signed_in=to("/cabinet")),
+    public("/confirm/resend", method="POST", status=LOGIN, signed_in=to("/cabinet")),
     # cabinet
     cabinet("/cabinet"),
     cabinet("/cabinet/profile"),
@@ -94,8 +112,9 @@ ROUTES = [
     cabinet("/cabinet/access-log"),
     cabinet("/cabinet/disclosures"),
     cabinet("/cabinet/export"),
-    cabinet("/cabinet/password", staff=200),  # every account changes its own password
-    cabinet("/cabinet/password", method="POST", staff=200),  # an empty form: shown again with its errors
+    # every account changes its own password, and nobody acting for it may
+    cabinet("/cabinet/password", staff=200, acting=403),
+    cabinet("/cabinet/password", method="POST", staff=200, acting=403),  # an empty form: shown with its errors
     cabinet("/cabinet/complaints"),
     cabinet("/cabinet/complaints/new"),
     cabinet("/cabinet/complaints/new", method="POST"),  # an empty form: shown again with its errors
@@ -104,42 +123,70 @@ ROUTES = [
     cabinet("/cabinet/complaints/<number>.pdf", "/cabinet/complaints/{complaint}.pdf", other=404),
     cabinet("/cabinet/complaints/<number>.pdf", "/cabinet/complaints/0000-000000.pdf", status=404),
     cabinet("/cabinet/complaints/<number>/supplement", "/cabinet/complaints/{complaint}/supplement", method="POST",
-            other=404),
+            other=404),  # an empty supplement: the complaint's page with the form's errors
+    cabinet("/cabinet/complaints/<number>/supplement", "/cabinet/complaints/0000-000000/supplement",
+            method="POST", status=404),
     cabinet("/cabinet/complaints/<number>/withdraw", "/cabinet/complaints/{complaint}/withdraw", method="POST",
-            other=404),
-    # staff, translators, administrators: never a subject's
+            other=404),  # no confirmation: the complaint's page with the form's errors
+    cabinet("/cabinet/complaints/<number>/withdraw", "/cabinet/complaints/0000-000000/withdraw", method="POST",
+            status=404),
+    # staff
     staff("/staff"),
     staff("/staff/subjects"),
-    staff("/staff/subjects/<user_id>", "/staff/subjects/{user}"),
-    staff("/staff/subjects/<user_id>", "/staff/subjects/{user}", method="POST"),
-    staff("/staff/subjects/<user_id>/act", "/staff/subjects/{user}/act", method="POST"),
-    staff("/staff/act/stop", method="POST"),
+    staff("/staff/subjects", "/staff/subjects?q={user}"),
+    staff("/staff/subjects/<user_id>", "/staff/subjects/{user}"),  # asks for the reason first
+    staff("/staff/subjects/<user_id>", "/staff/subjects/987654", status=404),
+    staff("/staff/subjects/<user_id>", "/staff/subjects/{user}", method="POST"),  # no reason: asked again
+    staff("/staff/subjects/<user_id>/act", "/staff/subjects/{user}/act", method="POST",
+          status=to("/staff/subjects/{user}")),  # no reason, no basis: refused
+    staff("/staff/subjects/<user_id>/act", "/staff/subjects/987654/act", method="POST", status=404),
+    staff("/staff/act/stop", method="POST", status=to("/staff")),
     staff("/staff/corrections"),
-    staff("/staff/corrections/<request_id>", "/staff/corrections/1", method="POST"),
-    staff("/staff/corrections/<request_id>/documents/<document_id>", "/staff/corrections/1/documents/{doc}"),
+    staff("/staff/corrections/<request_id>", "/staff/corrections/{correction}", method="POST",
+          status=to("/staff/corrections")),  # no decision: refused with a message
+    staff("/staff/corrections/<request_id>", "/staff/corrections/987654", method="POST", status=404),
+    staff("/staff/corrections/<request_id>/documents/<document_id>",
+          "/staff/corrections/{correction}/documents/{correction_doc}"),
+    staff("/staff/corrections/<request_id>/documents/<document_id>",
+          "/staff/corrections/{correction}/documents/{doc}", status=404),  # not this correction's scan
     staff("/staff/withdrawals"),
-    staff("/staff/withdrawals/<withdrawal_id>", "/staff/withdrawals/1", method="POST"),
+    staff("/staff/withdrawals/<withdrawal_id>", "/staff/withdrawals/{withdrawal}", method="POST",
+          status=to("/staff/withdrawals")),  # no decision: refused with a message
+    staff("/staff/withdrawals/<withdrawal_id>", "/staff/withdrawals/987654", method="POST", status=404),
     staff("/staff/disclosures/new"),
-    staff("/staff/disclosures/new", method="POST"),
+    staff("/staff/disclosures/new", method="POST"),  # an empty form: shown again with its errors
     staff("/staff/complaints"),
     staff("/staff/complaints/<number>", "/staff/complaints/{complaint}"),
-    staff("/staff/complaints/<number>", "/staff/complaints/{complaint}", method="POST"),
+    staff("/staff/complaints/<number>", "/staff/complaints/0000-000000", status=404),
+    staff("/staff/complaints/<number>", "/staff/complaints/{complaint}", method="POST"),  # no answer: form again
     staff("/staff/complaints/<number>.pdf", "/staff/complaints/{complaint}.pdf"),
-    staff("/staff/complaints/<number>/review", "/staff/complaints/{complaint}/review", method="POST"),
-    staff("/staff/complaints/<number>/notes", "/staff/complaints/{complaint}/notes", method="POST"),
-    staff("/staff/complaints/<number>/documents/<document_id>", "/staff/complaints/{complaint}/documents/{doc}"),
+    staff("/staff/complaints/<number>/review", "/staff/complaints/{complaint}/review", method="POST",
+          status=to("/staff/complaints/{complaint}")),
+    staff("/staff/complaints/<number>/notes", "/staff/complaints/{complaint}/notes", method="POST",
+          status=to("/staff/complaints/{complaint}")),  # an empty note: refused with a message
+    staff("/staff/complaints/<number>/documents/<document_id>",
+          "/staff/complaints/{complaint}/documents/{complaint_doc}"),
+    staff("/staff/complaints/<number>/documents/<document_id>", "/staff/complaints/{complaint}/documents/{doc}",
+          status=404),  # a scan of A's, but not one of this complaint
     staff("/staff/complaints/verify"),
     staff("/staff/complaints/verify", method="POST"),
-    staff("/translate", planned=True),
-    staff("/translate/<locale>", "/translate/kk", planned=True),
-    staff("/translate/<locale>", "/translate/kk", method="POST", planned=True),
-    staff("/admin/policies"),
-    staff("/admin/policies", method="POST"),
-    staff("/admin/users"),
-    staff("/admin/users", method="POST"),
+    # administration
+    admin("/admin/policies"),
+    admin("/admin/policies", method="POST"),  # an empty form: shown again with its errors
+    admin("/admin/users"),
+    admin("/admin/users", method="POST"),  # nothing chosen: the list again
 ]
 
-ROLES = ("anonymous", "subject", "other")
+#: promised by CONTRACT.md, not built yet (the translators' editor is another issue); skipped until it exists,
+#: then its rows belong in ROUTES (translator 200, everyone else 403)
+NOT_BUILT_YET = [
+    ("/translate", "GET"),
+    ("/translate/<locale>", "GET"),
+    ("/translate/<locale>", "POST"),
+]
+
+ROLES = ("anonymous", "subject", "other", "support", "translator", "admin")
+CABINET_ROUTES = [r for r in ROUTES if r.rule.startswith("/cabinet")]
 
 
 def normalise(rule: str) -> str:
@@ -158,76 +205,150 @@ def test_every_route_is_in_the_table(app):
     assert not missing, f"declare the expected answers for these routes in ROUTES: {missing}"
 
 
-def test_every_declared_route_exists_unless_planned(app):
-    gone = sorted({(r.rule, r.method) for r in ROUTES if not r.planned} - app_routes(app))
-    assert not gone, f"these routes are declared but the app has none; remove them or mark them planned: {gone}"
+def test_every_declared_route_exists(app):
+    gone = sorted({(r.rule, r.method) for r in ROUTES} - app_routes(app))
+    assert not gone, f"these routes are declared but the app has none: {gone}"
+
+
+def test_every_route_answers_each_role_and_each_cabinet_route_answers_acting_staff():
+    incomplete = [r for r in ROUTES if any(getattr(r, role) is None for role in ROLES)
+                  or (r.rule.startswith("/cabinet") and r.acting is None)]
+    assert not incomplete
+
+
+@pytest.mark.parametrize("rule, method", NOT_BUILT_YET, ids=[f"{m} {r}" for r, m in NOT_BUILT_YET])
+def test_routes_not_built_yet(app, rule, method):
+    if (rule, method) not in app_routes(app):
+        pytest.skip("promised by the contract, not built yet")
+    pytest.fail(f"{method} {rule} exists now: move it from NOT_BUILT_YET into ROUTES with its answers")
+
+
+def _pattern(url: str) -> str:
+    """A contract URL as a regular expression over rules: any placeholder matches any placeholder."""
+    return "".join("<[^>]+>" if part.startswith("<") else re.escape(part) for part in re.split(r"(<[^>]+>)", url))
+
+
+def test_every_contract_url_is_built_or_listed_as_not_built():
+    """The URLs CONTRACT.md promises (it lies in shared/, beside the checkout) each have a row."""
+    from pathlib import Path
+
+    contract = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"
+    if not contract.exists():
+        pytest.skip("CONTRACT.md is not beside this checkout")
+    section = contract.read_text(encoding="utf-8").split("## URLs", 1)[1].split("\n## ", 1)[0]
+    promised = {url.split("?")[0] for url in re.findall(r"`(?:POST )?(/[^`\s]*)`", section)}
+    known = {r.rule for r in ROUTES} | {rule for rule, _method in NOT_BUILT_YET}
+    unknown = sorted(url for url in promised if not any(re.fullmatch(_pattern(url), rule) for rule in known))
+    assert len(promised) > 30
+    assert not unknown, f"CONTRACT.md promises these URLs; declare them in ROUTES or NOT_BUILT_YET: {unknown}"
 
 
 @pytest.fixture
 def world(app, create_user):
-    """Subject A with a document and a complaint, and subject B."""
+    """Subject A with a document and a complaint with a scan; subject B; C with a pending name correction and
+    its scan; D whose withdrawal of all consent is scheduled."""
     from cabinet.accounts.models import User
     from cabinet.complaints import service as complaints
+    from cabinet.consents import withdrawal
+    from cabinet.documents import storage
+    from cabinet.i18n import local_today
+    from cabinet.profile import service as profile
 
     a, b = create_user(email="a@example.kz"), create_user(email="b@example.kz")
+    c, d = create_user(email="c@example.kz"), create_user(email="d@example.kz")
+    scan = storage.CheckedFile("scan.pdf", "application/pdf", PDF, hashlib.sha256(PDF).hexdigest())
     with app.test_request_context():
         doc = db.session.scalar(select(Document.id).where(Document.owner_id == a.id))
         subject = db.session.get(User, a.id)
         complaint, _created = complaints.file_complaint(subject, actor=subject, subject_line="Access", body="Text",
-                                                        desired_outcome="", scans=[], token="access-test-" + "c" * 20)
+                                                        desired_outcome="", scans=[scan],
+                                                        token="access-test-" + "c" * 20)
+        c_user = db.session.get(User, c.id)
+        correction, _created = profile.request_name_correction(
+            c_user, {"surname": "Жаңа"}, "Неке", [scan], actor=c_user, token="access-test-" + "r" * 20,
+            due_on=local_today())
+        d_user = db.session.get(User, d.id)
+        scheduled = withdrawal.withdraw_all(d_user, actor=d_user, today=local_today())
         db.session.commit()
-        number = complaint.number
-    return {"a": a, "b": b, "doc": doc, "complaint": number}
+        complaint_doc = db.session.scalar(select(Document.id).where(Document.owner_id == a.id,
+                                                                    Document.kind == "complaint"))
+        correction_doc = db.session.scalar(select(Document.id).where(Document.owner_id == c.id,
+                                                                     Document.kind == "correction"))
+        ids = {"complaint": complaint.number, "correction": correction.id, "withdrawal": scheduled.id}
+    return {"a": a, "b": b, "doc": doc, "complaint_doc": complaint_doc, "correction_doc": correction_doc, **ids}
 
 
-def check(response, expected):
+def fill(template: str, world) -> str:
+    return template.format(doc=world["doc"], user=world["a"].id, complaint=world["complaint"],
+                           complaint_doc=world["complaint_doc"], correction=world["correction"],
+                           correction_doc=world["correction_doc"], withdrawal=world["withdrawal"])
+
+
+def check(response, expected, world):
     """Compare an answer with the table's expectation (a status code, or a redirect to a path)."""
     if isinstance(expected, str):
         assert response.status_code in (302, 303), response.status_code
         location = urlsplit(response.headers["Location"])
-        path, _sep, query = expected[1:].partition("?")
+        path, _sep, query = fill(expected[1:], world).partition("?")
         assert location.path == path, response.headers["Location"]
         assert query in location.query
     else:
         assert response.status_code == expected
-
-
-def request(client, route: Route, world):
-    url = route.url.format(doc=world["doc"], user=world["a"].id, complaint=world["complaint"])
-    return client.open(url, method=route.method, data={} if route.method == "POST" else None)
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.url}" for r in ROUTES])
-def test_route_answers_each_role_as_declared(app, client, login, world, route, role):
-    if route.planned and (route.rule, route.method) not in app_routes(app):
-        pytest.skip("promised by the contract, not built yet")
-    if role != "anonymous":
-        login(world["a"] if role == "subject" else world["b"])
-    response = request(client, route, world)
-    check(response, getattr(route, role))
     if response.status_code >= 400:
         assert "Traceback" not in response.text
         assert '<html lang="' in response.text
 
 
-STAFF_ONLY = [("translator",), ("admin",), ("support",), ("support", "translator", "admin")]
-CABINET_ROUTES = [r for r in ROUTES if r.rule.startswith("/cabinet")]
+def request(client, route: Route, world):
+    return client.open(fill(route.url, world), method=route.method,
+                       data={} if route.method == "POST" else None)
 
 
-@pytest.mark.parametrize("roles", STAFF_ONLY, ids=["+".join(r) for r in STAFF_ONLY])
+@pytest.fixture
+def sign_in_as(create_user, login, world):
+    """Sign the test client in as one of the table's roles."""
+
+    def do(role):
+        if role == "subject":
+            login(world["a"])
+        elif role == "other":
+            login(world["b"])
+        elif role != "anonymous":
+            login(create_user(email=f"{role}@example.kz", roles=(role,)))
+
+    return do
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.url}" for r in ROUTES])
+def test_route_answers_each_role_as_declared(client, sign_in_as, world, route, role):
+    sign_in_as(role)
+    check(request(client, route, world), getattr(route, role), world)
+
+
 @pytest.mark.parametrize("route", CABINET_ROUTES, ids=[f"{r.method} {r.url}" for r in CABINET_ROUTES])
-def test_staff_without_the_subject_role_get_403_on_cabinet_pages(app, client, create_user, login, world, route,
-                                                                  roles):
-    """403 on every cabinet page, except the page where every account changes its own password."""
-    if route.planned and (route.rule, route.method) not in app_routes(app):
-        pytest.skip("promised by the contract, not built yet")
+def test_support_acting_for_a_subject_uses_that_subjects_cabinet(client, sign_in_as, world, route):
+    """While acting, A's objects answer as they answer A; nobody else's become visible."""
+    sign_in_as("support")
+    started = client.post(f"/staff/subjects/{world['a'].id}/act",
+                          data={"reason": "Өтініш бойынша", "basis": upload()}, content_type="multipart/form-data")
+    assert urlsplit(started.headers["Location"]).path == "/cabinet"
+    check(request(client, route, world), route.acting, world)
+
+
+MULTI_ROLE_STAFF = [("support", "translator", "admin"), ("support", "admin")]
+
+
+@pytest.mark.parametrize("roles", MULTI_ROLE_STAFF, ids=["+".join(r) for r in MULTI_ROLE_STAFF])
+@pytest.mark.parametrize("route", CABINET_ROUTES, ids=[f"{r.method} {r.url}" for r in CABINET_ROUTES])
+def test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages(client, create_user, login, world,
+                                                                              route, roles):
     login(create_user(roles=roles))
-    check(request(client, route, world), route.staff)
+    check(request(client, route, world), route.support, world)
 
 
 def test_cabinet_table_covers_every_cabinet_rule(app):
-    """The staff-role test above walks CABINET_ROUTES; make sure no cabinet rule escapes it."""
+    """The acting and multi-role tests walk CABINET_ROUTES; make sure no cabinet rule escapes them."""
     cabinet_rules = {r for r in app_routes(app) if r[0].startswith("/cabinet")}
     assert cabinet_rules <= {(r.rule, r.method) for r in CABINET_ROUTES}
 
@@ -238,3 +359,13 @@ def test_another_subjects_document_is_indistinguishable_from_a_missing_one(clien
     missing = client.get("/cabinet/documents/987654")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.text.replace(f"/{world['doc']}", "/987654") == missing.text
+
+
+def test_acting_for_one_subject_does_not_open_another_subjects_objects(app, client, sign_in_as, world,
+                                                                       create_user):
+    """Support acting for B asks for A's document and complaint: they do not exist for this act."""
+    sign_in_as("support")
+    client.post(f"/staff/subjects/{world['b'].id}/act", data={"reason": "Өтініш бойынша", "basis": upload()},
+                content_type="multipart/form-data")
+    for url in ("/cabinet/documents/{doc}", "/cabinet/complaints/{complaint}", "/cabinet/complaints/{complaint}.pdf"):
+        assert client.get(fill(url, world)).status_code == 404, url

@@ -8,8 +8,6 @@ Screenshots of every step go to test-artifacts/browser/ (git-ignored) for a huma
 import os
 import re
 import uuid
-from email import message_from_bytes
-from email import policy as email_policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,9 +15,6 @@ import pytest
 from conftest import PASSWORD, PDF
 from flask_babel import force_locale, gettext
 from live_server import LiveServer
-
-from cabinet import create_app
-from cabinet.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -56,36 +51,9 @@ NEW_PHONE, NEW_PHONE_E164 = "+7 702 555 12 34", "+77025551234"
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """The conftest app with CSRF protection on, as in production: the browser must send real tokens."""
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": True,
-        "RATELIMIT_ENABLED": False,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "OUTBOX_DIR": str(tmp_path / "outbox"),
-        "BASE_URL": "http://cabinet.test",
-    })
-    yield app
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
-
-
-@pytest.fixture
-def outbox(app):
-    """The mails written so far, oldest first (conftest's own `outbox` reads `policy.default` off the fixture)."""
-
-    def read():
-        folder = Path(app.config["OUTBOX_DIR"])
-        return [message_from_bytes(p.read_bytes(), policy=email_policy.default) for p in sorted(folder.glob("*.eml"))]
-
-    return read
+def app_config(app_config):
+    """CSRF protection on, as in production: the browser must send the real tokens."""
+    return {**app_config, "WTF_CSRF_ENABLED": True}
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import unicodedata
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -348,6 +349,16 @@ def test_name_change_becomes_a_pending_request_due_next_working_day(app, client,
     profile = client.get("/cabinet/profile").text
     assert "<dd>Сейітова</dd>" in profile and "Ахметова" not in profile
     assert "Ахметова" in client.get("/cabinet/profile/history").text
+
+
+def test_decomposed_letters_are_accepted_and_stored_composed(app, client, create_user, login):
+    """Some keyboards send Й as И + combining breve; it is the same name."""
+    user = create_user()
+    login(user)
+    response = rename(client, surname=unicodedata.normalize("NFD", "Йосифова"))
+    assert response.status_code == 302
+    (request,) = rows(app, CorrectionRequest, CorrectionRequest.user_id == user.id)
+    assert request.changes == {"surname": "Йосифова"}
 
 
 def test_second_name_change_while_one_is_pending_is_refused(app, client, create_user, login, state):

@@ -2,7 +2,7 @@
 
 Each page is measured for a subject with a little of every kind of data (one of each), then again
 after that subject has collected a lot of history (60 phone changes, 30 scans, 60 consent toggles,
-210 trail events, 30 corrections and disclosures, more policy versions) and the database holds 50
+210 trail events, 30 corrections, disclosures and complaints, more policy versions) and the database holds 50
 other subjects: the count must not move, and must stay within a small budget.
 """
 
@@ -19,7 +19,7 @@ from tests.conftest import PDF
 
 PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
          "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",
-         "/cabinet/disclosures", "/cabinet/export", "/policy"]
+         "/cabinet/disclosures", "/cabinet/complaints", "/cabinet/export", "/policy"]
 BUDGET = 12
 #: the export reads every kind of record (ten of them) and appends its own audit event (four statements)
 BUDGETS = {"/cabinet/export": 20}
@@ -51,6 +51,7 @@ def count_queries(app):
 def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, ...], others: int):
     """Use of the cabinet, scaled by n: phone changes by the subject and by staff, scans, consent toggles, staff
     look-ups in the trail, decided and pending corrections, policy versions accepted, disclosures, other subjects."""
+    from cabinet.complaints import service as complaints
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.documents import storage
@@ -86,6 +87,11 @@ def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, .
         for i in range(n):
             disclosures.record(subject, actor=worker, recipient=f"Body {i}", basis="3.4.1", categories="name",
                                disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
+            data = PDF + f"complaint {n}-{i}".encode()
+            complaints.file_complaint(subject, actor=subject if i % 2 else worker, subject_line=f"Complaint {i}",
+                                      body="Text", desired_outcome="", token=f"complaint-{n:02d}-{i:03d}-" + "x" * 20,
+                                      scans=[storage.CheckedFile("c.pdf", "application/pdf", data,
+                                                                 hashlib.sha256(data).hexdigest())])
         for ref in other_refs:
             other = db.session.get(User, ref.id)
             profile.change_phone(other, "+77019999999", actor=other)

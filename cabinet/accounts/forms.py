@@ -9,19 +9,16 @@ from wtforms import (
     EmailField,
     MultipleFileField,
     PasswordField,
-    StringField,
-    TelField,
 )
 from wtforms.validators import (
     DataRequired,
     EqualTo,
     InputRequired,
     Length,
-    Optional,
     ValidationError,
 )
 
-from cabinet.forms import email_address, person_name, phone_number, plain_text
+from cabinet.forms import PersonalDataForm, email_address, plain_text
 
 
 def password_strength(form, field):
@@ -42,13 +39,9 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class RegisterForm(NewPasswordForm):
-    surname = StringField(_l("Surname"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
-    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100), plain_text, person_name])
-    patronymic = StringField(_l("Patronymic (if any)"),
-                             validators=[Optional(), Length(max=100), plain_text, person_name])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, email_address])
-    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32), plain_text, phone_number])
+class RegisterForm(PersonalDataForm, NewPasswordForm):
+    """Registration (policy 1.6–1.7): the personal data, a password, the scans, the policy and the consents."""
+
     accept_policy = BooleanField(
         _l("I have read the privacy policy and accept it"),
         validators=[DataRequired(message=_l("You can register only after accepting the privacy policy."))],

@@ -126,7 +126,7 @@ def destroy(withdrawal: Withdrawal) -> None:
     withdrawal.status, withdrawal.completed_at, withdrawal.kept = "done", utcnow(), sorted(KEPT)
     trail.record("account.destroyed", subject=subject, obj=withdrawal,
                  details={"documents": len(paths), "kept": sorted(KEPT)})
-    db.session.info.setdefault("files_to_delete", []).extend(paths)
+    storage.delete_after_commit(paths)
 
 
 def destroy_due(today) -> int:
@@ -135,10 +135,7 @@ def destroy_due(today) -> int:
                                                       Withdrawal.due_on <= today).order_by(Withdrawal.id)).all()
     for withdrawal in due:
         destroy(withdrawal)
-        paths = db.session.info.pop("files_to_delete", [])
         db.session.commit()
-        for path in paths:
-            path.unlink(missing_ok=True)
     return len(due)
 
 

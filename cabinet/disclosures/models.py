@@ -3,9 +3,8 @@
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from cabinet.accounts.models import User
 from cabinet.database import UTCDateTime, utcnow
 from cabinet.extensions import db
 
@@ -27,5 +26,3 @@ class Disclosure(db.Model):
     reference: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id], lazy="joined")

@@ -114,15 +114,23 @@ def _remove_on_rollback(path: Path) -> None:
     db.session.info.setdefault("pending_files", []).append(path)
 
 
+def delete_after_commit(paths) -> None:
+    """Destroyed documents' files go only once the rows' deletion has committed, never before."""
+    db.session.info.setdefault("doomed_files", []).extend(paths)
+
+
 @event.listens_for(Session, "after_commit")
 def _keep_files(session):
     session.info.pop("pending_files", None)
+    for path in session.info.pop("doomed_files", ()):
+        path.unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_files(session, transaction):
     """A rollback, or a session closed without commit (a request that returned early), takes its files along."""
     if transaction.parent is None:
+        session.info.pop("doomed_files", None)
         for path in session.info.pop("pending_files", ()):
             path.unlink(missing_ok=True)
 

@@ -192,10 +192,7 @@ def decide_withdrawal(withdrawal_id):
         flash(_("The refusal is recorded."), "success")
     else:
         withdrawal_service.destroy(item)
-        paths = db.session.info.pop("files_to_delete", [])
         db.session.commit()
-        for path in paths:
-            path.unlink(missing_ok=True)
         flash(_("The subject's data is destroyed."), "success")
     return redirect(url_for("staff.withdrawals"))
 
