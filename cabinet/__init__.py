@@ -49,8 +49,9 @@ def create_app(config=None):
     from cabinet.policies import views as policies
     from cabinet.profile import views as profile
     from cabinet.staff import views as staff
+    from cabinet.translate import views as translate
 
     for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
-                 staff_complaints, admin):
+                 staff_complaints, admin, translate):
         app.register_blueprint(area.bp)
     return app

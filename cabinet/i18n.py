@@ -1,10 +1,11 @@
 """Locale and time zone: the user's choice, then the language cookie, then the browser; Kazakh by default."""
 
+import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_babel, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -75,6 +76,34 @@ def operator_name() -> str:
     return current_app.config["OPERATOR_NAME_RU"] if str(get_locale()) == "ru" else current_app.config["OPERATOR_NAME"]
 
 
+def _catalog_stamp(app) -> tuple:
+    """The compiled catalogs' identity on disk: a save (in any worker) replaces a file and changes it."""
+    stamp = []
+    for directory in get_babel(app).translation_directories:
+        for locale in app.config["LANGUAGES"]:
+            path = os.path.join(directory, locale, "LC_MESSAGES", "messages.mo")
+            try:
+                found = os.stat(path)
+            except OSError:
+                stamp.append((path, None))
+            else:
+                stamp.append((path, found.st_ino, found.st_mtime_ns, found.st_size))
+    return tuple(stamp)
+
+
+def reload_changed_catalogs() -> None:
+    """Before each request, a few stat() calls: drop Flask-Babel's cached translations if a .mo file changed.
+
+    The cache belongs to the process (shared by every app in it), so the stamp it was filled under is kept beside
+    it; a fresh dict rather than clear(), so a request still reading the old one cannot put stale text back.
+    """
+    domain = get_babel().instance.domain_instance
+    stamp = _catalog_stamp(current_app)
+    if getattr(domain, "cabinet_stamp", None) != stamp:
+        domain.cache = {}
+        domain.cabinet_stamp = stamp
+
+
 def _template_context():
     return {"current_locale": str(get_locale() or "kk"), "languages": current_app.config["LANGUAGES"],
             "operator_name": operator_name()}
@@ -82,6 +111,7 @@ def _template_context():
 
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.before_request(reload_changed_catalogs)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["time"] = time_tag

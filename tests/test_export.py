@@ -190,7 +190,7 @@ def test_access_log_hides_the_subjects_own_other_actions(app, client, create_use
     with app.app_context():
         document = db.session.scalar(select(Document.id).where(Document.owner_id == user.id))
     client.get(f"/cabinet/documents/{document}")
-    client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant"})
+    client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "confirm": "yes"})
     _response, rows = log_rows(client)
     assert set(actions(rows)) == {"account.signed_in"}
 

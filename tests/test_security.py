@@ -248,7 +248,8 @@ def test_csrf_consents_without_token_is_refused(app, csrf_app, create_user):
     assert response.status_code == 400
     assert snapshot(app) == before
     token = csrf_token(client.get("/cabinet/consents").text)
-    response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "csrf_token": token})
+    response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "confirm": "yes",
+                                                   "csrf_token": token})
     assert response.status_code == 302
     assert snapshot(app)[ConsentEvent.__tablename__] == before[ConsentEvent.__tablename__] + 1
 

@@ -40,10 +40,16 @@ def _resolve():
     from cabinet.extensions import db
 
     act = db.session.get(ActingSession, act_id)
-    if act is None or act.staff_id != current_user.id or act.ended_at is not None or act.expires_at <= utcnow():
+    if act is None or act.staff_id != current_user.id or act.ended_at is not None or act.expires_at <= utcnow() \
+            or not _may_act(current_user):
         session.pop(SESSION_KEY, None)
         return
     g.acting, g.acting_subject = act, act.subject
+
+
+def _may_act(user) -> bool:
+    """A staff member whose support role was taken away stops acting at once, not when the act expires."""
+    return user.has_role("support") or user.has_role("admin")
 
 
 def start(act) -> None:

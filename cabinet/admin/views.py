@@ -9,6 +9,7 @@ from cabinet.accounts.models import User
 from cabinet.accounts.service import set_roles
 from cabinet.acting import current_actor, role_required
 from cabinet.admin.forms import PublishPolicyForm, RolesForm
+from cabinet.database import MAX_ID
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.policies import diff, service
@@ -52,6 +53,14 @@ def _preview(form) -> dict:
     return result
 
 
+def _user_or_404(user_id: int) -> User:
+    """An account number past what the database holds is simply not found, not a server error."""
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    if user is None:
+        abort(404)
+    return user
+
+
 ROLE_NAMES = {"subject": _l("Data subject"), "support": _l("Support staff"),
               "translator": _l("Translator"), "admin": _l("Administrator")}
 USERS_PAGE = 50
@@ -63,7 +72,7 @@ def users():
     form = RolesForm()
     form.roles.choices = list(ROLE_NAMES.items())
     if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data) or abort(404)
+        user = _user_or_404(form.user_id.data)
         actor = current_actor()
         if user.id == actor.id and "admin" not in form.roles.data:
             flash(_("You cannot take the administrator role from yourself."), "error")

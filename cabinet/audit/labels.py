@@ -38,6 +38,8 @@ ACTIONS = {
     "staff.acting_started": _l("Staff started acting on your behalf"),
     "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
     "disclosure.recorded": _l("Your data was disclosed"),
+    "translation.changed": _l("Translation changed"),
+    "translator.languages_changed": _l("Translator's languages changed"),
 }
 
 DEADLINES = {

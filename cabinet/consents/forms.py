@@ -11,6 +11,8 @@ from cabinet.consents.purposes import OPTIONAL
 class ConsentForm(FlaskForm):
     purpose = HiddenField(validators=[DataRequired(), AnyOf(OPTIONAL)])
     action = HiddenField(validators=[DataRequired(), AnyOf(("grant", "withdraw"))])
+    #: "yes" once the subject has seen what the change means; without it the page asks first
+    confirm = HiddenField()
 
 
 class WithdrawAllForm(FlaskForm):

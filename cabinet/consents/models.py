@@ -29,6 +29,7 @@ class ConsentEvent(db.Model):
     policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
 
     policy_version: Mapped[PolicyVersion | None] = relationship(lazy="joined")
+    actor: Mapped["User | None"] = relationship("User", foreign_keys=[actor_id], lazy="joined")
 
     @property
     def granted(self) -> bool:

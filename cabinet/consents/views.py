@@ -1,15 +1,16 @@
 """My consents: each purpose with its clause, state, since when, and history."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.consents import service, withdrawal
 from cabinet.consents.forms import ConsentForm, WithdrawAllForm
-from cabinet.consents.purposes import PURPOSES
+from cabinet.consents.purposes import BY_CODE, PURPOSES
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.policies.service import current_version
+from cabinet.profile.models import FIELDS
 from cabinet.security import check_password
 
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
@@ -20,10 +21,14 @@ bp = Blueprint("consents", __name__, url_prefix="/cabinet")
 def index():
     subject = current_subject()
     form = ConsentForm()
+    if form.validate_on_submit() and form.confirm.data != "yes":
+        return render_template("consents/confirm.html", purpose=BY_CODE[form.purpose.data], action=form.action.data)
     if form.validate_on_submit():
+        actor = current_actor()
         try:
-            service.change(subject, form.purpose.data, form.action.data, actor=current_actor(),
-                           channel="cabinet", policy_version=current_version(local_today()))
+            service.change(subject, form.purpose.data, form.action.data, actor=actor,
+                           channel="staff" if actor.id != subject.id else "cabinet",
+                           policy_version=current_version(local_today()))
         except service.ConsentError as error:
             flash(str(error), "error")
         else:
@@ -38,7 +43,20 @@ def index():
     for event in history:
         states[event.purpose] = event
     return render_template("consents/index.html", purposes=PURPOSES, states=states,
-                           history=list(reversed(history)))
+                           history=list(reversed(history)), subject=subject)
+
+
+@bp.route("/consents/<purpose>/receipt")
+@subject_required
+def receipt(purpose):
+    """What art. 8 p.4 says a consent must state, printable, for one purpose."""
+    if purpose not in BY_CODE:
+        abort(404)
+    subject = current_subject()
+    state = service.current_states(subject)[purpose]
+    third_party = service.current_states(subject)["third_party"]
+    return render_template("consents/receipt.html", purpose=BY_CODE[purpose], state=state, subject=subject,
+                           third_party=bool(third_party and third_party.granted), fields=FIELDS)
 
 
 @bp.route("/consents/withdraw-all", methods=["GET", "POST"])

@@ -113,6 +113,7 @@ def destroy(withdrawal: Withdrawal) -> None:
     subject = db.session.get(User, withdrawal.user_id)
     documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id)).all()
     paths = [storage.path_of(d) for d in documents]
+    _end_acts(subject)
     db.session.execute(delete(Document).where(Document.owner_id == subject.id))
     db.session.execute(update(ProfileChange).where(ProfileChange.user_id == subject.id)
                        .values(old_value=None, new_value=None))
@@ -127,6 +128,13 @@ def destroy(withdrawal: Withdrawal) -> None:
     trail.record("account.destroyed", subject=subject, obj=withdrawal,
                  details={"documents": len(paths), "kept": sorted(KEPT)})
     storage.delete_after_commit(paths)
+
+
+def _end_acts(subject) -> None:
+    """An act's basis is one of the scans destroyed; the audit trail keeps that the acts took place."""
+    from cabinet.acting.models import ActingSession
+
+    db.session.execute(delete(ActingSession).where(ActingSession.subject_id == subject.id))
 
 
 def destroy_due(today) -> int:

@@ -19,17 +19,26 @@ class ActForm(FlaskForm):
     basis = FileField(_l("The written request or power of attorney (PDF, JPEG or PNG)"))
 
 
-class CorrectionDecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
-                          validators=[InputRequired(), AnyOf(("approve", "reject"))])
+class _DecisionForm(FlaskForm):
+    """Choices are set after construction: WTForms 3.3 warns on (value, label) tuples passed to the field."""
+
+    DECISIONS: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision.choices = list(self.DECISIONS)
+
+
+class CorrectionDecisionForm(_DecisionForm):
+    DECISIONS = [("approve", _l("Approve")), ("reject", _l("Reject"))]
+    decision = RadioField(_l("Decision"), validators=[InputRequired(), AnyOf(("approve", "reject"))])
     reason = TextAreaField(_l("Reason (the subject sees it; required to reject)"),
                            validators=[Optional(), Length(max=2000), plain_text])
 
 
-class WithdrawalDecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("carry_out", _l("Destroy the data now")),
-                                                   ("refuse", _l("Refuse with a reason"))],
-                          validators=[InputRequired(), AnyOf(("carry_out", "refuse"))])
+class WithdrawalDecisionForm(_DecisionForm):
+    DECISIONS = [("carry_out", _l("Destroy the data now")), ("refuse", _l("Refuse with a reason"))]
+    decision = RadioField(_l("Decision"), validators=[InputRequired(), AnyOf(("carry_out", "refuse"))])
     reason = TextAreaField(_l("Reason (the subject sees it; required to refuse)"),
                            validators=[Optional(), Length(max=2000), plain_text])
 

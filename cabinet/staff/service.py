@@ -28,7 +28,7 @@ def search(q: str, page: int = 1) -> tuple[list[User], bool]:
 
 
 def _matches(q: str):
-    """Index-friendly conditions: exact phone, e-mail prefix, surname or given-name prefix, account number."""
+    """Index-friendly conditions: exact phone, e-mail prefix, surname, given-name or e-mail prefix, account number."""
     if q.isdigit() and len(q) < 9:
         return User.id == int(q)
     if "@" in q:
@@ -41,7 +41,9 @@ def _matches(q: str):
             return User.phone == q
     # names are stored as written (capitalised); SQLite cannot lower-case Cyrillic, so match both forms
     variants = {q, q[:1].upper() + q[1:].lower()}
-    return or_(*(column.startswith(v, autoescape=True) for v in variants for column in (User.surname, User.given_name)))
+    names = [column.startswith(v, autoescape=True) for v in variants for column in (User.surname, User.given_name)]
+    # the beginning of an address is typed without its "@" as often as with it
+    return or_(*names, User.email.startswith(q.lower(), autoescape=True))
 
 
 def record_view(subject: User, *, actor, reason: str) -> None:

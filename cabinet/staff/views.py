@@ -12,6 +12,7 @@ from cabinet.acting import current_act, current_actor, role_required
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
+from cabinet.database import MAX_ID
 from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.documents.models import Document
@@ -203,7 +204,10 @@ def new_disclosure():
     form = DisclosureForm(subject_id=request.args.get("subject_id", type=int))
     form.basis.choices = [("", "—")] + [(code, label) for code, label in disclosures.BASES.items()]
     if form.validate_on_submit():
-        person = _subject_or_404(form.subject_id.data)
+        person = _subject_or_none(form.subject_id.data)
+        if person is None:
+            form.subject_id.errors.append(_("Nobody found."))
+            return render_template("staff/disclosure_new.html", form=form)
         try:
             disclosures.record(person, actor=current_actor(), recipient=form.recipient.data.strip(),
                                basis=form.basis.data, categories=form.categories.data.strip(),
@@ -215,3 +219,9 @@ def new_disclosure():
             flash(_("The disclosure is recorded; the subject sees it in their cabinet."), "success")
             return redirect(url_for("staff.new_disclosure"))
     return render_template("staff/disclosure_new.html", form=form)
+
+
+def _subject_or_none(user_id: int) -> User | None:
+    """A mistyped account number in a form is a message beside the field, not a page that loses the form."""
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    return user if user is not None and user.has_role("subject") else None

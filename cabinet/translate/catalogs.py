@@ -43,44 +43,73 @@ def extract(output: Path | None = None) -> Path:
 
 
 def update() -> None:
-    """Merge the template into every language's catalog, keeping translations."""
+    """Merge the template into every language's catalog, keeping translations (under the editor's lock)."""
+    from cabinet.translate import store
+
     for locale in current_app.config["LANGUAGES"]:
-        command = "update" if po_path(locale).exists() else "init"
-        _babel(command, "-i", str(pot_path()), "-d", str(translations_dir()), "-l", locale, "--no-wrap")
+        if not po_path(locale).exists():
+            _babel("init", "-i", str(pot_path()), "-d", str(translations_dir()), "-l", locale, "--no-wrap")
+            continue
+        with store.locked(locale):
+            _babel("update", "-i", str(pot_path()), "-d", str(translations_dir()), "-l", locale, "--no-wrap")
 
 
 def compile_all() -> None:
-    _babel("compile", "-d", str(translations_dir()))
+    """Compile every catalog; each .mo is replaced whole, so a running site never reads half of one."""
+    from cabinet.translate import store
+
+    for locale in current_app.config["LANGUAGES"]:
+        with store.locked(locale):
+            store.compile_mo(locale, store.read(locale))
 
 
 def _key(message) -> str:
     return message.id[0] if isinstance(message.id, tuple) else message.id
 
 
+def keys(catalog) -> set[tuple]:
+    """What identifies each entry: its context and its source text (both forms for a plural)."""
+    return {(m.context, m.id) for m in catalog if m.id}
+
+
+def _read(path: Path, locale: str | None = None):
+    with open(path, "rb") as f:
+        return read_po(f, locale=locale)
+
+
+def template_drift(fresh, committed) -> list[str]:
+    """A template that no longer matches the code: strings added, removed or changed since the last extract."""
+    differ = keys(fresh) ^ keys(committed)
+    if not differ:
+        return []
+    return [f"{pot_path().name}: out of date with the code ({len(differ)} strings differ); "
+            "run `flask --app wsgi i18n extract` and `i18n update`"]
+
+
+def catalog_report(catalog, locale: str, template_keys: set[tuple]) -> list[str]:
+    """Every broken entry of one language, and entries the catalog lacks or keeps after the code dropped them."""
+    report = []
+    for message in catalog:
+        for problem in problems(message, locale):
+            report.append(f"{locale}: {_key(message)[:70]!r}: {problem}")
+    own = keys(catalog)
+    if missing := template_keys - own:
+        report.append(f"{locale}: {len(missing)} strings of the code are missing from the catalog; run `i18n update`")
+    if extra := own - template_keys:
+        report.append(f"{locale}: {len(extra)} entries are no longer in the code; run `i18n update`")
+    return report
+
+
 def check() -> list[str]:
     """Every problem in every catalog, plus a template out of date with the code."""
-    report = []
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = extract(Path(tmp) / "fresh.pot")
-        with open(fresh, "rb") as f:
-            fresh_ids = {_key(m) for m in read_po(f) if m.id}
-    with open(pot_path(), "rb") as f:
-        committed = {_key(m) for m in read_po(f) if m.id}
-    stale = fresh_ids ^ committed
-    if stale:
-        report.append(f"{pot_path().name}: out of date with the code ({len(stale)} strings differ); "
-                      "run `flask --app wsgi i18n extract` and `i18n update`")
+        fresh = _read(extract(Path(tmp) / "fresh.pot"))
+    if not pot_path().exists():
+        return [f"{pot_path()}: missing; run `flask --app wsgi i18n extract`"]
+    report = template_drift(fresh, _read(pot_path()))
     for locale in current_app.config["LANGUAGES"]:
-        with open(po_path(locale), "rb") as f:
-            catalog = read_po(f, locale=locale)
-        ids = set()
-        for message in catalog:
-            if not message.id:
-                continue
-            ids.add(_key(message))
-            for problem in problems(message, locale):
-                report.append(f"{locale}: {_key(message)[:70]!r}: {problem}")
-        missing = fresh_ids - ids
-        if missing:
-            report.append(f"{locale}: {len(missing)} strings of the code are missing from the catalog")
+        if not po_path(locale).exists():
+            report.append(f"{locale}: {po_path(locale)} is missing; run `flask --app wsgi i18n update`")
+            continue
+        report.extend(catalog_report(_read(po_path(locale), locale), locale, keys(fresh)))
     return report

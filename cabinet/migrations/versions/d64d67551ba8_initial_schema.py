@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 79d4cd9fdd12
+Revision ID: d64d67551ba8
 Revises: 
-Create Date: 2026-11-29 13:39:59.463069
+Create Date: 2026-11-29 14:02:31.894305
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import cabinet.database
 
 
 # revision identifiers, used by Alembic.
-revision = '79d4cd9fdd12'
+revision = 'd64d67551ba8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -170,6 +170,31 @@ def upgrade():
     sa.ForeignKeyConstraint(['published_by_id'], ['users.id'], name=op.f('fk_policy_versions_published_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_versions')),
     sa.UniqueConstraint('label', name=op.f('uq_policy_versions_label'))
+    )
+    op.create_table('translation_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('locale', sa.String(length=8), nullable=False),
+    sa.Column('key', sa.String(length=16), nullable=False),
+    sa.Column('msgid', sa.Text(), nullable=False),
+    sa.Column('msgctxt', sa.Text(), nullable=True),
+    sa.Column('old', sa.JSON(), nullable=False),
+    sa.Column('new', sa.JSON(), nullable=False),
+    sa.Column('was_fuzzy', sa.Boolean(), nullable=False),
+    sa.Column('via', sa.String(length=8), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('changed_at', cabinet.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_translation_changes_actor_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_translation_changes'))
+    )
+    with op.batch_alter_table('translation_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_translation_changes_locale_changed_at', ['locale', 'changed_at'], unique=False)
+        batch_op.create_index('ix_translation_changes_locale_key', ['locale', 'key'], unique=False)
+
+    op.create_table('translator_languages',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('locale', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_translator_languages_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'locale', name=op.f('pk_translator_languages'))
     )
     op.create_table('user_roles',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -363,6 +388,12 @@ def downgrade():
 
     op.drop_table('withdrawals')
     op.drop_table('user_roles')
+    op.drop_table('translator_languages')
+    with op.batch_alter_table('translation_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_translation_changes_locale_key')
+        batch_op.drop_index('ix_translation_changes_locale_changed_at')
+
+    op.drop_table('translation_changes')
     op.drop_table('policy_versions')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_documents_owner_id'))

@@ -1,0 +1,214 @@
+"""Administrators: who holds which role (every change recorded with the old and the new roles, never one's own
+administrator role taken away), and publishing policy versions from the browser with bad input refused."""
+
+import pytest
+from sqlalchemy import func, select
+
+from cabinet.accounts.models import UserRole
+from cabinet.audit.models import AuditEvent
+from cabinet.extensions import db
+from cabinet.policies.models import PolicyText, PolicyVersion
+from tests.test_complaints import login_as
+
+
+@pytest.fixture
+def admin_user(create_user):
+    return create_user(email="dpo@example.kz", roles=("admin",))
+
+
+@pytest.fixture
+def admin(app, admin_user):
+    return login_as(app, admin_user)
+
+
+@pytest.fixture
+def subject(create_user):
+    return create_user(email="subject@example.kz")
+
+
+def roles_of(app, user_id) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+
+
+def role_events(app) -> list[AuditEvent]:
+    with app.app_context():
+        found = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.roles_changed")
+                                   .order_by(AuditEvent.seq)).all()
+        db.session.expunge_all()
+        return found
+
+
+def set_roles(browser, user_id, *roles):
+    return browser.post("/admin/users", data={"user_id": str(user_id), "roles": list(roles)})
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_accounts_page_lists_accounts_with_their_roles(admin, subject, lang):
+    admin.get(f"/lang/{lang}")
+    page = admin.get("/admin/users")
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+    assert subject.email in page.text and "dpo@example.kz" in page.text
+    found = admin.get("/admin/users?q=SUBJECT@").text
+    assert subject.email in found and "dpo@example.kz" not in found
+
+
+def test_an_admin_changes_roles_and_the_trail_keeps_old_and_new(app, admin, admin_user, subject):
+    response = set_roles(admin, subject.id, "subject", "support")
+    assert response.status_code == 302
+    assert roles_of(app, subject.id) == ["subject", "support"]
+    set_roles(admin, subject.id, "support")
+    assert roles_of(app, subject.id) == ["support"]
+    first, second = role_events(app)
+    assert (first.actor_id, first.subject_id) == (admin_user.id, subject.id)
+    assert (first.details["old"], first.details["new"]) == (["subject"], ["subject", "support"])
+    assert (second.details["old"], second.details["new"]) == (["subject", "support"], ["support"])
+
+
+def test_a_new_role_takes_effect_at_the_next_request(app, admin, subject):
+    browser = login_as(app, subject)
+    assert browser.get("/staff").status_code == 403
+    set_roles(admin, subject.id, "subject", "support")
+    assert browser.get("/staff").status_code == 200
+    set_roles(admin, subject.id, "subject")
+    assert browser.get("/staff").status_code == 403
+
+
+@pytest.mark.parametrize("roles", [("support",), (), ("subject", "translator")])
+def test_an_admin_cannot_take_the_admin_role_from_themselves(app, admin, admin_user, roles):
+    response = set_roles(admin, admin_user.id, *roles)
+    assert response.status_code == 302
+    assert "flash-error" in admin.get("/admin/users").text
+    assert roles_of(app, admin_user.id) == ["admin"]
+    assert not role_events(app)
+
+
+def test_an_admin_may_add_roles_to_themselves(app, admin, admin_user):
+    set_roles(admin, admin_user.id, "admin", "translator")
+    assert roles_of(app, admin_user.id) == ["admin", "translator"]
+
+
+def test_another_admin_may_take_the_admin_role(app, admin, create_user):
+    other = create_user(email="second@example.kz", roles=("admin",))
+    set_roles(admin, other.id, "support")
+    assert roles_of(app, other.id) == ["support"]
+
+
+@pytest.mark.parametrize("data", [
+    {"user_id": "{user}", "roles": ["superuser"]},
+    {"user_id": "{user}", "roles": ["subject", "root"]},
+    {"user_id": "", "roles": ["support"]},
+    {"user_id": "abc", "roles": ["support"]},
+    {"roles": ["support"]},
+], ids=["unknown role", "one unknown role", "no account", "not a number", "no account field"])
+def test_bad_role_changes_write_nothing(app, admin, subject, data):
+    data = {k: (v.format(user=subject.id) if isinstance(v, str) else v) for k, v in data.items()}
+    response = admin.post("/admin/users", data=data)
+    assert response.status_code in (200, 302)
+    assert roles_of(app, subject.id) == ["subject"]
+    assert not role_events(app)
+
+
+@pytest.mark.parametrize("user_id", ["987654", "2147483648", "99999999999999999999", "-1", "0"])
+def test_a_role_change_for_an_unknown_account_is_not_found(app, admin, user_id):
+    response = admin.post("/admin/users", data={"user_id": user_id, "roles": ["support"]})
+    assert response.status_code in (200, 404)  # 200: the number is refused as a form value
+    assert not role_events(app)
+
+
+@pytest.mark.parametrize("role", ["support", "translator", "subject"])
+def test_nobody_else_changes_roles(app, create_user, subject, role):
+    browser = login_as(app, create_user(email=f"{role}-x@example.kz", roles=(role,)))
+    assert browser.post("/admin/users", data={"user_id": str(subject.id), "roles": ["admin"]}).status_code == 403
+    assert roles_of(app, subject.id) == ["subject"]
+
+
+# --- publishing a policy version --------------------------------------------------------------------
+
+def snapshot(app) -> dict:
+    with app.app_context():
+        return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+                for m in (PolicyVersion, PolicyText, AuditEvent)}
+
+
+def form(**changes):
+    data = {"label": "2", "effective_from": "2026-06-01", "text_kk": "# Саясат\n\nЖаңа мәтін.",
+            "text_ru": "# Политика\n\nНовый текст.", "summary_kk": "", "summary_ru": "", "publish": "1"}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_policies_page_lists_versions(admin, policy, lang):
+    admin.get(f"/lang/{lang}")
+    page = admin.get("/admin/policies")
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+    assert '<time datetime="2026-01-01">' in page.text and 'href="/policy/1"' in page.text
+
+
+def test_a_valid_version_is_published(app, admin, admin_user, policy):
+    response = admin.post("/admin/policies", data=form(summary_ru="Изменения"))
+    assert response.headers["Location"].endswith("/admin/policies")
+    with app.app_context():
+        version = db.session.scalar(select(PolicyVersion).where(PolicyVersion.label == "2"))
+        assert version.published_by_id == admin_user.id
+        assert {t.locale: t.summary for t in version.texts} == {"kk": "", "ru": "Изменения"}
+
+
+BAD = {
+    "duplicate label": {"label": "1"},
+    "duplicate label with spaces": {"label": " 1 "},
+    "no label": {"label": ""},
+    "label with a space": {"label": "2 a"},
+    "label with markup": {"label": "<b>2</b>"},
+    "33-character label": {"label": "2" * 33},
+    "no Kazakh text": {"text_kk": ""},
+    "blank Russian text": {"text_ru": "  \n "},
+    "missing Russian field": {"text_ru": None},
+    "NUL in the text": {"text_kk": "Мәтін\x00"},
+    "overlong summary": {"summary_kk": "x" * 2001},
+    "no date": {"effective_from": ""},
+    "impossible date": {"effective_from": "2026-02-30"},
+    "date in another format": {"effective_from": "01.06.2026"},
+    "date as words": {"effective_from": "tomorrow"},
+}
+
+
+@pytest.mark.parametrize("button", ["publish", "preview"])
+@pytest.mark.parametrize("changes", BAD.values(), ids=BAD.keys())
+def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app, admin, policy, changes, button):
+    before = snapshot(app)
+    data = form(**changes)
+    if button == "preview":
+        data.pop("publish")
+        data["preview"] = "1"
+    response = admin.post("/admin/policies", data=data)
+    assert response.status_code == 200
+    assert 'class="error"' in response.text
+    assert snapshot(app) == before
+    assert 'class="policy"' not in response.text  # no preview of a refused version
+
+
+def test_the_published_version_never_changes(app, admin, policy):
+    admin.post("/admin/policies", data=form())
+    admin.post("/admin/policies", data=form(text_kk="Басқа мәтін."))
+    with app.app_context():
+        body = db.session.scalar(select(PolicyText.body).join(PolicyVersion).where(
+            PolicyVersion.label == "2", PolicyText.locale == "kk"))
+    assert "Басқа" not in body
+
+
+def test_staff_and_translators_do_not_publish(app, create_user, policy):
+    for role in ("support", "translator"):
+        browser = login_as(app, create_user(email=f"{role}@example.kz", roles=(role,)))
+        before = snapshot(app)
+        assert browser.post("/admin/policies", data=form()).status_code == 403
+        assert snapshot(app) == before
+
+
+def test_user_list_query_is_literal(admin, subject):
+    for q in ("%", "_", "\\", "x" * 1000):
+        assert admin.get("/admin/users", query_string={"q": q}).status_code == 200
+    assert subject.email not in admin.get("/admin/users?q=%25").text

@@ -1,0 +1,226 @@
+"""Every rule of `flask i18n check`, on small in-memory Babel catalogs; then the command on a copy of the catalogs."""
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po, write_po
+
+from cabinet import create_app
+from cabinet.extensions import db
+from cabinet.translate import catalogs
+from cabinet.translate.checks import Problem, problems
+
+
+def rules(msgid, string, locale="ru", context=None, fuzzy=False):
+    return [p.rule for p in problems(Message(msgid, string, context=context, flags=["fuzzy"] if fuzzy else []), locale)]
+
+
+def test_a_good_translation_passes():
+    source = "Hello, %(name)s! <strong>Welcome</strong>"
+    assert rules(source, "Привет, %(name)s! <strong>Добро пожаловать</strong>") == []
+
+
+def test_the_header_entry_is_not_checked():
+    assert rules("", "Language: ru\n") == []
+
+
+@pytest.mark.parametrize("string", ["", ("один", ""), ("", "", "")])
+def test_untranslated(string):
+    msgid = ("%(num)d file", "%(num)d files") if isinstance(string, tuple) else "File"
+    assert rules(msgid, string) == ["untranslated"]
+
+
+def test_fuzzy_is_reported_even_when_the_text_is_fine():
+    assert rules("File", "Файл", fuzzy=True) == ["fuzzy"]
+
+
+def test_fuzzy_and_untranslated_both_reported():
+    assert rules("File", "", fuzzy=True) == ["fuzzy", "untranslated"]
+
+
+@pytest.mark.parametrize("source, translation", [
+    ("Hello, %(name)s!", "Привет!"),                      # named placeholder left out
+    ("Hello, %(name)s!", "Привет, %(nme)s!"),             # misspelt
+    ("Hello!", "Привет, %(name)s!"),                      # added
+    ("Hello, %(name)s!", "Привет, %(name)d!"),            # another conversion
+    ("%s files found", "Найдено файлов"),                 # positional %s
+    ("%d of %d", "%d"),                                   # one of two %d
+    ("Hello, {name}!", "Привет, {имя}!"),                 # brace placeholder renamed
+    ("Hello, {name}!", "Привет!"),                        # brace placeholder left out
+])
+def test_placeholders_must_match(source, translation):
+    assert rules(source, translation) == ["placeholders"]
+
+
+def test_placeholder_order_may_change():
+    assert rules("%(a)s and %(b)s", "%(b)s и %(a)s") == []
+
+
+def test_a_plural_form_may_leave_out_the_number():
+    """Russian "one" form: "Один файл" (also for 21, 31…) often reads better written out; the count is optional."""
+    assert rules(("%(num)d file", "%(num)d files"), ("%(num)d файл", "%(num)d файла", "%(num)d файлов")) == []
+    assert rules(("%(num)d file", "%(num)d files"), ("Один файл", "%(num)d файла", "%(num)d файлов")) == []
+
+
+def test_a_plural_form_may_not_leave_out_another_placeholder():
+    msgid = ("%(num)d file in %(folder)s", "%(num)d files in %(folder)s")
+    assert rules(msgid, ("%(num)d файл", "%(num)d файла в %(folder)s", "%(num)d файлов в %(folder)s")) == \
+        ["placeholders"]
+
+
+def test_a_plural_form_may_not_add_a_placeholder():
+    assert rules(("%(num)d file", "%(num)d files"), ("%(num)d файл", "%(num)d файла", "%(num)d %(x)s")) == \
+        ["placeholders"]
+
+
+@pytest.mark.parametrize("translation", [
+    "Прочтите политику.",                                 # tag dropped
+    "<em>Прочтите</em> политику.",                        # another tag
+    "<strong>Прочтите</strong> <strong>политику</strong>.",  # one more
+])
+def test_html_tags_must_match(translation):
+    assert rules("<strong>Read</strong> the policy.", translation) == ["tags"]
+
+
+def test_tags_may_move_and_keep_their_attributes():
+    source = 'Read <a href="%(url)s">the policy</a> first.'
+    assert rules(source, 'Сначала прочтите <a href="%(url)s">политику</a>.') == []
+
+
+@pytest.mark.parametrize("locale, forms, ok", [
+    ("kk", 2, True), ("kk", 1, False), ("kk", 3, False),
+    ("ru", 3, True), ("ru", 2, False), ("ru", 4, False),
+])
+def test_plural_form_counts(locale, forms, ok):
+    string = tuple(f"{i} %(num)d" for i in range(forms))
+    found = rules(("%(num)d file", "%(num)d files"), string, locale=locale)
+    assert found == ([] if ok else ["plural_count"])
+
+
+def test_problem_words_name_the_details():
+    problem = problems(Message("Hello, %(name)s!", "Привет!"), "ru")[0]
+    assert str(problem) == "Placeholders differ: the source has %(name)s, the translation has —."
+    count = problems(Message(("%(num)d file", "%(num)d files"), ("a %(num)d", "b %(num)d")), "ru")[0]
+    assert "2 given, 3 needed" in str(count)
+
+
+def test_problem_text_is_translated_at_request_time():
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
+    with app.test_request_context():
+        assert Problem("tags", {"expected": "a", "got": "—"}).text() == \
+            "HTML tags differ: the source has a, the translation has —."
+    with app.app_context():
+        db.engine.dispose()
+
+
+# --- catalog level: template drift, missing and extra entries -------------------------------------
+
+def catalog(*entries, locale=None):
+    made = Catalog(locale=locale)
+    for msgid, string, context in entries:
+        made.add(msgid, string, context=context)
+    return made
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    """An app context whose catalogs live in tmp_path, for functions that name the files."""
+    (tmp_path / "translations").mkdir()
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "TESTING": True,
+                      "TRANSLATIONS_DIR": str(tmp_path / "translations")})
+    with app.app_context():
+        yield app
+        db.engine.dispose()
+
+
+def test_a_template_matching_the_code_is_not_stale(ctx):
+    fresh = catalog(("A", "", None), (("%(num)d b", "%(num)d bs"), "", None))
+    assert catalogs.template_drift(fresh, catalog(("A", "", None), (("%(num)d b", "%(num)d bs"), "", None))) == []
+
+
+@pytest.mark.parametrize("committed", [
+    catalog(("A", "", None)),                                         # a string added to the code
+    catalog(("A", "", None), ("B", "", None), ("C", "", None)),       # a string removed from the code
+    catalog(("A", "", "verb"), ("B", "", None)),                      # a context added
+    catalog(("A", "", None), (("B", "Bs"), "", None)),                # a plural added
+])
+def test_a_template_out_of_date_with_the_code_is_reported(ctx, committed):
+    fresh = catalog(("A", "", None), ("B", "", None))
+    report = catalogs.template_drift(fresh, committed)
+    assert len(report) == 1 and "out of date" in report[0]
+
+
+def test_catalog_report_names_missing_extra_and_broken_entries(ctx):
+    template = catalogs.keys(catalog(("A", "", None), ("B", "", None)))
+    ru = catalog(("A", "", None), ("Gone", "Ушло", None), locale="ru")
+    report = catalogs.catalog_report(ru, "ru", template)
+    assert "ru: 'A': Not translated yet." in report
+    assert any("1 strings of the code are missing" in line for line in report)
+    assert any("1 entries are no longer in the code" in line for line in report)
+
+
+# --- the command, end to end, on a copy of the catalogs ------------------------------------------------
+
+def _fill(path, locale):
+    """Translate every entry with its own source text: that passes every rule."""
+    with open(path, "rb") as f:
+        filled = read_po(f, locale=locale)
+    for message in filled:
+        if message.id:
+            ids = message.id if isinstance(message.id, tuple) else None
+            message.string = tuple(ids[min(i, 1)] for i in range(filled.num_plurals)) if ids else message.id
+    with open(path, "wb") as f:
+        write_po(f, filled, width=None)
+
+
+def test_check_passes_on_complete_catalogs_and_fails_on_a_stale_template(ctx, tmp_path):
+    runner = ctx.test_cli_runner()
+    assert runner.invoke(args=["i18n", "extract"]).exit_code == 0
+    assert runner.invoke(args=["i18n", "update"]).exit_code == 0
+    for locale in ("kk", "ru"):
+        _fill(catalogs.po_path(locale), locale)
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 0, result.output
+    assert "complete" in result.output
+
+    pot = catalogs.pot_path()
+    with open(pot, "rb") as f:
+        template = read_po(f)
+    template.add("A string the code no longer has")
+    with open(pot, "wb") as f:
+        write_po(f, template, width=None)
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 1
+    assert "out of date with the code" in result.output
+
+
+def test_check_fails_on_a_broken_placeholder_in_a_catalog(ctx):
+    runner = ctx.test_cli_runner()
+    runner.invoke(args=["i18n", "extract"])
+    runner.invoke(args=["i18n", "update"])
+    for locale in ("kk", "ru"):
+        _fill(catalogs.po_path(locale), locale)
+    path = catalogs.po_path("ru")
+    with open(path, "rb") as f:
+        ru = read_po(f, locale="ru")
+    broken = next(m for m in ru if m.id and not isinstance(m.id, tuple) and "%(" in m.id)
+    broken.string = "без подстановки"
+    with open(path, "wb") as f:
+        write_po(f, ru, width=None)
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 1
+    assert "Placeholders differ" in result.output and "ru: " in result.output
+
+
+def test_compile_writes_each_mo_without_fuzzy_entries(ctx):
+    from babel.support import Translations
+
+    for locale in ("kk", "ru"):
+        made = catalog(("Done", "Дайын" if locale == "kk" else "Готово", None), locale=locale)
+        made.add("Unsure", "Күмәнді", flags=["fuzzy"])
+        catalogs.po_path(locale).parent.mkdir(parents=True)
+        with open(catalogs.po_path(locale), "wb") as f:
+            write_po(f, made, width=None)
+    assert ctx.test_cli_runner().invoke(args=["i18n", "compile"]).exit_code == 0
+    with open(catalogs.po_path("ru").with_suffix(".mo"), "rb") as f:
+        compiled = Translations(f)
+    assert compiled.ugettext("Done") == "Готово" and compiled.ugettext("Unsure") == "Unsure"
