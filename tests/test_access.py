@@ -109,6 +109,8 @@ ROUTES = [
     cabinet("/cabinet/policies/review", method="POST", status=to("/cabinet/policies")),
     cabinet("/cabinet/consents"),
     cabinet("/cabinet/consents", method="POST"),
+    cabinet("/cabinet/consents/<purpose>/receipt", "/cabinet/consents/marketing/receipt"),
+    cabinet("/cabinet/consents/<purpose>/receipt", "/cabinet/consents/no-such-purpose/receipt", status=404),
     cabinet("/cabinet/consents/withdraw-all"),
     cabinet("/cabinet/consents/withdraw-all", method="POST"),
     cabinet("/cabinet/access-log"),

@@ -2,7 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cabinet.forms import plain_text
@@ -28,3 +37,17 @@ class RolesForm(FlaskForm):
 
     user_id = IntegerField(validators=[DataRequired()])
     roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=True)
+
+
+class DayOverrideForm(FlaskForm):
+    """One day made working or a day off, with the decree or source that says so."""
+
+    day = DateField(_l("Day"), validators=[DataRequired()])
+    is_working = RadioField(_l("The day is"), choices=[SelectChoice("1", _l("a working day")),
+                                                       SelectChoice("0", _l("a day off"))],
+                            validators=[DataRequired()])
+    note = StringField(_l("Source (e.g. the government decree)"),
+                       validators=[DataRequired(), Length(max=200), plain_text])
+    check = SubmitField(_l("Check the effect"))
+    save = SubmitField(_l("Save"))
+    remove = SubmitField(_l("Remove the override"))

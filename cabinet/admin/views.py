@@ -4,16 +4,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from cabinet.accounts.models import User
 from cabinet.accounts.service import set_roles
 from cabinet.acting import current_actor, role_required
-from cabinet.admin.forms import PublishPolicyForm, RolesForm
+from cabinet.admin import calendar as calendar_effects
+from cabinet.admin.forms import DayOverrideForm, PublishPolicyForm, RolesForm
 from cabinet.database import MAX_ID
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyVersion
+from cabinet.workdays.names import translate as translate_holiday
+from cabinet.workdays.overrides import remove_override, set_override, stored
+from cabinet.workdays.service import calendar
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -70,7 +75,7 @@ USERS_PAGE = 50
 @role_required("admin")
 def users():
     form = RolesForm()
-    form.roles.choices = list(ROLE_NAMES.items())
+    form.roles.choices = [SelectChoice(code, name) for code, name in ROLE_NAMES.items()]
     if form.validate_on_submit():
         user = _user_or_404(form.user_id.data)
         actor = current_actor()
@@ -87,3 +92,30 @@ def users():
         query = query.where(User.email.contains(q, autoescape=True))
     return render_template("admin/users.html", users=db.session.scalars(query).all(), q=q,
                            role_names=ROLE_NAMES)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required("admin")
+def calendar_page():
+    """A year's working days per month, its days off with names, and the overrides with their effect."""
+    year = request.args.get("year", type=int) or local_today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    form, moved = DayOverrideForm(), None
+    if form.validate_on_submit():
+        day, working = form.day.data, form.is_working.data == "1"
+        if form.save.data:
+            set_override(day, working, form.note.data.strip(), actor=current_actor())
+        elif form.remove.data:
+            remove_override(day, actor=current_actor())
+        if form.save.data or form.remove.data:
+            db.session.commit()
+            flash(_("The calendar is saved. Deadlines already set stay as they are."), "success")
+            return redirect(url_for("admin.calendar_page", year=day.year))
+        moved = calendar_effects.moved_by(day, working)
+    cal = calendar()
+    months = [(month, len(cal.working_days_in(year, month))) for month in range(1, 13)]
+    days_off = [(day, reason, translate_holiday(cal.holiday_name(day, "en")))
+                for day, reason in cal.days_off_in(year) if reason != "weekend"]
+    return render_template("admin/calendar.html", year=year, months=months, days_off=days_off,
+                           total=sum(n for _m, n in months), overrides=stored(), form=form, moved=moved)

@@ -38,6 +38,8 @@ ACTIONS = {
     "staff.acting_started": _l("Staff started acting on your behalf"),
     "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
     "disclosure.recorded": _l("Your data was disclosed"),
+    "calendar.override_set": _l("Calendar day changed"),
+    "calendar.override_removed": _l("Calendar override removed"),
     "translation.changed": _l("Translation changed"),
     "translator.languages_changed": _l("Translator's languages changed"),
 }
@@ -97,6 +99,14 @@ def filesize(size: int) -> str:
     return gettext("%(size)s MB", size=format_decimal(size / 1024 / 1024, "#,##0.#"))
 
 
+def month_name(month: int) -> str:
+    """A month's name, standing alone, in the reader's language."""
+    from babel.dates import get_month_names
+    from flask_babel import get_locale
+
+    return get_month_names("wide", context="stand-alone", locale=get_locale())[month]
+
+
 def label(table: dict, key: str):
     """The words for a key; an unknown key shows as itself rather than failing the page."""
     return table.get(key, key)
@@ -108,7 +118,8 @@ def init_app(app):
                                  document_kind=lambda k: label(KINDS, k), filesize=filesize,
                                  acceptance_method=lambda m: label(METHODS, m),
                                  language_name=lambda code: label(LANGUAGES, code),
-                                 purpose_title=_purpose_title, deadline_kind=lambda k: label(DEADLINES, k))
+                                 purpose_title=_purpose_title, month_name=month_name,
+                                 deadline_kind=lambda k: label(DEADLINES, k))
 
 
 def _purpose_title(code: str):

@@ -1,6 +1,7 @@
 """Consent events: granted, declined or withdrawn, by whom, through which channel, under which policy."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cabinet.database import UTCDateTime, utcnow
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyVersion
+
+if TYPE_CHECKING:
+    from cabinet.accounts.models import User
 
 
 class ConsentEvent(db.Model):
