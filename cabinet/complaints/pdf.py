@@ -14,6 +14,7 @@ from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
 from cabinet.complaints.service import Record, Step
 from cabinet.complaints.verification import code
 from cabinet.database import utcnow
+from cabinet.i18n import operator_name
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVu"
@@ -63,7 +64,7 @@ def render(record: Record) -> bytes:
     pdf.set_creator(config["OPERATOR_NAME"])
     pdf.add_page()
 
-    pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=config["OPERATOR_NAME"], bin=config["OPERATOR_BIN"]))
+    pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=operator_name(), bin=config["OPERATOR_BIN"]))
     pdf.line_of(_("From: %(name)s", name=person.full_name))
     contacts = ", ".join(c for c in (person.email, person.phone) if c)
     pdf.line_of(_("Contacts: %(contacts)s", contacts=contacts), gap=4)
