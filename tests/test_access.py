@@ -27,8 +27,6 @@ from cabinet.extensions import db
 from tests.conftest import PDF, upload
 
 LOGIN = "→/login?next"  # the sign-in page, with the way back
-#: translators start in their area, or on the front page while it is not built
-TRANSLATOR_HOME = "→translator's home"
 
 
 def to(path: str) -> str:
@@ -71,6 +69,11 @@ def admin(rule, url=None, method="GET", status=200):
     return Route(rule, method, url or rule, LOGIN, 403, 403, 403, 403, status)
 
 
+def translate(rule, url=None, method="GET", status=200, admin_only=False):
+    """The translators' area: catalogs only, no personal data; administrators may do what translators do."""
+    return Route(rule, method, url or rule, LOGIN, 403, 403, 403, 403 if admin_only else status, status)
+
+
 ROUTES = [
     # public
     public("/"),
@@ -83,8 +86,8 @@ ROUTES = [
     public("/policy/<old>/diff/<new>", "/policy/1/diff/1"),
     public("/policy/<old>/diff/<new>", "/policy/1/diff/9", status=404),
     # account: a signed-in visitor goes where their role starts
-    public("/login", signed_in=to("/cabinet"), support=to("/staff"), translator=TRANSLATOR_HOME, admin=to("/staff")),
-    public("/login", method="POST", signed_in=to("/cabinet"), support=to("/staff"), translator=TRANSLATOR_HOME,
+    public("/login", signed_in=to("/cabinet"), support=to("/staff"), translator=to("/translate"), admin=to("/staff")),
+    public("/login", method="POST", signed_in=to("/cabinet"), support=to("/staff"), translator=to("/translate"),
            admin=to("/staff")),
     public("/logout", method="POST", status=LOGIN, signed_in=to("/")),
     public("/register"),
@@ -179,16 +182,10 @@ ROUTES = [
     admin("/admin/policies", method="POST"),  # an empty form: shown again with its errors
     admin("/admin/users"),
     admin("/admin/users", method="POST"),  # nothing chosen: the list again
-]
-
-def translate(rule, url=None, method="GET", status=200, admin_only=False):
-    """The translators' area: catalogs only, no personal data; administrators may do what translators do."""
-    return Route(rule, method, url or rule, LOGIN, 403, 403, 403, 403 if admin_only else status, status)
-
-
-#: the translators' area is another issue, built concurrently: each row is skipped, with that reason, while the
-#: app has no such rule, and checked as soon as it has one
-NOT_BUILT_YET = [
+    admin("/admin/calendar"),
+    admin("/admin/calendar", "/admin/calendar?year=1999", status=404),
+    admin("/admin/calendar", method="POST"),  # an empty form: shown again with its errors
+    # the translators' area: catalogs only, no personal data
     translate("/translate"),
     translate("/translate/<locale>", "/translate/kk"),
     translate("/translate/<locale>", "/translate/en", status=404),
@@ -200,6 +197,11 @@ NOT_BUILT_YET = [
     translate("/translate/translators", admin_only=True),
     translate("/translate/translators", method="POST", status=400, admin_only=True),  # nothing chosen
 ]
+
+
+#: routes CONTRACT.md promises that nobody has built yet, with their expected answers: each is skipped, with that
+#: reason, while the app has no such rule, and checked as soon as it has one (then move it into ROUTES)
+NOT_BUILT_YET: list[Route] = []
 
 ROLES = ("anonymous", "subject", "other", "support", "translator", "admin")
 CABINET_ROUTES = [r for r in ROUTES if r.rule.startswith("/cabinet")]
@@ -284,8 +286,7 @@ def world(app, create_user):
         correction_doc = db.session.scalar(select(Document.id).where(Document.owner_id == c.id,
                                                                      Document.kind == "correction"))
         ids = {"complaint": complaint.number, "correction": correction.id, "withdrawal": scheduled.id}
-    return {"a": a, "b": b, "doc": doc, "complaint_doc": complaint_doc, "correction_doc": correction_doc, **ids,
-            "translate_built": "translate.index" in app.view_functions}
+    return {"a": a, "b": b, "doc": doc, "complaint_doc": complaint_doc, "correction_doc": correction_doc, **ids}
 
 
 def fill(template: str, world) -> str:
@@ -296,8 +297,6 @@ def fill(template: str, world) -> str:
 
 def check(response, expected, world):
     """Compare an answer with the table's expectation (a status code, or a redirect to a path)."""
-    if expected == TRANSLATOR_HOME:
-        expected = to("/translate") if world["translate_built"] else to("/")
     if isinstance(expected, str):
         assert response.status_code in (302, 303), response.status_code
         location = urlsplit(response.headers["Location"])

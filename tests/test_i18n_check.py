@@ -1,6 +1,7 @@
 """Every rule of `flask i18n check`, on small in-memory Babel catalogs; then the command on a copy of the catalogs."""
 
 import pytest
+from flask_babel import force_locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
@@ -105,9 +106,15 @@ def test_problem_words_name_the_details():
 
 def test_problem_text_is_translated_at_request_time():
     app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
+    problem = Problem("tags", {"expected": "a", "got": "—"})
+    english = "HTML tags differ: the source has a, the translation has —."
     with app.test_request_context():
-        assert Problem("tags", {"expected": "a", "got": "—"}).text() == \
-            "HTML tags differ: the source has a, the translation has —."
+        with force_locale("kk"):
+            kk = problem.text()
+        with force_locale("ru"):
+            ru = problem.text()
+    assert english not in (kk, ru) and kk != ru
+    assert "a" in kk and "—" in ru  # the details survive the translation
     with app.app_context():
         db.engine.dispose()
 

@@ -307,3 +307,23 @@ def test_staff_acting_for_the_subject_can_withdraw_all_for_them(app, staff, subj
     assert withdrawn and {e.channel for e in withdrawn} == {"staff"}
     [event] = rows(app, AuditEvent, AuditEvent.action == "consent.withdraw_all")
     assert event.details["on_behalf"]["reason"] == "Жазбаша өтініш"
+
+
+def test_a_destroyed_account_gets_no_more_mail(app, runner, browser, subject, monkeypatch, outbox, policy):
+    """Its address is gone (an @invalid placeholder): a policy notice to it would be refused by any mail server."""
+    from datetime import date
+
+    withdraw(browser)
+    destroy_due(runner, monkeypatch, due_in_15_working_days(app))
+    monkeypatch.undo()
+    policy("2", date(2026, 2, 1), "# Саясат\n\n**1.1.** Жаңа.", "# Политика\n\n**1.1.** Новый.")
+    sent = len(outbox())
+    assert runner.invoke(args=["policy", "notify"]).exit_code == 0
+    assert [m["To"] for m in outbox()[sent:]] == []
+
+
+def test_a_destroyed_account_is_no_longer_found_by_staff(app, runner, browser, staff, subject, monkeypatch):
+    withdraw(browser)
+    destroy_due(runner, monkeypatch, due_in_15_working_days(app))
+    assert f'href="/staff/subjects/{subject.id}"' not in staff.get(f"/staff/subjects?q={subject.id}").text
+    assert staff.get(f"/staff/subjects/{subject.id}").status_code == 404

@@ -124,6 +124,8 @@ def destroy(withdrawal: Withdrawal) -> None:
     subject.surname, subject.given_name, subject.patronymic, subject.phone = "", "", None, None
     subject.email, subject.pending_email = f"destroyed-{subject.id}@invalid", None
     subject.password_hash, subject.session_version = "!", subject.session_version + 1
+    # no data left to hold, show, disclose or announce a policy to: no longer a data subject of the operator
+    subject.roles = [r for r in subject.roles if r.role != "subject"]
     withdrawal.status, withdrawal.completed_at, withdrawal.kept = "done", utcnow(), sorted(KEPT)
     trail.record("account.destroyed", subject=subject, obj=withdrawal,
                  details={"documents": len(paths), "kept": sorted(KEPT)})
