@@ -49,10 +49,17 @@ def test_checking_an_override_lists_the_deadlines_it_would_move_and_changes_noth
         db.session.commit()
     with app.app_context():
         due = db.session.scalar(select(Complaint.due_on))
-    day = date(due.year, due.month, due.day)
-    page = client.post("/admin/calendar", data={"day": day.isoformat(), "is_working": "0", "note": "Decree", "check": "1"})
+        number = db.session.scalar(select(Complaint.number))
+    day = date(due.year, due.month, due.day)  # the due day itself made a day off moves the deadline by one
+    page = client.post("/admin/calendar", data={"day": day.isoformat(), "is_working": "0", "note": "Decree",
+                                                "check": "1"})
     assert page.status_code == 200
+    from cabinet.workdays.calendar import WorkCalendar
+
+    would_be = WorkCalendar({day: False}).add_working_days(day, 1)
+    assert number in page.text
     assert f'<time datetime="{day.isoformat()}">' in page.text
+    assert f'<time datetime="{would_be.isoformat()}">' in page.text
     with app.app_context():
         assert db.session.scalar(select(DayOverride)) is None
         assert db.session.scalar(select(Complaint.due_on)) == due
