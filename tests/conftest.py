@@ -134,6 +134,7 @@ def create_user(app, policy):
         from cabinet.consents.purposes import PURPOSES
         from cabinet.database import utcnow
         from cabinet.documents import storage
+        from cabinet.i18n import local_today
         from cabinet.policies.service import current_version, record_acceptance
         from cabinet.profile.service import record_initial_values
 
@@ -145,7 +146,7 @@ def create_user(app, policy):
                 record_initial_values(user)
                 scan = storage.CheckedFile("id.pdf", "application/pdf", PDF, hashlib.sha256(PDF).hexdigest())
                 storage.store(scan, actor=user, subject=user, kind="registration")
-                version = current_version()
+                version = current_version(local_today())  # as registration does: the one in effect
                 record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
                 for purpose in PURPOSES:
                     consents.change(user, purpose.code, "grant" if not purpose.optional else "decline",

@@ -134,7 +134,7 @@ def snapshot(app) -> dict:
 
 
 def form(**changes):
-    data = {"label": "2", "effective_from": "2026-06-01", "text_kk": "# Саясат\n\nЖаңа мәтін.",
+    data = {"label": "2", "effective_from": "2099-06-01", "text_kk": "# Саясат\n\nЖаңа мәтін.",
             "text_ru": "# Политика\n\nНовый текст.", "summary_kk": "", "summary_ru": "", "publish": "1"}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -173,6 +173,7 @@ BAD = {
     "impossible date": {"effective_from": "2026-02-30"},
     "date in another format": {"effective_from": "01.06.2026"},
     "date as words": {"effective_from": "tomorrow"},
+    "date in the past (clause 5.5: in effect when posted)": {"effective_from": "2026-06-01"},
 }
 
 

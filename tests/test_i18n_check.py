@@ -1,9 +1,9 @@
 """Every rule of `flask i18n check`, on small in-memory Babel catalogs; then the command on a copy of the catalogs."""
 
 import pytest
-from flask_babel import force_locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
+from flask_babel import force_locale
 
 from cabinet import create_app
 from cabinet.extensions import db

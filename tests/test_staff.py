@@ -404,8 +404,6 @@ def test_the_subject_sees_every_act_in_the_access_log_and_the_history(app, clien
     assert "+77017654321" in row and "Болат Ахметов" in row
 
 
-@pytest.mark.xfail(strict=True, reason="templates/overview/access_log.html shows details.reason only, not "
-                   "details.on_behalf.reason: a change made while acting does not say why (not this area's file)")
 def test_every_change_made_while_acting_shows_the_acts_reason_in_the_access_log(client, login, staff, subject):
     act(staff, subject.id, basis=upload())
     submit(staff, phone="+77025554433")

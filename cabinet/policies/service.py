@@ -43,6 +43,10 @@ def publish(label: str, effective_from: date, texts: dict[str, str], summaries: 
         raise PolicyError("the version label must be 1 to 32 characters")
     if get_version(label) is not None:
         raise PolicyError(f"version {label} already exists")
+    latest = current_version()
+    if latest is not None and effective_from < latest.effective_from:
+        raise PolicyError(f"version {latest.label} takes effect on {latest.effective_from}; "
+                          "a new version cannot take effect before it (clause 5.5: effective when posted)")
     missing = {"kk", "ru"} - {k for k, v in texts.items() if v and v.strip()}
     if missing:
         raise PolicyError(f"a text is missing for: {', '.join(sorted(missing))}")
