@@ -32,7 +32,8 @@ def policies():
         if service.get_version(form.label.data.strip()) is not None:
             form.label.errors.append(_("A version with this label exists; a published version never changes."))
         elif form.effective_from.data < local_today():
-            form.effective_from.errors.append(_("A new version takes effect when it is posted: choose today or a later day."))
+            form.effective_from.errors.append(
+                _("A new version takes effect when it is posted: choose today or a later day."))
         elif form.publish.data:
             version = service.publish(
                 form.label.data, form.effective_from.data,
