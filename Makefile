@@ -31,6 +31,7 @@ run: compile
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: compile browser
+	$(PY) -m ruff check cabinet tests
 	$(FLASK) i18n check
 	$(PY) -m pytest
 
