@@ -1,6 +1,7 @@
 """A diff between two policy texts that a non-technical reader follows: paragraphs side by side."""
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -16,7 +17,9 @@ class Row:
 
 
 def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    """Paragraphs as a reader sees them: Markdown's bold and heading marks are not part of the words."""
+    plain = re.sub(r"^#+\s*", "", text.replace("\r\n", "\n").replace("**", ""), flags=re.MULTILINE)
+    return [p.strip() for p in plain.split("\n\n") if p.strip()]
 
 
 def _words(old: str, new: str) -> tuple[Markup, Markup]:
