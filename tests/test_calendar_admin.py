@@ -74,7 +74,8 @@ def test_saving_and_removing_an_override_is_recorded(app, client, admin):
     client.post("/admin/calendar", data={"day": "2026-12-19", "is_working": "1", "note": "Decree 1", "remove": "1"})
     with app.app_context():
         assert db.session.get(DayOverride, date(2026, 12, 19)) is None
-        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("calendar.%"))).all()
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("calendar.%"))
+                                     .order_by(AuditEvent.seq)).all()
     assert actions == ["calendar.override_set", "calendar.override_removed"]
 
 

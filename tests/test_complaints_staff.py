@@ -143,7 +143,8 @@ def test_every_staff_view_is_in_the_subjects_access_log(app, client, subject, st
     staff.get(f"/staff/complaints/{number}.pdf")
     with app.app_context():
         seen = db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == subject.id,
-                                                                  AuditEvent.action.like("complaint.%"))).all()
+                                                                  AuditEvent.action.like("complaint.%"))
+                                .order_by(AuditEvent.seq)).all()
     assert seen == ["complaint.filed", "complaint.viewed", "complaint.printed"]
     log = client.get("/cabinet/access-log").text
     assert 'data-action="complaint.viewed"' in log and 'data-action="complaint.printed"' in log
