@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 
@@ -33,22 +34,21 @@ DEFAULT_OVERRIDES: dict[date, tuple[bool, str]] = {
 _LIBRARY_LANGUAGES = {"kk": "kk"}  # anything else falls back to English
 
 
+@lru_cache(maxsize=64)
+def _library_holidays(year: int, language: str) -> holidays.HolidayBase:
+    """One year of the library's holidays, built once per process: construction is slow, the rules fixed."""
+    return holidays.country_holidays("KZ", years=year, observed=True, language=language, expand=False)
+
+
 class WorkCalendar:
     """Kazakhstan five-day-week calendar answering "is this a working day" and date arithmetic."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self._overrides: dict[date, bool] = {d: v for d, (v, _) in DEFAULT_OVERRIDES.items()}
         self._overrides.update(overrides or {})
-        self._cache: dict[tuple[int, str], holidays.HolidayBase] = {}
 
     def _holidays(self, year: int, language: str = "en_US") -> holidays.HolidayBase:
-        """Library holidays for one year, built once per instance because construction is slow."""
-        key = (year, language)
-        if key not in self._cache:
-            self._cache[key] = holidays.country_holidays(
-                "KZ", years=year, observed=True, language=language
-            )
-        return self._cache[key]
+        return _library_holidays(year, language)
 
     def _is_library_holiday(self, day: date) -> bool:
         """Whether the library lists the day, so reasons and names can tell holidays apart."""
