@@ -23,7 +23,7 @@ def create_app(config=None):
         app.config.from_mapping(config)
     defaults.finish(app)
 
-    from cabinet import acting, cli, database, errors, i18n, security
+    from cabinet import acting, cli, database, errors, i18n, mail, security
     from cabinet.audit import labels
     from cabinet.extensions import csrf, db, limiter, migrate
 
@@ -37,6 +37,7 @@ def create_app(config=None):
     errors.init_app(app)
     labels.init_app(app)
     acting.init_app(app)
+    mail.delivery.init_app(app)
     cli.init_app(app)
 
     from cabinet.accounts import views as accounts

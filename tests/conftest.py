@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
 from cabinet import create_app, security
@@ -80,6 +82,16 @@ def app_config(database_url, tmp_path):
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://cabinet.test",
     }
+
+
+class ClosingClient(FlaskClient):
+    """Reads each response to its end and closes it, as a server does, so work after the response (mail) runs."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ClosingClient  # every app a test makes, the fixtures' and the tests' own
 
 
 @pytest.fixture
@@ -195,3 +207,13 @@ def outbox(app):
 def upload(data=PDF, name="scan.pdf"):
     """A file for a multipart form field."""
     return (io.BytesIO(data), name)
+
+
+@pytest.fixture
+def closed_port():
+    """A loopback port nobody listens on: a mail server that is down."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

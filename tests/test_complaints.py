@@ -371,13 +371,18 @@ def test_export_lists_complaints_with_timeline(client, subject):
     assert [s["kind"] for s in complaint["timeline"]] == ["registered", "supplement"]
 
 
-def test_a_mail_server_down_does_not_hide_a_filed_complaint(app, client, subject, monkeypatch):
-    from cabinet.complaints import service
+def test_a_mail_server_down_does_not_hide_a_filed_complaint(app, client, subject, closed_port, outbox):
+    from tests.test_mail_queue import mail_queue
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("smtp down")
-
-    monkeypatch.setattr(service, "send", refuse)
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
     number = file_complaint(client)
     assert client.get(f"/cabinet/complaints/{number}").status_code == 200
     assert written(app)["Complaint"] == 1
+    (queued,) = mail_queue(app)
+    assert queued.template == "complaint_received" and queued.sent_at is None and queued.attempts == 1
+    assert "ConnectionRefusedError" in queued.last_error
+    app.config["SMTP_URL"] = None  # the server is back: the cron's run sends the receipt
+    result = app.test_cli_runner().invoke(args=["mail", "send-queued", "--older-than", "0"])
+    assert result.output.strip() == "1 sent, 0 still queued"
+    (receipt,) = outbox()
+    assert number in receipt.get_content()

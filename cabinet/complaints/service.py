@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -195,13 +194,10 @@ def send_receipt(complaint: Complaint) -> None:
 
 
 def notify(complaint: Complaint, template: str) -> None:
-    """Mail the complainant after the commit; a mail server down must not hide a step already on record."""
+    """Queue the complainant's mail in the step's transaction; a mail server down cannot undo the step."""
     user = complaint.complainant
-    try:
-        send(user.email, template, locale=user.locale, user=user, complaint=complaint,
-             link=external_url("complaints.show", number=complaint.number))
-    except OSError:  # smtplib's errors included
-        current_app.logger.exception("mail %s about complaint %s not sent", template, complaint.number)
+    send(user.email, template, locale=user.locale, user=user, complaint=complaint,
+         link=external_url("complaints.show", number=complaint.number))
 
 
 def export(subject) -> list[dict]:

@@ -49,6 +49,8 @@ def detail(number):
         try:
             answered = handling.answer(complaint, form.answer.data, scans, actor=current_actor(),
                                        token=form.submission_token.data)
+            if answered:
+                handling.send_answer_notice(complaint)
             db.session.commit()
         except (service.ComplaintError, IntegrityError) as error:
             db.session.rollback()
@@ -56,7 +58,6 @@ def detail(number):
                   "error")
         else:
             if answered:
-                handling.send_answer_notice(complaint)
                 flash(_("The answer is recorded and the complainant is notified."), "success")
         return redirect(url_for("staff_complaints.detail", number=number))
     handling.record_view(complaint, actor=current_actor())

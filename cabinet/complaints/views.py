@@ -63,6 +63,8 @@ def _file(subject, actor, form, scans):
         complaint, created = service.file_complaint(
             subject, actor=actor, subject_line=form.subject.data, body=form.body.data,
             desired_outcome=form.desired_outcome.data or "", scans=scans, token=token)
+        if created:
+            service.send_receipt(complaint)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same form sent twice at once: the other request filed it
@@ -74,7 +76,6 @@ def _file(subject, actor, form, scans):
         form.submission_token.errors = [str(service.EXPIRED)]
         return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject)
     if created:
-        service.send_receipt(complaint)
         flash(_("Your complaint is registered under number %(number)s.", number=complaint.number), "success")
     return redirect(url_for("complaints.show", number=complaint.number))
 

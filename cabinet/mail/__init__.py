@@ -1,0 +1,41 @@
+"""Outgoing mail: rendered in the recipient's language, queued with the change that caused it, sent after commit."""
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from cabinet.extensions import db
+from cabinet.mail.delivery import queue_for_delivery
+from cabinet.mail.models import OutgoingMail
+
+__all__ = ["external_url", "send", "OutgoingMail"]
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail, built from BASE_URL: never from the request's Host header."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def send(to: str, template: str, *, locale: str, **context) -> EmailMessage:
+    """Render templates/mail/<template>.txt and queue it in the current transaction: a rollback unsends it."""
+    with force_locale(locale):
+        text = render_template(f"mail/{template}.txt", **context)
+    subject, _, body = text.strip().partition("\n")
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject.strip()
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain="cabinet")
+    message.set_content(body.strip() + "\n")
+    message["Content-Language"] = locale  # after set_content, which would drop it
+    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes())
+    db.session.add(mail)
+    queue_for_delivery(mail)
+    return message
