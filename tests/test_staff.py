@@ -355,6 +355,10 @@ def test_an_expired_act_no_longer_acts(app, acting, subject):
     assert acting.get("/cabinet").status_code == 403
     assert submit_blindly(acting).status_code == 403
     assert rows(app, User, User.id == subject.id)[0].phone == "+77017654321"
+    [act] = rows(app, ActingSession)
+    assert act.end_reason == "expired" and act.ended_at == act.expires_at
+    [expired] = events(app, "staff.acting_expired")
+    assert (expired.actor_id, expired.subject_id) == (act.staff_id, subject.id)
 
 
 def submit_blindly(client):

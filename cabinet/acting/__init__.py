@@ -40,11 +40,22 @@ def _resolve():
     from cabinet.extensions import db
 
     act = db.session.get(ActingSession, act_id)
-    if act is None or act.staff_id != current_user.id or act.ended_at is not None or act.expires_at <= utcnow() \
-            or not _may_act(current_user):
+    if act is not None and act.ended_at is None and act.expires_at <= utcnow():
+        _record_expiry(act)
+    if act is None or act.staff_id != current_user.id or act.ended_at is not None or not _may_act(current_user):
         session.pop(SESSION_KEY, None)
         return
     g.acting, g.acting_subject = act, act.subject
+
+
+def _record_expiry(act) -> None:
+    """The first request after the time ran out closes the act on record, so the subject sees it end."""
+    from cabinet.audit import trail
+    from cabinet.extensions import db
+
+    act.ended_at, act.end_reason = act.expires_at, "expired"
+    trail.record("staff.acting_expired", actor=act.staff, subject=act.subject, obj=act)
+    db.session.commit()
 
 
 def _may_act(user) -> bool:

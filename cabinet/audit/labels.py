@@ -37,6 +37,7 @@ ACTIONS = {
     "staff.subject_viewed": _l("Staff opened your record"),
     "staff.acting_started": _l("Staff started acting on your behalf"),
     "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
+    "staff.acting_expired": _l("The time of staff acting on your behalf ran out"),
     "disclosure.recorded": _l("Your data was disclosed"),
     "calendar.override_set": _l("Calendar day changed"),
     "calendar.override_removed": _l("Calendar override removed"),
