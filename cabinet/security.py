@@ -5,12 +5,15 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request
+from flask import current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: argon2id above OWASP's minimum (m=19 MiB, t=2, p=1): m=46 MiB, t=2, p=1; tests check these, not the patched HASHER
 ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 47104, "parallelism": 1}
 HASHER = PasswordHasher(**ARGON2_PARAMETERS)
+
+#: where every page is personal data (the cabinet) or staff work on it
+PERSONAL_AREAS = ("/cabinet", "/staff", "/admin", "/translate")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,15 +67,28 @@ def _headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.path.startswith(("/cabinet", "/staff", "/admin", "/translate")):
-        headers["Cache-Control"] = "no-store"
+    if request.path.startswith(PERSONAL_AREAS) or (request.endpoint != "static" and "_user_id" in session):
+        headers["Cache-Control"] = "no-store"  # a signed-in visitor's every page shows their name at the top
     if current_app.config["ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
 
 
+def _log_refusal(response):
+    """A refused request is a security event (ASVS V16.3.2): who asked for what, from where."""
+    if response.status_code in (401, 403):
+        # the path is the visitor's text: repr() escapes a line break that would forge a log line (V16.4.1)
+        current_app.logger.warning("access refused (%s): %s %r for user %s from %s", response.status_code,
+                                   request.method, request.path, session.get("_user_id", "-"), request.remote_addr)
+    return response
+
+
 def init_app(app):
     app.after_request(_headers)
+    app.after_request(_log_refusal)
+    if app.config["ENV"] == "production" and not app.config["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        # only sent over https, to this host, for every path: no subdomain or plain-http page can plant or read it
+        app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config["SESSION_COOKIE_NAME"]
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # behind nginx: the client's address (audit trail, rate limits) and scheme come from the proxy's headers

@@ -1,6 +1,6 @@
 """Account operations; each writes its audit event in the caller's transaction."""
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import select
 
 from cabinet.accounts import tokens
@@ -86,6 +86,8 @@ def authenticate(email: str, password: str) -> User | None:
     if not check_password(user.password_hash if user else None, password):
         if user is not None:
             trail.record("account.sign_in_failed", subject=user, obj=user)
+        else:  # no account to hold the event: the application log has it, without the address typed
+            current_app.logger.warning("sign-in failed for no account from %s", request.remote_addr)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

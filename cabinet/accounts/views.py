@@ -84,9 +84,11 @@ def login():
         user = service.authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
+            target = safe_next(landing(user))
+            session.clear()  # nothing of the visit before signing in (a planted form token) carries over
             login_user(user)
             session["auth_at"] = session["seen_at"] = time.time()
-            return redirect(safe_next(landing(user)))
+            return redirect(target)
         flash(_("The e-mail or the password is wrong."), "error")
     return render_template("accounts/login.html", form=form)
 
@@ -99,7 +101,9 @@ def logout():
     logout_user()
     session.clear()  # nothing of the signed-in visit (an acting session, a form token) outlives it
     flash(_("You have signed out."), "info")
-    return redirect(url_for("overview.home"))
+    response = redirect(url_for("overview.home"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'  # the browser forgets the pages it kept
+    return response
 
 
 @bp.route("/confirm/<token>")

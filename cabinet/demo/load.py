@@ -4,6 +4,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+import click
+from flask import current_app
+
 from cabinet.accounts import service as accounts
 from cabinet.consents import service as consents
 from cabinet.consents.purposes import PURPOSES
@@ -57,6 +60,8 @@ def _demo_subject(user, version):
 
 def load() -> list[str]:
     """Create what is missing and return the lines to print."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("refusing to load the demo accounts in production: their passwords are public")
     version, created = ensure_policy()
     lines = [f"policy version {version.label}: {'published' if created else 'already there'}"]
     for email, password, roles, profile in ACCOUNTS:
