@@ -1,6 +1,7 @@
 """Registration, sign-in and password forms."""
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -18,18 +19,26 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from cabinet.accounts.passwords import personal_words, too_guessable
 from cabinet.forms import PersonalDataForm, email_address, plain_text
 
 
 def password_strength(form, field):
+    """Long enough, and not among the passwords tried first, the person's own name and address included."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(field.data or "") < minimum:
         raise ValidationError(ngettext("The password must be at least %(num)d character long.",
                                        "The password must be at least %(num)d characters long.", minimum))
+    typed = [form[name].data for name in ("surname", "given_name", "patronymic", "email", "phone") if name in form]
+    if too_guessable(field.data, personal_words(*typed, *getattr(form, "owner_words", ()))):
+        raise ValidationError(_("This password is too easy to guess: it is a common one, a simple pattern, or made "
+                                "of your name, address or phone. Please choose a longer, less predictable one."))
 
 
 class NewPasswordForm(FlaskForm):
-    """A new password, typed twice."""
+    """A new password, typed twice; owner_words (the account's name and address) are set by the view."""
+
+    owner_words: tuple = ()
 
     password = PasswordField(_l("Password"),
                              validators=[InputRequired(), Length(max=1024), plain_text, password_strength])

@@ -141,6 +141,11 @@ def reset_request():
     return render_template("accounts/reset_request.html", form=form)
 
 
+def owner_words(user) -> tuple:
+    """What a new password of this account must not be made of."""
+    return (user.email, user.surname, user.given_name, user.patronymic, user.phone)
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 def reset(token):
@@ -149,6 +154,7 @@ def reset(token):
         flash(_("The reset link is invalid, used or expired. Please ask for a new one."), "error")
         return redirect(url_for("accounts.reset_request"))
     form = ResetForm()
+    form.owner_words = owner_words(user)
     if form.validate_on_submit():
         service.reset_password(user, form.password.data)
         db.session.commit()
@@ -165,6 +171,7 @@ def change_password():
     """The password stays the person's own: nobody acting on their behalf may change it."""
     user = current_user._get_current_object()
     form = PasswordChangeForm()
+    form.owner_words = owner_words(user)
     if form.validate_on_submit():
         if service.change_password(user, form.current_password.data, form.password.data):
             db.session.commit()
