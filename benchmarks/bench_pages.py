@@ -4,14 +4,13 @@ Not a test: a script to run by hand and compare before/after a change.
 
     .venv/bin/python benchmarks/bench_pages.py [--requests 200] [--database-url URL]
 
-It builds the schema with the migrations in a temporary SQLite database (or the given URL, which
-it empties first), loads one subject with years of use (120 phone changes, 40 scans, 80 consent
-toggles, 400 trail events by staff, 30 corrections, disclosures and complaints, 5 policy versions) and 200
-other subjects, signs in with the Flask test client and requests each page N times.
+It builds the schema with the migrations in a temporary SQLite database (or the given cabinet_bench*
+PostgreSQL database, which it drops and creates again), loads one subject with years of use (120 phone
+changes, 40 scans, 80 consent toggles, 400 trail events by staff, 30 corrections, disclosures and complaints,
+5 policy versions) and 200 other subjects, signs in with the Flask test client and requests each page N times.
 """
 
 import argparse
-import hashlib
 import statistics
 import sys
 import tempfile
@@ -22,60 +21,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from argon2 import PasswordHasher  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
 
-from cabinet import create_app, security  # noqa: E402
+from benchmarks.shared import (  # noqa: E402
+    PASSWORD,
+    make_app,
+    new_subject,
+    recreate_database,
+    scan,
+    statements_of,
+    upgrade_schema,
+)
+from cabinet import security  # noqa: E402
 from cabinet.extensions import db  # noqa: E402
 
 PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
          "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",
          "/cabinet/disclosures", "/cabinet/complaints", "/cabinet/export", "/policy"]
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-PASSWORD = "correct-horse-battery"
 
 
-def make_app(folder: Path, url: str | None):
-    app = create_app({
-        "DATABASE_URL": url or f"sqlite:///{folder / 'bench.sqlite'}", "SECRET_KEY": "bench", "TESTING": True,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(folder / "uploads"),
-        "OUTBOX_DIR": str(folder / "outbox"), "BASE_URL": "http://cabinet.test",
-    })
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        from flask_migrate import upgrade
-
-        upgrade()
+def prepared_app(folder: Path, url: str | None):
+    """A fresh schema built by the migrations in a temporary SQLite file, or in the given PostgreSQL database."""
+    url = url or f"sqlite:///{folder / 'bench.sqlite'}"
+    recreate_database(url)
+    app = make_app(url, folder, TESTING=True, WTF_CSRF_ENABLED=False)
+    upgrade_schema(app)
     return app
-
-
-def new_subject(email: str, version):
-    """A subject registered the way registration does it."""
-    from cabinet.accounts import service
-    from cabinet.consents import service as consents
-    from cabinet.consents.purposes import PURPOSES
-    from cabinet.database import utcnow
-    from cabinet.documents import storage
-    from cabinet.policies.service import record_acceptance
-    from cabinet.profile.service import record_initial_values
-
-    user = service.create_user(email, PASSWORD, surname="Сейітова", given_name="Айгерім", phone="+77011234567")
-    record_initial_values(user)
-    storage.store(scan("id.pdf", email), actor=user, subject=user, kind="registration")
-    record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
-    for purpose in PURPOSES:
-        consents.change(user, purpose.code, "decline" if purpose.optional else "grant", actor=user,
-                        channel="registration", policy_version=version)
-    user.email_confirmed_at = utcnow()
-    return user
-
-
-def scan(name: str, salt: str):
-    from cabinet.documents import storage
-
-    data = PDF + salt.encode()
-    return storage.CheckedFile(name, "application/pdf", data, hashlib.sha256(data).hexdigest())
 
 
 def load(app) -> str:
@@ -128,34 +98,24 @@ def load(app) -> str:
 
 def measure(app, client, url: str, requests: int) -> tuple[float, float, int]:
     """Median and 95th percentile milliseconds over `requests` GETs, and the statements of one of them."""
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    client.get(url)  # warm-up
-    event.listen(engine, "before_cursor_execute", listen)
-    response = client.get(url)
-    event.remove(engine, "before_cursor_execute", listen)
-    assert response.status_code == 200, (url, response.status_code)
+    statements = statements_of(app, client, url)
     times = []
     for _ in range(requests):
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), statistics.quantiles(times, n=20)[-1], len(statements)
+    return statistics.median(times), statistics.quantiles(times, n=20)[-1], statements
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--database-url", help="PostgreSQL URL to use instead of a temporary SQLite file (emptied!)")
+    parser.add_argument("--database-url", help="a cabinet_bench* PostgreSQL database instead of a temporary SQLite "
+                                               "file (dropped and created again!)")
     args = parser.parse_args(argv)
     security.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # loading, not hashing, is measured
     with tempfile.TemporaryDirectory() as folder:
-        app = make_app(Path(folder), args.database_url)
+        app = prepared_app(Path(folder), args.database_url)
         started = time.perf_counter()
         email = load(app)
         print(f"loaded data in {time.perf_counter() - started:.1f} s; {args.requests} requests per page\n")

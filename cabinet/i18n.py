@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_babel, get_locale
+from flask_babel import format_date, format_datetime, get_babel, get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -17,6 +17,11 @@ LANG_COOKIE = "cabinet_lang"
 bp = Blueprint("i18n", __name__)
 
 
+def lang_cookie() -> str:
+    """The language cookie's name: in production __Host-, so only this https host can set it (ASVS V3.3.1)."""
+    return ("__Host-" if current_app.config["ENV"] == "production" else "") + LANG_COOKIE
+
+
 def select_locale() -> str:
     """Outside a request (the CLI, a background job) there is no visitor: the default language."""
     languages = current_app.config["LANGUAGES"]
@@ -24,7 +29,7 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    cookie = request.cookies.get(LANG_COOKIE)
+    cookie = request.cookies.get(lang_cookie())
     if cookie in languages:
         return cookie
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -49,7 +54,7 @@ def switch(code):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     response = redirect(safe_next(url_for("overview.home")))
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+    response.set_cookie(lang_cookie(), code, max_age=365 * 24 * 3600, samesite="Lax",
                         httponly=True, secure=current_app.config["ENV"] == "production")
     if current_user.is_authenticated and current_user.locale != code:
         from cabinet.accounts.service import set_locale
@@ -109,10 +114,26 @@ def _template_context():
             "operator_name": operator_name()}
 
 
+def _translations():
+    """The request's translations, found once per locale: a page translates dozens of strings, and Flask-Babel's
+    own lookup walks several context proxies for each. A forced locale (mail in the recipient's language) is
+    another locale, so it gets its own; the next request starts afresh, after reload_changed_catalogs."""
+    if not has_request_context():
+        return get_translations()
+    locale, cached = get_locale(), getattr(request, "cabinet_translations", None)
+    if cached is None or cached[0] is not locale:
+        cached = request.cabinet_translations = (locale, get_translations())
+    return cached[1]
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.before_request(reload_changed_catalogs)
     app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s), ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(_template_context)

@@ -186,8 +186,6 @@ def test_V3_3_1_production_session_cookie_is_secure_with_host_prefix(production,
     assert not any(a.startswith("domain=") for a in attributes)  # __Host- forbids Domain
 
 
-@pytest.mark.xfail(strict=True, reason="not met: the language cookie cabinet_lang has no __Host- prefix; "
-                                       "tests/test_security.py names it literally, so the rename is left to the lead")
 def test_V3_3_1_production_language_cookie_has_host_prefix(production):
     """V3.3.1 (L1) Verify that cookies have the 'Secure' attribute set, and [...] the '__Host-' [or]
     '__Secure-' prefix must be used for the cookie name."""

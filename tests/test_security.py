@@ -69,7 +69,8 @@ def test_session_and_language_cookies_are_protected(app, create_user, production
     client = target.test_client()
     session = set_cookies(client.post("/login", data={"email": user.email, "password": user.password}))
     language = set_cookies(client.get("/lang/ru"))
-    for header in (session[target.config["SESSION_COOKIE_NAME"]], language["cabinet_lang"]):
+    lang = ("__Host-" if env == "production" else "") + "cabinet_lang"
+    for header in (session[target.config["SESSION_COOKIE_NAME"]], language[lang]):
         attributes = [a.strip().lower() for a in header.split(";")]
         assert "httponly" in attributes
         assert "samesite=lax" in attributes

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cabinet.accounts.models import User
 from cabinet.audit import trail
-from cabinet.complaints.models import OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
+from cabinet.complaints.models import IS_OPEN, OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
 from cabinet.complaints.service import (
     CLOSED,
     EXPIRED,
@@ -46,13 +46,18 @@ def complaint_by_number(number: str) -> Complaint | None:
 
 
 def queue(status: str, page: int, today) -> QueuePage:
-    """Complaints by due date, filtered by status, one page of them with the complainants' names."""
+    """Complaints by due date, filtered by status, one page of them with the complainants' names.
+
+    The open ones come through a partial index in due-date order, so the page costs the same however many
+    complaints were answered before; the count needs no join (every complaint has its complainant).
+    """
     query = select(Complaint, User.given_name, User.surname).join(User, User.id == Complaint.user_id)
+    counted = select(func.count()).select_from(Complaint)
     if status == "open":
-        query = query.where(Complaint.status.in_(OPEN_STATUSES))
+        query, counted = query.where(IS_OPEN), counted.where(Complaint.status.in_(OPEN_STATUSES))
     elif status in STATUSES:
-        query = query.where(Complaint.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        query, counted = query.where(Complaint.status == status), counted.where(Complaint.status == status)
+    total = db.session.scalar(counted)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     rows = db.session.execute(query.order_by(Complaint.due_on, Complaint.id)

@@ -5,7 +5,7 @@ from datetime import date
 from flask import has_request_context, request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from cabinet.audit import trail
 from cabinet.extensions import db
@@ -81,9 +81,12 @@ def accepted(subject, version: PolicyVersion) -> bool:
 
 
 def version_to_review(subject, today: date) -> PolicyVersion | None:
-    """The version in effect, when the subject has not acknowledged it yet."""
-    version = current_version(today)
-    return version if version is not None and not accepted(subject, version) else None
+    """The version in effect, when the subject has not acknowledged it yet; one query, as every cabinet page asks."""
+    acknowledged = exists().where(PolicyAcceptance.user_id == subject.id,
+                                  PolicyAcceptance.version_id == PolicyVersion.id)
+    row = db.session.execute(select(PolicyVersion, acknowledged).where(PolicyVersion.effective_from <= today)
+                             .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.id.desc()).limit(1)).first()
+    return row[0] if row is not None and not row[1] else None
 
 
 def last_accepted(subject) -> PolicyVersion | None:

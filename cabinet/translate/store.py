@@ -37,6 +37,25 @@ def read(locale: str) -> Catalog:
         return read_po(f, locale=locale)
 
 
+#: parsed catalogs for reading, by file, with the stat stamp they were parsed under
+_parsed: dict[str, tuple[tuple, Catalog]] = {}
+
+
+def read_shared(locale: str) -> Catalog:
+    """The catalog for pages that only read it, parsed again only when a save replaced the file.
+
+    Parsing a .po takes longer than the rest of the page; a save writes a new file (new inode), so every
+    worker process sees the change at its next request. Never modify what this returns: use read().
+    """
+    path = po_path(locale)
+    status = path.stat()
+    stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
+    cached = _parsed.get(str(path))
+    if cached is None or cached[0] != stamp:
+        cached = _parsed[str(path)] = (stamp, read(locale))
+    return cached[1]
+
+
 def po_bytes(catalog: Catalog) -> bytes:
     """The catalog as `pybabel update --no-wrap` writes it, so saves from the browser make small diffs."""
     out = io.BytesIO()

@@ -36,7 +36,7 @@ def _other(locale: str) -> str | None:
 @bp.route("")
 @role_required("translator")
 def index():
-    catalogs = [(code, entries.progress(store.read(code))) for code in access.allowed_locales(current_actor())]
+    catalogs = [(code, entries.progress(store.read_shared(code))) for code in access.allowed_locales(current_actor())]
     return render_template("translate/index.html", catalogs=catalogs)
 
 
@@ -55,7 +55,7 @@ def catalog(locale):
             return redirect(f"{here}#e-{entries.entry_key(request.form.get('msgctxt') or None, _msgid())}")
         feedback, code = result
     other = _other(locale)
-    shown = entries.listing(store.read(locale), store.read(other) if other else None, status=status, q=q,
+    shown = entries.listing(store.read_shared(locale), store.read_shared(other) if other else None, status=status, q=q,
                             page=page, recent=saving.recent_keys(locale) if status == "recent" else set())
     return render_template("translate/catalog.html", locale=locale, other=other, status=status, q=q, page=shown,
                            here=here, feedback=feedback, statuses=entries.STATUSES,

@@ -1,0 +1,147 @@
+"""What every benchmark script needs: a schema-built app, the bench users, and a statement counter."""
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+PASSWORD = "correct-horse-battery"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+#: the signed-in accounts the benchmarks use, the same on an empty and a full database
+SUBJECT, SUPPORT, TRANSLATOR = "bench-subject@example.kz", "bench-support@example.kz", "bench-translator@example.kz"
+#: a subject whose open complaints fill the first page of the staff queue on the empty database too
+COMPLAINANT = "bench-complainant@example.kz"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def app_config(url: str, folder: Path) -> dict:
+    """The settings of a bench run: no rate limits; uploads and mail in a folder beside the database."""
+    return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-bench-secret-key!", "RATELIMIT_ENABLED": False,
+            "UPLOAD_DIR": str(folder / "uploads"), "OUTBOX_DIR": str(folder / "outbox"),
+            "BASE_URL": "http://cabinet.test"}
+
+
+def app_environment(url: str, folder: Path) -> dict:
+    """The same settings as CABINET_* variables, for a server process (gunicorn)."""
+    return {f"CABINET_{key}": value if isinstance(value, str) else json.dumps(value)
+            for key, value in app_config(url, folder).items()}
+
+
+def make_app(url: str, folder: Path, **extra):
+    from cabinet import create_app
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return create_app({**app_config(url, folder), **extra})
+
+
+def recreate_database(url: str) -> None:
+    """An empty database at the URL: a SQLite file removed, a PostgreSQL database dropped and created again."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    name = parsed.database
+    if name == "test" or not name.startswith("cabinet_bench"):
+        raise SystemExit(f"refusing to drop database {name!r}: bench databases are named cabinet_bench*")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def upgrade_schema(app) -> None:
+    """The schema the migrations build (not create_all): the benchmark measures the indexes users get."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "cabinet" / "migrations"))
+
+
+def scan(name: str, salt: str):
+    """A small valid PDF, different per salt, as the upload checks would pass it."""
+    from cabinet.documents import storage
+
+    data = PDF + salt.encode()
+    return storage.CheckedFile(name, "application/pdf", data, hashlib.sha256(data).hexdigest())
+
+
+def new_subject(email: str, version):
+    """A subject registered the way registration does it."""
+    from cabinet.accounts import service
+    from cabinet.consents import service as consents
+    from cabinet.consents.purposes import PURPOSES
+    from cabinet.database import utcnow
+    from cabinet.documents import storage
+    from cabinet.policies.service import record_acceptance
+    from cabinet.profile.service import record_initial_values
+
+    user = service.create_user(email, PASSWORD, surname="Сейітова", given_name="Айгерім", phone="+77011234567")
+    record_initial_values(user)
+    storage.store(scan("id.pdf", email), actor=user, subject=user, kind="registration")
+    record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
+    for purpose in PURPOSES:
+        consents.change(user, purpose.code, "decline" if purpose.optional else "grant", actor=user,
+                        channel="registration", policy_version=version)
+    user.email_confirmed_at = utcnow()
+    return user
+
+
+#: transaction control is not counted: SQLite's BEGIN is a statement of its own, PostgreSQL's is implicit
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+class StatementCounter:
+    """Counts the SQL statements (queries, not transaction control) an engine runs while the `with` block lasts."""
+
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+
+    def _listen(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            self.statements.append(statement)
+
+    def __enter__(self) -> "StatementCounter":
+        event.listen(self.engine, "before_cursor_execute", self._listen)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._listen)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+def statements_of(app, client, url: str) -> int:
+    """The SQL statements of one GET of a warmed-up page (which must answer 200)."""
+    from cabinet.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    client.get(url)
+    with StatementCounter(engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(counter)
+
+
+def machine() -> dict:
+    """What the figures were taken on, for the results table."""
+    import platform
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "load": " ".join(f"{v:.2f}" for v in os.getloadavg())}
