@@ -1,6 +1,7 @@
 """Command-line groups: each area brings its commands, registered here in one place."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
 consents_cli = AppGroup("consents", help="Consents and their consequences.")
 mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
+documents_cli = AppGroup("documents", help="Stored scans.")
 
 
 @users_cli.command("create")
@@ -25,6 +27,7 @@ mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
 @click.option("--given-name", default="—")
 def create_user(email, roles, surname, given_name):
     """Create an account; the password is read from standard input."""
+    from cabinet.accounts.passwords import personal_words, too_guessable
     from cabinet.accounts.service import AccountError
     from cabinet.accounts.service import create_user as create
     from cabinet.forms import normalize_email
@@ -34,6 +37,8 @@ def create_user(email, roles, surname, given_name):
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
         minimum = current_app.config["PASSWORD_MIN_LENGTH"]
         raise click.ClickException(f"the password must be at least {minimum} characters")
+    if too_guessable(password, personal_words(email, surname, given_name)):
+        raise click.ClickException("the password is too easy to guess: choose a longer, less predictable one")
     try:
         user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name)
     except (AccountError, ValueError) as error:
@@ -120,8 +125,36 @@ def mail_marketing(kk_file, ru_file):
         for user in batch:
             subject, body = texts.get(user.locale, texts["kk"])
             send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
+        db.session.commit()  # each batch is queued and handed to the mail server before the next
         last_id, total = batch[-1].id, total + len(batch)
     click.echo(f"marketing mail sent to {total} subjects")
+
+
+@mail_cli.command("send-queued")
+@click.option("--older-than", default=60, show_default=True, help="Only mail queued at least this many seconds ago.")
+def mail_send_queued(older_than):
+    """Send mail still queued (the mail server was down); run it from cron every few minutes."""
+    from cabinet.mail.delivery import deliver_queued
+
+    sent, failed = deliver_queued(older_than=timedelta(seconds=older_than))
+    click.echo(f"{sent} sent, {failed} still queued")
+    if failed:
+        raise SystemExit(1)
+
+
+@documents_cli.command("sweep")
+@click.option("--older-than", "minutes", default=60, show_default=True, type=click.IntRange(min=0),
+              help="Minutes; younger files may belong to an upload still in progress.")
+def sweep_documents(minutes):
+    """Delete upload files that no document names (left by a process killed mid-upload)."""
+    from datetime import timedelta
+
+    from cabinet.documents.storage import sweep
+
+    removed = sweep(timedelta(minutes=minutes))
+    for path in removed:
+        click.echo(f"removed {path.name}")
+    click.echo(f"{len(removed)} orphaned files removed")
 
 
 @i18n_cli.command("extract")
@@ -173,5 +206,5 @@ def demo():
 
 
 def init_app(app):
-    for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, demo):
+    for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, demo):
         app.cli.add_command(command)

@@ -67,7 +67,7 @@ def finish(app):
         instance.mkdir(parents=True, exist_ok=True)
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'cabinet.sqlite'}"
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg["DATABASE_URL"], cfg.get("SQLALCHEMY_ENGINE_OPTIONS"))
     cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
     cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
@@ -77,6 +77,12 @@ def finish(app):
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
         cfg["DEBUG"] = False
+
+
+def _engine_options(url: str, given: dict | None) -> dict:
+    """A server database may restart: test a pooled connection before use, so one restart costs no request."""
+    options = {} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    return {**options, **(given or {})}
 
 
 def _check_production(cfg) -> None:

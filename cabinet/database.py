@@ -1,7 +1,8 @@
-"""Database mechanics shared by every area: UTC timestamps and SQLite connection settings."""
+"""Database mechanics shared by every area: UTC timestamps and SQLite connections and transactions."""
 
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
@@ -31,14 +32,48 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL and a busy timeout, so concurrent requests wait for the write lock instead of failing."""
+def _sqlite_connect(dbapi_connection, _record):
+    """WAL, a busy timeout, and transactions begun by us (below) rather than by pysqlite."""
+    dbapi_connection.isolation_level = None  # SQLAlchemy's pysqlite recipe: the "begin" event emits BEGIN
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+#: methods that only read: their transactions start deferred, so pages never queue behind writers
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _reads_only() -> bool:
+    return has_request_context() and request.method in READING_METHODS
+
+
+def _sqlite_begin(conn):
+    """Writers take the write lock up front (BEGIN IMMEDIATE), where the busy timeout can wait for it.
+
+    A deferred transaction that has read and then writes cannot wait: SQLite refuses the upgrade at
+    once with "database is locked" when another writer got in between. So forms and the CLI begin
+    IMMEDIATE, and pages begin deferred.
+    """
+    deferred = _reads_only()
+    conn.info["sqlite_deferred"] = deferred
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def _sqlite_upgrade(conn, cursor, statement, _parameters, _context, _executemany):
+    """A page that writes after all (an access record) restarts as a write transaction at its first write.
+
+    Nothing was written yet, so ending the read snapshot loses nothing; what the page read is shown
+    as read, and the writes (appends that re-read what they depend on) wait for the lock properly.
+    """
+    if conn.info.get("sqlite_deferred") and statement.lstrip()[:7].upper().startswith(WRITES):
+        conn.info["sqlite_deferred"] = False
+        cursor.execute("COMMIT")
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 #: the largest id a database integer column holds (PostgreSQL's integer)
@@ -54,9 +89,11 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app):
-    """Bounded ids in URLs, and the SQLite settings on every new connection of this app's engine."""
+    """Bounded ids in URLs; on SQLite, the settings of every new connection and how transactions begin."""
     app.url_map.converters["int"] = IdConverter
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_upgrade)

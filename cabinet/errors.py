@@ -1,9 +1,14 @@
 """Error pages in the visitor's language, never a traceback."""
 
-from flask import render_template
+from flask import current_app, g, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from cabinet.extensions import db
 
 MESSAGES = {
     400: (_l("The request could not be understood"), _l("Please go back, reload the page and try again.")),
@@ -13,7 +18,11 @@ MESSAGES = {
     413: (_l("The upload is too large"), _l("Each file may be at most 10 MB. Please attach smaller scans.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
     500: (_l("Something went wrong on our side"), _l("The error has been recorded. Please try again later.")),
+    503: (_l("The service is briefly unavailable"),
+          _l("Your data is safe. Please try again in a minute; if you were sending a form, send it again.")),
 }
+#: seconds a client is told to wait when the database cannot be reached
+RETRY_AFTER = 30
 
 
 def render_error(code: int, title=None, text=None):
@@ -38,16 +47,32 @@ def _csrf_error(_error: CSRFError):
 
 
 def _unexpected(error: Exception):
-    from flask import current_app
-
-    from cabinet.extensions import db
-
+    if getattr(error, "connection_invalidated", False):
+        return _database_unavailable(error)
     db.session.rollback()
     current_app.logger.exception("unhandled error: %s", error)
     return render_error(500)
 
 
+def _database_unavailable(error: Exception):
+    """The database is restarting or out of reach (or SQLite stayed locked): 503, try again, no traceback.
+
+    The page must not touch the database: the language is settled first while the user is still
+    in memory, then the page is drawn as for a visitor who is not signed in.
+    """
+    try:
+        get_locale()
+    except SQLAlchemyError:
+        pass  # the user could not even be loaded: the language comes from the cookie or the browser
+    g._login_user, g.acting = AnonymousUserMixin(), None
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", error)
+    body, code = render_error(503)
+    return body, code, {"Retry-After": str(RETRY_AFTER)}
+
+
 def init_app(app):
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -36,7 +36,7 @@ def _own_postgres_database(url: str):
     """A fresh database per test run on the given server, so parallel runs never meet; dropped after."""
     server = make_url(url)
     name = f"cabinet_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives a server restart
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

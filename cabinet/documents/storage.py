@@ -2,15 +2,18 @@
 
 import hashlib
 import os
+import re
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from cabinet.audit import trail
@@ -88,7 +91,7 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
     key = secrets.token_hex(20)
     path = upload_dir() / key
     _remove_on_rollback(path)  # before anything can fail, so no failure leaves an orphan file
-    path.write_bytes(checked.data)
+    _write_durably(path, checked.data)
     document = Document(
         owner_id=subject.id,
         uploaded_by_id=actor.id,
@@ -107,6 +110,14 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
         details={"kind": kind, "name": checked.name, "sha256": checked.sha256},
     )
     return document
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """On disk before the row commits: a crash may leave a file without its row, never a row without its file."""
+    with path.open("xb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def _remove_on_rollback(path: Path) -> None:
@@ -137,3 +148,30 @@ def _drop_files(session, transaction):
 
 def path_of(document: Document) -> Path:
     return upload_dir() / document.storage_key
+
+
+#: a file younger than this may belong to a transaction still open, so the sweep leaves it alone
+SWEEP_MIN_AGE = timedelta(minutes=60)
+SWEEP_BATCH = 1000
+STORAGE_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+def sweep(min_age: timedelta = SWEEP_MIN_AGE) -> list[Path]:
+    """Delete stored files that no document row names: what a process killed between write and commit left."""
+    cutoff = time.time() - min_age.total_seconds()
+    candidates = [path for path in upload_dir().iterdir() if STORAGE_KEY.fullmatch(path.name) and _older(path, cutoff)]
+    orphans = []
+    for start in range(0, len(candidates), SWEEP_BATCH):
+        batch = {path.name: path for path in candidates[start:start + SWEEP_BATCH]}
+        known = set(db.session.scalars(select(Document.storage_key).where(Document.storage_key.in_(list(batch)))))
+        orphans += [path for name, path in batch.items() if name not in known]
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return orphans
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime <= cutoff
+    except FileNotFoundError:  # a rolled-back upload, removed while we looked
+        return False

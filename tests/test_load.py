@@ -1,0 +1,118 @@
+"""Issue 7, load and faults: fifty subjects against gunicorn, a killed worker, a restarted database.
+
+The two runs (marker `load`, a few minutes) use benchmarks/load.py on a fresh SQLite file, or on a
+fresh database of the server in CABINET_TEST_DATABASE_URL; CABINET_LOAD_SECONDS shortens them.
+The other tests here are quick: what those runs rely on, shown one case at a time.
+"""
+
+import os
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+
+from benchmarks import load
+from cabinet import create_app, errors
+from cabinet.extensions import db
+
+SECONDS = float(os.environ.get("CABINET_LOAD_SECONDS", 60))
+SERVER = os.environ.get("CABINET_TEST_DATABASE_URL")
+#: nothing listens on port 1: every connection is refused, as while PostgreSQL restarts
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/cabinet"
+
+
+@pytest.mark.load
+def test_fifty_subjects_for_a_minute_get_no_error_and_lose_nothing():
+    report = load.run(load.Settings(seconds=SECONDS, database_url=SERVER))
+    print(report.summary())
+    assert report.problems == []
+    assert not [hit for hit in report.journal.hits if hit.server_error or hit.status is None]
+    assert any(f.number for f in report.journal.filings) and report.journal.resubmissions
+
+
+@pytest.mark.load
+def test_a_killed_worker_and_a_restarted_database_lose_nothing_confirmed():
+    seconds = max(SECONDS * 0.6, 9)
+    report = load.run(load.Settings(seconds=seconds, database_url=SERVER, kill_worker_at=seconds / 3,
+                                    restart_postgres_at=2 * seconds / 3 if SERVER else None))
+    print(report.summary())
+    assert report.problems == []
+    assert any(note.startswith("kill -9") for note in report.notes)
+    if SERVER and load.restart_postgres_command():
+        assert any(note.startswith("PostgreSQL restarted") for note in report.notes)
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_an_unreachable_database_gives_a_503_page_in_the_visitors_language(locale, tmp_path):
+    app = create_app({"DATABASE_URL": UNREACHABLE, "SECRET_KEY": "test", "TESTING": True,
+                      "UPLOAD_DIR": str(tmp_path), "OUTBOX_DIR": str(tmp_path)})
+    client = app.test_client()
+    client.set_cookie("cabinet_lang", locale)
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:0"  # signed in: even loading the user fails
+    response = client.get("/cabinet")
+    page = response.get_data(as_text=True)
+    with app.test_request_context(), force_locale(locale):
+        title = str(errors.MESSAGES[503][0])
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert f'lang="{locale}"' in page and title in page and not title.isascii()
+    assert "Traceback" not in page and "psycopg" not in page and "OperationalError" not in page
+
+
+def test_a_page_that_writes_waits_for_a_sqlite_writer_instead_of_failing(app, client, create_user, login):
+    """A download records an access event: its read transaction becomes a write one instead of 'database is locked'."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's locking")
+    user = create_user()
+    login(user)
+    with app.app_context():
+        from cabinet.documents.models import Document
+
+        document_id = db.session.scalar(db.select(Document.id).where(Document.owner_id == user.id))
+    writer_holds_lock = threading.Event()
+
+    def other_writer():
+        connection = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("UPDATE users SET phone = phone WHERE id = ?", (user.id,))
+        writer_holds_lock.set()
+        time.sleep(1)  # the page reads meanwhile, then must wait for this commit to write
+        connection.execute("COMMIT")
+        connection.close()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    writer_holds_lock.wait(5)
+    response = client.get(f"/cabinet/documents/{document_id}")
+    thread.join()
+    assert response.status_code == 200
+    with app.app_context():
+        from cabinet.audit.trail import verify
+
+        assert verify().ok
+
+
+def test_the_sweep_removes_only_old_files_no_document_names(app, runner, create_user):
+    create_user()
+    uploads = Path(app.config["UPLOAD_DIR"])
+    kept = {path.name for path in uploads.iterdir()}  # the registration scan, which has its row
+    old_orphan, new_orphan, foreign = uploads / ("a" * 40), uploads / ("b" * 40), uploads / "README"
+    for path in (old_orphan, new_orphan, foreign):
+        path.write_bytes(b"%PDF-1.4")
+    two_hours_ago = time.time() - timedelta(hours=2).total_seconds()
+    for path in (old_orphan, foreign):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    result = runner.invoke(args=["documents", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "1 orphaned files removed" in result.output
+    assert {path.name for path in uploads.iterdir()} == kept | {new_orphan.name, foreign.name}
+
+    runner.invoke(args=["documents", "sweep", "--older-than", "0"])
+    assert {path.name for path in uploads.iterdir()} == kept | {foreign.name}
