@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from cabinet.accounts import registration, service
 from cabinet.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
@@ -28,7 +29,7 @@ def load_user(identity: str) -> User | None:
     user_id, _sep, version = identity.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])  # one query on every page
     return user if user is not None and user.session_version == int(version) else None
 
 
@@ -184,6 +185,8 @@ def change_password():
 
 #: (idle, absolute) limits in seconds: staff sessions are shorter than subjects'
 SESSION_LIMITS = {"staff": (15 * 60, 8 * 3600), "subject": (60 * 60, 24 * 3600)}
+#: how stale the last-seen stamp may get before it is renewed; the idle limit is exact to within this
+SEEN_STEP = 30
 
 
 @bp.before_app_request
@@ -200,7 +203,8 @@ def _enforce_session_limits():
         flash(_("Your session has ended. Please sign in again."), "info")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     session.setdefault("auth_at", now)
-    session["seen_at"] = now
+    if now - session.get("seen_at", 0) > SEEN_STEP:
+        session["seen_at"] = now  # not on every request: an unchanged session is not signed and sent again
     return None
 
 

@@ -1,8 +1,9 @@
 """Publishing versions and recording acceptances."""
 
+import time
 from datetime import date
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, select
@@ -29,6 +30,21 @@ def current_version(today: date | None = None) -> PolicyVersion | None:
     if today is not None:
         query = query.where(PolicyVersion.effective_from <= today)
     return db.session.scalars(query.limit(1)).first()
+
+
+#: how long a process trusts its knowledge of the version in effect (another worker may publish one)
+CURRENT_ID_TTL = 30
+
+
+def current_version_id(today: date) -> int | None:
+    """The id of the version in effect, remembered per app for CURRENT_ID_TTL seconds: every cabinet page asks."""
+    cached = current_app.extensions.get("cabinet.current_policy")
+    now = time.monotonic()
+    if cached is None or cached[0] != today or cached[1] < now:
+        version = current_version(today)
+        cached = current_app.extensions["cabinet.current_policy"] = (today, now + CURRENT_ID_TTL,
+                                                                      version.id if version else None)
+    return cached[2]
 
 
 def get_version(label: str) -> PolicyVersion | None:
@@ -59,6 +75,7 @@ def publish(label: str, effective_from: date, texts: dict[str, str], summaries: 
                                   summary=(summaries or {}).get(locale, "")))
     trail.record("policy.published", actor=actor, obj=version,
                  details={"label": label, "effective_from": effective_from.isoformat()})
+    current_app.extensions.pop("cabinet.current_policy", None)  # this process sees it at once, others within the TTL
     return version
 
 
@@ -84,9 +101,10 @@ def version_to_review(subject, today: date) -> PolicyVersion | None:
     """The version in effect, when the subject has not acknowledged it yet; one query, as every cabinet page asks."""
     acknowledged = exists().where(PolicyAcceptance.user_id == subject.id,
                                   PolicyAcceptance.version_id == PolicyVersion.id)
-    row = db.session.execute(select(PolicyVersion, acknowledged).where(PolicyVersion.effective_from <= today)
+    row = db.session.execute(select(PolicyVersion.id, acknowledged).where(PolicyVersion.effective_from <= today)
                              .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.id.desc()).limit(1)).first()
-    return row[0] if row is not None and not row[1] else None
+    # columns, not the entity: on nearly every page the answer is "nothing to review"
+    return db.session.get(PolicyVersion, row[0]) if row is not None and not row[1] else None
 
 
 def last_accepted(subject) -> PolicyVersion | None:

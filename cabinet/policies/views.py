@@ -1,6 +1,6 @@
 """The published policy, its versions, their differences, and what I accepted."""
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -82,7 +82,15 @@ def _review_notice():
     subject = current_subject()
     if not subject.has_role("subject"):
         return {}
-    return {"review_version": service.version_to_review(subject, local_today())}
+    today = local_today()
+    in_effect = service.current_version_id(today)
+    reviewed = [subject.id, in_effect]
+    if in_effect is None or session.get("policy_reviewed") == reviewed:
+        return {}  # acknowledged once: no query on every later page of the visit
+    version = service.version_to_review(subject, today)
+    if version is None:
+        session["policy_reviewed"] = reviewed
+    return {"review_version": version}
 
 
 @bp.route("/cabinet/policies/review", methods=["GET", "POST"])
