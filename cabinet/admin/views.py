@@ -1,6 +1,7 @@
 """Administrators publish policy versions (clauses 5.4–5.5) and manage who holds which role."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -34,6 +35,10 @@ def policies():
         elif form.effective_from.data < local_today():
             form.effective_from.errors.append(
                 _("A new version takes effect when it is posted: choose today or a later day."))
+        elif (latest := service.current_version()) is not None and form.effective_from.data < latest.effective_from:
+            form.effective_from.errors.append(
+                _("Version %(label)s takes effect on %(day)s; a new version cannot take effect before it.",
+                  label=latest.label, day=format_date(latest.effective_from)))
         elif form.publish.data:
             version = service.publish(
                 form.label.data, form.effective_from.data,
