@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install browser compile run test lint check-i18n clean
+.PHONY: install browser compile run test lint check-i18n clean bench load scan
 
 install: $(VENV)/.installed
 
@@ -31,12 +31,27 @@ run: compile
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: compile browser
-	$(PY) -m ruff check cabinet tests
+	$(PY) -m ruff check cabinet tests benchmarks
 	$(FLASK) i18n check
 	$(PY) -m pytest
 
 lint: install
-	$(PY) -m ruff check cabinet tests
+	$(PY) -m ruff check cabinet tests benchmarks
+
+# Benchmarks (not tests): pages under gunicorn + wrk beside a bare and a template+query page, empty vs generated
+# database (100k subjects, 1M audit events, 100k complaints), single operations; SQLite and PostgreSQL.
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
+bench: compile
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk; else echo "sudo apt-get install wrk"; exit 1; fi; }
+	$(PY) benchmarks/run.py --postgres $(BENCH_POSTGRES) --rounds 2 --output bench-data/results.md
+
+# 50 simulated subjects for a minute, then the fault run (kill -9 of a worker; PostgreSQL restart when given one)
+load: compile
+	$(PY) -m pytest tests/test_load.py -m load -s
+
+# Wapiti (its own venv, .venv-wapiti) against a throw-away cabinet, signed in as a subject and as staff
+scan: compile
+	bash benchmarks/scan.sh
 
 clean:
 	rm -rf $(VENV) instance

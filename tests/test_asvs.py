@@ -725,6 +725,9 @@ class SlowMailServer:
 
     starttls = ehlo = quit = close = login
 
+    def has_extn(self, name):
+        return name == "starttls"
+
 
 def test_V6_3_8_reset_request_takes_as_long_for_an_unknown_address(app, make_app, create_user, monkeypatch):
     """V6.3.8 (L3) [...] Registration and forgot password functionality must also have this protection.

@@ -5,7 +5,9 @@ reset request takes as long for an unknown address as for a known one); what cou
 stays queued for `flask mail send-queued`.
 """
 
+import ipaddress
 import smtplib
+import ssl
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -115,11 +117,29 @@ def deliver(message) -> None:
         current_app.logger.info("mail to %s written to %s", message["To"], path)
         return
     parts = urlsplit(url)
-    client = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    with client(parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25), timeout=30) as smtp:
+    tls = ssl.create_default_context()  # the server's certificate and name are checked
+    if parts.scheme == "smtps":
+        smtp = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=30, context=tls)
+    else:
+        smtp = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+    with smtp:
+        if parts.scheme != "smtps":
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=tls)
+            elif not _loopback(parts.hostname):
+                raise smtplib.SMTPNotSupportedError("the mail server offers no STARTTLS: mail is not sent in clear")
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(message)
+
+
+def _loopback(host: str | None) -> bool:
+    """A relay on this machine (postfix on localhost) may take mail without TLS: it never crosses a network."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def init_app(app):
