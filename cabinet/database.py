@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from cabinet.extensions import db
 
@@ -88,9 +88,18 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class TextConverter(UnicodeConverter):
+    """`<name>` in every route: text no database column holds (a NUL) is simply not found (404), never a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def init_app(app):
     """Bounded ids in URLs; on SQLite, the settings of every new connection and how transactions begin."""
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":

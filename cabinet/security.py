@@ -83,7 +83,14 @@ def _log_refusal(response):
     return response
 
 
+def _limit_plain_bodies():
+    """Only multipart forms carry files: any other body is held to the form memory limit before it is parsed."""
+    if request.mimetype != "multipart/form-data":
+        request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+
+
 def init_app(app):
+    app.before_request(_limit_plain_bodies)
     app.after_request(_headers)
     app.after_request(_log_refusal)
     if app.config["ENV"] == "production" and not app.config["SESSION_COOKIE_NAME"].startswith("__Host-"):

@@ -415,3 +415,10 @@ def test_is_safe_path_accepts_local_paths(target):
 ])
 def test_is_safe_path_refuses_everything_else(target):
     assert not is_safe_path(target)
+
+
+@pytest.mark.parametrize("path", ["/policy/%00", "/policy/1%00/diff/2", "/cabinet/complaints/BE-2026%00",
+                                  "/cabinet/complaints/%00.pdf", "/staff/complaints/%00"])
+def test_a_nul_in_a_url_is_not_found_on_any_database(client, create_user, login, path):
+    login(create_user(roles=("subject", "support")))
+    assert client.get(path).status_code == 404
