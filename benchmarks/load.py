@@ -39,8 +39,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.pool import NullPool
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -155,6 +157,9 @@ class Visitor:
         self.email, self.base, self.journal, self.settings = email, base, journal, settings
         self.rng = random.Random(index)
         self.session = requests.Session()
+        # as a browser does: a page asked on a kept-alive connection that a killed worker left dead is asked again
+        self.session.mount(base, HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
+                                                               allowed_methods={"GET", "HEAD"})))
         self.numbers: list[str] = []
         self.serial = 0
 
