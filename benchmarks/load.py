@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,8 +39,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
-from sqlalchemy import create_engine, make_url, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import select
 from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -368,15 +366,8 @@ def fresh_database(server_url: str | None, folder: Path):
     if not server_url or server_url.startswith("sqlite"):
         yield server_url or f"sqlite:///{folder / 'load.sqlite'}"
         return
-    server, name = make_url(server_url), f"cabinet_load_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)  # no pooled connection to die
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with shared.own_postgres_database(server_url, "cabinet_load") as url:
+        yield url
 
 
 def prepare(url: str, folder: Path, count: int) -> list[str]:

@@ -1,13 +1,16 @@
 """What every benchmark script needs: a schema-built app, the bench users, and a statement counter."""
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data"
@@ -60,6 +63,20 @@ def recreate_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
+
+
+@contextlib.contextmanager
+def own_postgres_database(server_url: str, prefix: str):
+    """A new database on the PostgreSQL server that nobody else uses, dropped after (even if the server restarted)."""
+    server, name = make_url(server_url), f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)  # no pooled connection to die
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def upgrade_schema(app) -> None:

@@ -3,8 +3,7 @@
 import hashlib
 import io
 import os
-import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
@@ -13,8 +12,8 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
 
+from benchmarks.shared import own_postgres_database
 from cabinet import create_app, security
 from cabinet.extensions import db
 
@@ -31,29 +30,13 @@ def _database_url(tmp_path_factory) -> str:
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
-@contextmanager
-def _own_postgres_database(url: str):
-    """A fresh database per test run on the given server, so parallel runs never meet; dropped after."""
-    server = make_url(url)
-    name = f"cabinet_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives a server restart
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """One database for the session, its schema made by the migrations (which tests them too)."""
     url = _database_url(tmp_path_factory)
     with ExitStack() as stack:
         if url.startswith("postgresql"):
-            url = stack.enter_context(_own_postgres_database(url))
+            url = stack.enter_context(own_postgres_database(url, "cabinet_test"))  # parallel runs never meet
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
         with app.app_context():
             from flask_migrate import upgrade
