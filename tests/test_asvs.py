@@ -518,7 +518,8 @@ def test_V6_2_4_common_passwords_are_refused(app, subject_browser, common):
     assert app.test_client().post("/login", data={"email": user.email, "password": common}).status_code == 200
 
 
-@pytest.mark.parametrize("built_from", ["{given}{year}", "{surname}-{given}", "{local}-{year}!"])
+@pytest.mark.parametrize("built_from", ["{given}{year}", "{surname}-{given}", "{local}-{year}!", "ajgerim{year}",
+                                        "Seitova-{year}!"])
 def test_V6_2_11_passwords_made_of_the_persons_own_words_are_refused(subject_browser, built_from):
     """V6.2.11 (L2) Verify that the documented list of context specific words is used to prevent easy to guess
     passwords being created (here: the person's names, e-mail and phone, and the operator's name)."""

@@ -16,12 +16,28 @@ MIN_GUESSES_LOG10 = 9
 OPERATOR_WORDS = ("batys", "cabinet", "kabinet", "energoresursy", "батыс", "кабинет")
 
 
+#: Kazakh and Russian letters as a person types their name in Latin letters (Айгерім → aigerim)
+LATIN = str.maketrans({
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "i", "і": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o", "ө": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "h", "һ": "h", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+})
+
+
 def personal_words(*values) -> list[str]:
-    """The pieces of names, e-mail addresses and phone numbers, lower-cased."""
+    """The pieces of names, e-mail addresses and phone numbers, lower-cased, also as typed in Latin letters."""
     words = set()
     for value in values:
         words.update(w for w in re.split(r"[\W_]+", (value or "").lower()) if len(w) >= 3)
+    words |= {latin for word in words for latin in _latin_spellings(word)}
     return sorted(words)
+
+
+def _latin_spellings(word: str) -> set[str]:
+    """The usual ways of writing a Cyrillic word in Latin: й as i, j or y; a doubled letter written once."""
+    spellings = {word.replace("й", y).translate(LATIN) for y in ("i", "j", "y")}
+    return spellings | {re.sub(r"(.)\1", r"\1", s) for s in spellings}
 
 
 def too_guessable(password: str, words=()) -> bool:
