@@ -5,7 +5,8 @@
 
 For each engine: an empty database and a full one (made by generate.py, reused while their sizes match),
 each served by gunicorn with 2 sync workers on a free loopback port and loaded by wrk with 16 connections,
-every URL warmed up first. Signed-in pages carry the session cookie of a real sign-in. The SQL statements
+every URL warmed up first. Signed-in pages carry the session cookie of a real sign-in, which wrk's connections
+then keep up to date as a browser does (browser.lua: a renewed session cookie replaces the old one). The SQL statements
 per page are counted in-process (one request through the Flask test client) on both databases.
 """
 
@@ -145,11 +146,14 @@ def check(base: str, page: Page, cookie: str | None) -> None:
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+#: wrk keeps the cookies it is sent, as a browser does (see the script)
+BROWSER_COOKIES = Path(__file__).with_name("browser.lua")
 
 
 def wrk(url: str, cookie: str | None, seconds: int) -> tuple[float, float, float]:
     """Requests per second, median and 99th percentile latency in ms; any non-2xx answer is an error."""
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+               "--script", str(BROWSER_COOKIES), url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout

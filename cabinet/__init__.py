@@ -23,10 +23,11 @@ def create_app(config=None):
         app.config.from_mapping(config)
     defaults.finish(app)
 
-    from cabinet import acting, cli, database, errors, i18n, mail, security
+    from cabinet import acting, cli, database, errors, i18n, mail, security, templating
     from cabinet.audit import labels
     from cabinet.extensions import csrf, db, limiter, migrate
 
+    templating.init_app(app)  # first: the others add to the template environment it makes
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

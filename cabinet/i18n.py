@@ -107,6 +107,10 @@ def reload_changed_catalogs() -> None:
     if getattr(domain, "cabinet_stamp", None) != stamp:
         domain.cache = {}
         domain.cabinet_stamp = stamp
+    templates = current_app.jinja_env
+    if getattr(templates, "catalog_stamp", None) != stamp:  # each app's templates hold translations folded in
+        templates.forget_languages()
+        templates.catalog_stamp = stamp
 
 
 def _template_context():

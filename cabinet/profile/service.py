@@ -1,6 +1,6 @@
 """Corrections of personal data; every change keeps the old value and is recorded with its actor."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from cabinet.accounts import tokens
@@ -104,9 +104,13 @@ def correction_by_token(token: str) -> CorrectionRequest | None:
     return db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.submission_token == token))
 
 
+#: asked on the overview, a page every subject opens: built once, like the sign-in's user query
+PENDING_CORRECTION = select(CorrectionRequest).where(CorrectionRequest.user_id == bindparam("user_id"),
+                                                     CorrectionRequest.status == "pending")
+
+
 def pending_correction(subject) -> CorrectionRequest | None:
-    return db.session.scalar(select(CorrectionRequest).where(
-        CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
+    return db.session.scalar(PENDING_CORRECTION, {"user_id": subject.id})
 
 
 def history(subject) -> list[ProfileChange]:

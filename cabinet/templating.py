@@ -1,0 +1,97 @@
+"""Templates compiled once per language, with their constant strings already translated.
+
+A page holds dozens of `_("…")` calls; translating each while rendering costs more than the rest of the
+page. So every language has its own copy of the environment (an overlay: same loader, globals and filters,
+its own compiled templates), and FoldedTranslations puts the translation of each `_("constant")` into the
+compiled template. Strings with variables and plurals (`_("…", n=…)`, `{% trans %}`, `ngettext`) are still
+translated while rendering. A saved catalog changes the compiled copies: i18n drops them (forget_languages).
+"""
+
+from flask import has_app_context
+from flask.templating import Environment as FlaskEnvironment
+from flask_babel import force_locale, get_locale, get_translations
+from jinja2.ext import Extension
+from jinja2.lexer import Token
+
+#: the size of each language's cache of compiled templates (Jinja's default)
+CACHE_SIZE = 400
+
+
+class Environment(FlaskEnvironment):
+    """Flask's environment, whose templates are loaded from the current language's overlay."""
+
+    #: the overlay's language; None in the environment Flask creates, which only hands out overlays
+    language: str | None = None
+
+    def __init__(self, app, **options):
+        super().__init__(app, **options)
+        self.languages: dict[str, Environment] = {}
+
+    def in_language(self, code: str) -> "Environment":
+        overlay = self.languages.get(code)
+        if overlay is None:
+            overlay = self.overlay(cache_size=CACHE_SIZE)
+            overlay.language = code
+            self.languages[code] = overlay
+        return overlay
+
+    def forget_languages(self) -> None:
+        """A fresh dict rather than clear(): a request rendering with an old overlay finishes with it."""
+        self.languages = {}
+
+    def _current(self) -> "Environment":
+        return self.in_language(str(get_locale() or self.app.config["BABEL_DEFAULT_LOCALE"]))
+
+    def get_template(self, name, parent=None, globals=None):
+        if self.language is None:
+            return self._current().get_template(name, parent, globals)
+        return super().get_template(name, parent, globals)
+
+    def select_template(self, names, parent=None, globals=None):
+        if self.language is None:
+            return self._current().select_template(names, parent, globals)
+        return super().select_template(names, parent, globals)
+
+
+class FoldedTranslations(Extension):
+    """`_("constant")` becomes `("its translation"|safe)` when an overlay compiles the template.
+
+    The same value the i18n extension's newstyle gettext gives while rendering: the translation, marked safe,
+    formatted with no variables (so "%%" reads "%"). A string that cannot be formatted so is left to fail the
+    same way at render time.
+    """
+
+    def filter_stream(self, stream):
+        language = getattr(self.environment, "language", None)
+        if language is None or not has_app_context():
+            return stream
+        with force_locale(language):
+            translations = get_translations()
+        return self._fold(list(stream), translations)
+
+    @staticmethod
+    def _fold(tokens: list[Token], translations):
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            call = tokens[index:index + 4]
+            if (token.test("name:_") and [t.type for t in call] == ["name", "lparen", "string", "rparen"]
+                    and not (index and tokens[index - 1].type == "dot")):
+                try:
+                    text = translations.ugettext(call[2].value) % {}
+                except (TypeError, ValueError, KeyError):
+                    text = None
+                if text is not None:
+                    line = token.lineno
+                    yield from (Token(line, "lparen", "("), Token(line, "string", text), Token(line, "pipe", "|"),
+                                Token(line, "name", "safe"), Token(line, "rparen", ")"))
+                    index += 4
+                    continue
+            yield token
+            index += 1
+
+
+def init_app(app):
+    """Before anything touches app.jinja_env, which Flask creates on first use from app.jinja_environment."""
+    app.jinja_environment = Environment
+    app.jinja_env.add_extension(FoldedTranslations)
