@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from cabinet.documents.storage import max_upload_mb, megabytes
 from cabinet.extensions import db
 
 MESSAGES = {
@@ -15,7 +16,8 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("The page does not exist or is not yours to see.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
-    413: (_l("The upload is too large"), _l("Each file may be at most 10 MB. Please attach smaller scans.")),
+    413: (_l("The upload is too large"),
+          _l("Each file may be at most %(size)s MB, all together %(total)s MB. Please attach smaller scans.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
     500: (_l("Something went wrong on our side"), _l("The error has been recorded. Please try again later.")),
     503: (_l("The service is briefly unavailable"),
@@ -28,6 +30,9 @@ RETRY_AFTER = 30
 def render_error(code: int, title=None, text=None):
     """Our page for any error status; a code without its own words gets the general 4xx or 5xx ones."""
     default_title, default_text = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    if code == 413:
+        total = megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+        default_text = default_text % {"size": max_upload_mb(), "total": total}  # the limits as configured
     return render_template(
         "errors/error.html", code=code, title=title or default_title, text=text or default_text
     ), code

@@ -86,13 +86,15 @@ def english_shown(text: str) -> list[str]:
 class Journey:
     """One page in one language: names the steps, screenshots them, and notes translation and layout gaps."""
 
-    def __init__(self, page, lang, base_url):
+    def __init__(self, page, lang, base_url, name=None):
         self.page, self.lang, self.base_url = page, lang, base_url
+        #: screenshots are prefixed with the journey's name, so journeys never overwrite each other's
+        self.prefix = f"{name}-{lang}" if name else lang
         self.step = "start"
         self.untranslated: dict[str, list[str]] = {}
         self.overflow: dict[str, int] = {}
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for stale in ARTIFACTS.glob(f"{lang}-*-failure.png"):
+        for stale in ARTIFACTS.glob(f"{self.prefix}-*-failure.png"):
             stale.unlink()
 
     def goto(self, path):
@@ -105,7 +107,7 @@ class Journey:
     def done(self, step):
         """Screenshot the finished step and look for English words and sideways scrolling on it."""
         self.step = step
-        self.page.screenshot(path=ARTIFACTS / f"{self.lang}-{step}.png", full_page=True)
+        self.page.screenshot(path=ARTIFACTS / f"{self.prefix}-{step}.png", full_page=True)
         found = english_shown(self.page.inner_text("body"))
         if found:
             self.untranslated[step] = found
@@ -115,7 +117,7 @@ class Journey:
 
     def failed(self):
         """Keep the page as it was when the journey broke, for the person reading the failure."""
-        self.page.screenshot(path=ARTIFACTS / f"{self.lang}-after-{self.step}-failure.png", full_page=True)
+        self.page.screenshot(path=ARTIFACTS / f"{self.prefix}-after-{self.step}-failure.png", full_page=True)
 
 
 def switch_language(journey, lang):
@@ -232,18 +234,24 @@ def walk(journey, app, outbox, tmp_path):
 @pytest.mark.parametrize("lang, viewport", [pytest.param("kk", PHONE, id="kk"), pytest.param("ru", DESKTOP, id="ru")])
 def test_subject_journey(browser, live_server, app, policy, outbox, tmp_path, lang, viewport):
     """A newcomer registers, confirms, signs in, corrects the phone and signs out, all in one language."""
-    context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[OTHER[lang]],
+    run(browser, live_server.url, lang, viewport, lambda journey, _context: walk(journey, app, outbox, tmp_path),
+        browser_lang=OTHER[lang])
+
+
+def run(browser, base_url, lang, viewport, walk, *, name=None, browser_lang=None):
+    """A fresh browser context (asking for browser_lang, else lang) walks the journey; a failure keeps a
+    screenshot; then no page may have scrolled sideways or shown English."""
+    context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[browser_lang or lang],
                                   is_mobile=viewport == PHONE, has_touch=viewport == PHONE)
     context.set_default_timeout(10_000)
-    journey = Journey(context.new_page(), lang, live_server.url)
+    journey = Journey(context.new_page(), lang, base_url, name)
     try:
-        walk(journey, app, outbox, tmp_path)
+        walk(journey, context)
     except Exception:
         journey.failed()
         raise
     finally:
         context.close()
-
     assert not journey.overflow, f"pages scroll sideways at {viewport['width']}px (excess px): {journey.overflow}"
     if journey.untranslated:
         pytest.fail(untranslated_report(lang, journey.untranslated), pytrace=False)

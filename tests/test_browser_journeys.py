@@ -22,7 +22,7 @@ import test_browser
 from conftest import PASSWORD, PDF
 from flask_babel import force_locale, pgettext
 from playwright.sync_api import expect
-from test_browser import BROWSER_LOCALE, DESKTOP, PHONE, Journey, t, untranslated_report
+from test_browser import DESKTOP, PHONE, run, t
 
 pytestmark = pytest.mark.browser
 
@@ -57,32 +57,6 @@ def almaty_today():
     return datetime.now(ZoneInfo("Asia/Almaty")).date()
 
 
-class Trip(Journey):
-    """A Journey whose screenshots are prefixed with the journey's name, so journeys never overwrite each other."""
-
-    def __init__(self, page, name, lang, base_url):
-        super().__init__(page, f"{name}-{lang}", base_url)
-        self.language = lang
-
-
-def run(browser, base_url, lang, viewport, name, walk):
-    """Open a fresh context in the language, walk the journey, keep a failure screenshot, check the gaps."""
-    context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[lang],
-                                  is_mobile=viewport == PHONE, has_touch=viewport == PHONE)
-    context.set_default_timeout(10_000)
-    trip = Trip(context.new_page(), name, lang, base_url)
-    try:
-        walk(trip, context)
-    except Exception:
-        trip.failed()
-        raise
-    finally:
-        context.close()
-    assert not trip.overflow, f"pages scroll sideways at {viewport['width']}px (excess px): {trip.overflow}"
-    if trip.untranslated:
-        pytest.fail(untranslated_report(lang, trip.untranslated), pytrace=False)
-
-
 def sign_in(trip, user):
     """Sign in through the login form and wait to leave it."""
     page = trip.page
@@ -92,14 +66,14 @@ def sign_in(trip, user):
     form.locator("[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
-    expect(page.locator("html")).to_have_attribute("lang", trip.language)
+    expect(page.locator("html")).to_have_attribute("lang", trip.lang)
 
 
 def sign_out(trip, app):
     """Use the header's sign-out button and check the farewell."""
     page = trip.page
     page.locator("header form[action$='/logout'] button[type=submit]").click()
-    expect(page.locator(".flash")).to_have_text(t(app, trip.language, "You have signed out."))
+    expect(page.locator(".flash")).to_have_text(t(app, trip.lang, "You have signed out."))
 
 
 def subject_in(create_user, lang):
@@ -117,7 +91,7 @@ def staff_in(create_user, lang, role):
 
 def publish_version_2(trip, app):
     """Fill the admin's publish form, preview the diff, then publish."""
-    page, lang = trip.page, trip.language
+    page, lang = trip.page, trip.lang
     trip.goto("/admin/policies")
     form = page.locator("main form")
     form.locator("[name=label]").fill("2")
@@ -150,7 +124,7 @@ def section_paths(trip) -> list[str]:
 def walk_policy_review(app, create_user):
     """The journey of issue 3, for run()."""
     def walk(trip, context):
-        page, lang = trip.page, trip.language
+        page, lang = trip.page, trip.lang
         subject = subject_in(create_user, lang)
         admin = staff_in(create_user, lang, "admin")
 
@@ -199,7 +173,7 @@ def walk_policy_review(app, create_user):
 def test_policy_review_journey(browser, live_server, app, policy, create_user, lang, viewport):
     """Version 2 published by an admin is reviewed and acknowledged by the subject."""
     walk = walk_policy_review(app, create_user)
-    run(browser, live_server.url, lang, viewport, "policy", walk)
+    run(browser, live_server.url, lang, viewport, walk, name="policy")
 
 
 # ---------------------------------------------------------------------------- 2. complaint
@@ -214,7 +188,7 @@ COMPLAINT = {
 
 def file_complaint(trip, app, scan) -> str:
     """Fill the complaint form, preview it, attach the PDF and file it; the registration number."""
-    page, lang = trip.page, trip.language
+    page, lang = trip.page, trip.lang
     words = COMPLAINT[lang]
     trip.goto("/cabinet/complaints/new")
     form = page.locator("main form")
@@ -258,7 +232,7 @@ def check_pdf(trip, context, number):
 
 def answer_as_support(trip, app, number):
     """Open the complaint from the queue, take it under review and send the answer."""
-    page, lang = trip.page, trip.language
+    page, lang = trip.page, trip.lang
     trip.goto("/staff/complaints")
     row = page.locator(f"tbody tr[data-number='{number}']")
     expect(row).to_have_count(1)
@@ -281,7 +255,7 @@ def answer_as_support(trip, app, number):
 def walk_complaint(app, create_user, tmp_path):
     """The journey of issue 4, for run()."""
     def walk(trip, context):
-        page, lang = trip.page, trip.language
+        page, lang = trip.page, trip.lang
         subject = subject_in(create_user, lang)
         support = staff_in(create_user, lang, "support")
         scan = tmp_path / "shagym-qosymsha.pdf"
@@ -315,7 +289,7 @@ def walk_complaint(app, create_user, tmp_path):
 def test_complaint_journey(browser, live_server, app, create_user, tmp_path, lang, viewport):
     """A complaint is filed with a PDF, printed, answered by support and read by the subject."""
     walk = walk_complaint(app, create_user, tmp_path)
-    run(browser, live_server.url, lang, viewport, "complaint", walk)
+    run(browser, live_server.url, lang, viewport, walk, name="complaint")
 
 
 # ---------------------------------------------------------------------------- 3. acting on behalf
@@ -327,7 +301,7 @@ ACT_REASON = {"kk": "Субъектінің жазбаша өтініші бой
 
 def find_and_open(trip, app, subject_surname):
     """Search by the surname's beginning in lower case, open the record with a reason."""
-    page, lang = trip.page, trip.language
+    page, lang = trip.page, trip.lang
     trip.goto("/staff/subjects")
     page.locator("form[role=search] [name=q]").fill(subject_surname[:3].lower())
     page.locator("form[role=search] button[type=submit]").click()
@@ -346,7 +320,7 @@ def start_acting(trip, basis):
     """Give a reason and the written request, and start acting."""
     page = trip.page
     form = page.locator("main form[action$='/act']")
-    form.locator("[name=reason]").fill(ACT_REASON[trip.language])
+    form.locator("[name=reason]").fill(ACT_REASON[trip.lang])
     form.locator("[name=basis]").set_input_files(basis)
     form.locator("button[type=submit]").click()
 
@@ -359,13 +333,13 @@ def change_phone(trip, app):
     form.locator("[name=phone]").fill(NEW_PHONE)
     form.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/cabinet/profile$"))
-    expect(page.locator(".flash-success")).to_have_text(t(app, trip.language, "Your phone number has been changed."))
+    expect(page.locator(".flash-success")).to_have_text(t(app, trip.lang, "Your phone number has been changed."))
 
 
 def walk_acting(app, create_user, tmp_path):
     """The journey of issue 5, for run()."""
     def walk(trip, context):
-        page, lang = trip.page, trip.language
+        page, lang = trip.page, trip.lang
         person = SUBJECTS[lang]
         subject = subject_in(create_user, lang)
         support = staff_in(create_user, lang, "support")
@@ -414,4 +388,4 @@ def walk_acting(app, create_user, tmp_path):
 def test_acting_on_behalf_journey(browser, live_server, app, create_user, tmp_path, lang, viewport):
     """Support acts on the subject's behalf with a basis; the subject sees who, why and what changed."""
     walk = walk_acting(app, create_user, tmp_path)
-    run(browser, live_server.url, lang, viewport, "acting", walk)
+    run(browser, live_server.url, lang, viewport, walk, name="acting")

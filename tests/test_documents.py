@@ -94,6 +94,21 @@ def test_default_size_limit_is_ten_megabytes(app):
         storage.check_uploads([file(big)])
 
 
+@pytest.mark.parametrize("lang, written", [("kk", "2,5 МБ"), ("ru", "2,5 МБ")])
+def test_the_size_named_to_the_user_is_the_configured_one(app, client, policy, lang, written):
+    """Hints, the refusal and the 413 page say what the setting says, in the reader's way of writing numbers."""
+    app.config["MAX_UPLOAD_BYTES"] = 5 * 1024 * 1024 // 2
+    app.config["MAX_CONTENT_LENGTH"] = 3 * 1024 * 1024
+    client.get(f"/lang/{lang}")
+    page = client.get("/register").text
+    assert written in page and "10 МБ" not in page
+    with app.test_request_context(headers={"Accept-Language": lang}), \
+            pytest.raises(storage.UploadRejected, match=written):
+        storage.check_uploads([file(PDF + b"0" * (5 * 1024 * 1024 // 2))])
+    too_big = client.post("/register", data={"documents": (io.BytesIO(b"0" * (3 * 1024 * 1024 + 1)), "a.pdf")})
+    assert too_big.status_code == 413 and written in too_big.text and "3 МБ" in too_big.text
+
+
 def test_count_limit(app):
     limit = app.config["MAX_UPLOAD_FILES"]
     with app.test_request_context():

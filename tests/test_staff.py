@@ -495,6 +495,30 @@ def test_staff_see_the_correction_due_the_next_working_day(app, staff, subject, 
     assert f'<time datetime="{due.isoformat()}">' in deadlines and 'href="/staff/corrections"' in deadlines
 
 
+@pytest.mark.parametrize("queue", ["corrections", "withdrawals"])
+def test_the_review_queues_page_25_at_a_time_most_urgent_first(app, staff, create_user, queue):
+    """However many wait, a queue page shows 25 by due date with the same queries; the pager reaches the rest."""
+    from datetime import date
+
+    from cabinet.consents.models import Withdrawal
+
+    owners = [create_user(email=f"q{n:02}@example.kz").id for n in range(27)]
+    with app.app_context():
+        for n, owner in enumerate(owners):  # the last created is due first
+            due = date(2026, 12, 1) + timedelta(days=len(owners) - n)
+            db.session.add(CorrectionRequest(user_id=owner, changes={"surname": "Жаңа"}, reason="—", due_on=due,
+                                             submission_token=f"t{n}") if queue == "corrections"
+                           else Withdrawal(user_id=owner, status="scheduled", due_on=due))
+        db.session.commit()
+    first, second = staff.get(f"/staff/{queue}").text, staff.get(f"/staff/{queue}?page=2").text
+    numbers = [int(n) for n in re.findall(r"№ (\d+)", first + second)]
+    assert numbers == owners[::-1]
+    assert len(re.findall(r"№ \d+", first)) == 25 and f'href="/staff/{queue}?page=2"' in first
+    assert f'href="/staff/{queue}?page=1"' in second and "page=3" not in second
+    last = staff.get(f"/staff/{queue}?page=99").text  # a hand-edited page number: the last page
+    assert re.findall(r"№ (\d+)", last) == re.findall(r"№ (\d+)", second)
+
+
 def test_approving_changes_the_name_and_keeps_the_old_one(app, staff, support, subject, correction, outbox):
     response = decide(staff, correction.id, "approve")
     assert response.headers["Location"].endswith("/staff/corrections")

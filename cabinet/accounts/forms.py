@@ -58,7 +58,7 @@ class RegisterForm(PersonalDataForm, NewPasswordForm):
     consent_marketing = BooleanField(_l("Send me news and offers (clause 2.2.4)"))
     consent_research = BooleanField(_l("Use my data for statistics and research (clause 2.2.5)"))
     consent_third_party = BooleanField(_l("Allow transfer of my data to third parties (clause 3.5.1)"))
-    documents = MultipleFileField(_l("Scanned identity document (PDF, JPEG or PNG, up to 10 MB each)"))
+    documents = MultipleFileField(_l("Scanned identity document (PDF, JPEG or PNG)"))
 
 
 class LoginForm(FlaskForm):

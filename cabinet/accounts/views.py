@@ -14,7 +14,7 @@ from cabinet.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm, 
 from cabinet.accounts.models import User
 from cabinet.acting import own_only
 from cabinet.database import MAX_ID
-from cabinet.documents.storage import UploadRejected, check_uploads
+from cabinet.documents.storage import UploadRejected, check_uploads, max_upload_mb
 from cabinet.extensions import db, limiter, login_manager
 from cabinet.i18n import local_today
 from cabinet.policies.service import current_version
@@ -216,4 +216,4 @@ def _enforce_session_limits():
 
 @bp.app_context_processor
 def _upload_limits():
-    return {"max_upload_files": current_app.config["MAX_UPLOAD_FILES"]}
+    return {"max_upload_files": current_app.config["MAX_UPLOAD_FILES"], "max_upload_mb": max_upload_mb}

@@ -19,9 +19,9 @@ from cabinet.complaints.service import (
     notify,
 )
 from cabinet.extensions import db
+from cabinet.paging import Page, page_of
 from cabinet.workdays.service import calendar
 
-PAGE_SIZE = 25
 #: the queue marks complaints due within this many working days
 SOON_WORKING_DAYS = 5
 #: the queue's filters: "open" (the default), each status, or everything
@@ -29,13 +29,10 @@ FILTERS = ("open", *STATUSES, "all")
 
 
 @dataclass
-class QueuePage:
-    """One page of the queue, with the dates that mark rows as overdue or due soon."""
+class QueuePage(Page):
+    """One page of the queue (rows of Complaint, given_name, surname), with the dates that mark rows as overdue
+    or due soon."""
 
-    rows: list  # (Complaint, given_name, surname)
-    total: int
-    page: int
-    pages: int
     today: object
     soon_until: object
 
@@ -57,12 +54,8 @@ def queue(status: str, page: int, today) -> QueuePage:
         query, counted = query.where(IS_OPEN), counted.where(Complaint.status.in_(OPEN_STATUSES))
     elif status in STATUSES:
         query, counted = query.where(Complaint.status == status), counted.where(Complaint.status == status)
-    total = db.session.scalar(counted)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(Complaint.due_on, Complaint.id)
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return QueuePage(rows, total, page, pages, today, calendar().add_working_days(today, SOON_WORKING_DAYS))
+    found = page_of(query.order_by(Complaint.due_on, Complaint.id), counted, page)
+    return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, SOON_WORKING_DAYS))
 
 
 def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:

@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,16 @@ def _clean_name(name: str | None) -> str:
     return name.strip()[:200] or "document"
 
 
+def megabytes(size: int) -> str:
+    """A size in megabytes as the reader's language writes numbers: 10, or 2,5."""
+    return format_decimal(size / 2**20, format="#,##0.#")
+
+
+def max_upload_mb() -> str:
+    """What one file may weigh, for the forms' hints and the refusals: the setting, never a number in a text."""
+    return megabytes(current_app.config["MAX_UPLOAD_BYTES"])
+
+
 def check_uploads(files, *, required: bool = False) -> list[CheckedFile]:
     """Read and check every upload (count, size, content) before anything is written."""
     files = [f for f in files or () if f and getattr(f, "filename", "")]
@@ -70,7 +80,7 @@ def check_uploads(files, *, required: bool = False) -> list[CheckedFile]:
         if not data:
             raise UploadRejected(_("The file %(name)s is empty.", name=name))
         if len(data) > max_bytes:
-            raise UploadRejected(_("The file %(name)s is larger than 10 MB.", name=name))
+            raise UploadRejected(_("The file %(name)s is larger than %(size)s MB.", name=name, size=max_upload_mb()))
         ctype = sniff(data)
         if ctype is None:
             raise UploadRejected(

@@ -4,7 +4,7 @@ import time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cabinet import acting
 from cabinet.accounts.models import User
@@ -18,6 +18,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.paging import page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff import service
@@ -37,6 +38,10 @@ def _subject_or_404(user_id: int) -> User:
     return user
 
 
+#: the deadlines page shows the most urgent of each kind; the queues page through all of them
+DEADLINES_SHOWN = 500
+
+
 def _owners(items) -> dict[int, User]:
     """The subjects a queue's items belong to, in one query whatever the queue's length."""
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({i.user_id for i in items})))}
@@ -47,12 +52,13 @@ def _owners(items) -> dict[int, User]:
 def deadlines():
     today, cal = local_today(), calendar()
     items = [("correction", r.due_on, r, url_for("staff.corrections")) for r in db.session.scalars(
-        select(CorrectionRequest).where(CorrectionRequest.status == "pending").order_by(CorrectionRequest.due_on))]
+        select(CorrectionRequest).where(CorrectionRequest.status == "pending")
+        .order_by(CorrectionRequest.due_on).limit(DEADLINES_SHOWN))]
     items += [("withdrawal", w.due_on, w, url_for("staff.withdrawals")) for w in db.session.scalars(
-        select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on))]
+        select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on).limit(DEADLINES_SHOWN))]
     open_complaints = select(Complaint).where(Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.due_on)
     items += [("complaint", c.due_on, c, url_for("staff_complaints.detail", number=c.number))
-              for c in db.session.scalars(open_complaints.limit(500))]
+              for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
     items.sort(key=lambda item: item[1])
     return render_template("staff/deadlines.html", items=items, today=today,
                            left=lambda due: cal.working_days_between(today, due))
@@ -123,14 +129,15 @@ def stop():
 @bp.route("/corrections")
 @role_required("support")
 def corrections():
-    pending = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.status == "pending")
-                                 .order_by(CorrectionRequest.due_on, CorrectionRequest.id)).all()
-    owners = _owners(pending)
+    pending = CorrectionRequest.status == "pending"
+    page = page_of(select(CorrectionRequest).where(pending).order_by(CorrectionRequest.due_on, CorrectionRequest.id),
+                   select(func.count()).select_from(CorrectionRequest).where(pending),
+                   request.args.get("page", 1, type=int), scalars=True)
     documents = {}
     for document in db.session.scalars(select(Document).where(
-            Document.kind == "correction", Document.attached_id.in_([r.id for r in pending]))):
+            Document.kind == "correction", Document.attached_id.in_([r.id for r in page.rows]))):
         documents.setdefault(document.attached_id, []).append(document)
-    return render_template("staff/corrections.html", pending=pending, owners=owners, documents=documents,
+    return render_template("staff/corrections.html", page=page, owners=_owners(page.rows), documents=documents,
                            form=CorrectionDecisionForm(), today=local_today())
 
 
@@ -175,10 +182,11 @@ def correction_document(request_id, document_id):
 @bp.route("/withdrawals")
 @role_required("support")
 def withdrawals():
-    scheduled = db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled")
-                                   .order_by(Withdrawal.due_on, Withdrawal.id)).all()
-    owners = _owners(scheduled)
-    return render_template("staff/withdrawals.html", scheduled=scheduled, owners=owners,
+    scheduled = Withdrawal.status == "scheduled"
+    page = page_of(select(Withdrawal).where(scheduled).order_by(Withdrawal.due_on, Withdrawal.id),
+                   select(func.count()).select_from(Withdrawal).where(scheduled),
+                   request.args.get("page", 1, type=int), scalars=True)
+    return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows),
                            form=WithdrawalDecisionForm(), today=local_today())
 
 

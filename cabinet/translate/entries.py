@@ -3,10 +3,11 @@
 import gettext
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 
 from babel.messages.catalog import Catalog, Message
+
+from cabinet.paging import bounded
 
 STATUSES = ("all", "untranslated", "fuzzy", "recent")
 PER_PAGE = 30
@@ -114,8 +115,7 @@ def listing(catalog: Catalog, other: Catalog | None, *, status: str = "all", q: 
         if needle and not _matches(message, needle):
             continue
         chosen.append(message)
-    pages = max(1, math.ceil(len(chosen) / PER_PAGE))
-    number = min(max(page, 1), pages)
+    number, pages = bounded(page, len(chosen), PER_PAGE)
     shown = chosen[(number - 1) * PER_PAGE:number * PER_PAGE]
     entries = [Entry(m, _reference(other, m)) for m in shown]
     return Page(entries, len(chosen), number, pages, plural_examples(catalog))
