@@ -373,6 +373,7 @@ def bench_accounts(app) -> dict:
     from cabinet.consents import service as consents
     from cabinet.demo.load import ensure_policy
     from cabinet.extensions import db
+    from cabinet.paging import PAGE_SIZE
     from cabinet.profile import service as profile
 
     with app.test_request_context():
@@ -392,7 +393,7 @@ def bench_accounts(app) -> dict:
                                   token="bench-supplement-xxxxxxxxxxxxxxxx")
         handling.answer(filed[1], "Жауап мәтіні. " * 40, [], actor=support, token="bench-answer-xxxxxxxxxxxxxxxx")
         complainant = new_subject(COMPLAINANT, version)
-        for i in range(handling.PAGE_SIZE):
+        for i in range(PAGE_SIZE):
             complaints.file_complaint(complainant, actor=complainant, subject_line=f"Шағым {i}", body="Мәтін. " * 60,
                                       desired_outcome="", scans=[], token=f"bench-queue-{i}-xxxxxxxxxxxxxxxx")
         db.session.commit()
