@@ -125,6 +125,48 @@ def test_nobody_else_changes_roles(app, create_user, subject, role):
     assert roles_of(app, subject.id) == ["subject"]
 
 
+# --- ending a user's sessions (ASVS V7.4.5) -----------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_an_admin_signs_a_user_out_on_every_device_and_the_user_sees_who(app, create_user, subject, lang):
+    boss = create_user(email="boss@example.kz", roles=("admin",), surname="Бастықова")
+    admin = login_as(app, boss)
+    phone, laptop = login_as(app, subject), login_as(app, subject)
+    assert phone.get("/cabinet").status_code == 200
+    answer = admin.post(f"/admin/users/{subject.id}/sessions", query_string={"q": "subject"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/admin/users?q=subject")
+    for device in (phone, laptop):
+        assert "/login" in device.get("/cabinet").headers["Location"]
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.sessions_ended"))
+        assert (event.actor_id, event.subject_id) == (boss.id, subject.id)
+    again = login_as(app, subject)
+    again.get(f"/lang/{lang}")
+    log = again.get("/cabinet/access-log").text
+    entry = log[log.index('data-action="account.sessions_ended"'):][:600]
+    assert "Signed out on every device" not in entry and "Бастықова" in entry
+    assert {"kk": "Әкімші барлық құрылғыдағы", "ru": "Администратор завершил"}[lang] in entry
+
+
+def test_an_admin_is_told_to_sign_out_to_end_their_own_sessions(app, admin, admin_user):
+    assert admin.post(f"/admin/users/{admin_user.id}/sessions").status_code == 302
+    assert admin.get("/admin/users").status_code == 200  # still signed in
+    with app.app_context():
+        assert not db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.sessions_ended"))
+
+
+@pytest.mark.parametrize("role", ["support", "translator", "subject"])
+def test_nobody_else_ends_sessions(app, create_user, subject, role):
+    browser = login_as(app, create_user(email=f"{role}-y@example.kz", roles=(role,)))
+    assert browser.post(f"/admin/users/{subject.id}/sessions").status_code == 403
+    assert login_as(app, subject).get("/cabinet").status_code == 200
+
+
+@pytest.mark.parametrize("user_id", [999999, 2**31, 10**30])
+def test_ending_the_sessions_of_an_unknown_account_is_not_found(admin, user_id):
+    assert admin.post(f"/admin/users/{user_id}/sessions").status_code == 404
+
+
 # --- publishing a policy version --------------------------------------------------------------------
 
 def snapshot(app) -> dict:

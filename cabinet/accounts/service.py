@@ -96,10 +96,10 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def end_sessions(user: User, action: str) -> None:
-    """Make every session cookie of this user stop working (logout, password change)."""
+def end_sessions(user: User, action: str, *, actor: User | None = None) -> None:
+    """Make every session cookie of this user stop working (logout, password change, an administrator's order)."""
     user.session_version += 1
-    trail.record(action, actor=user, subject=user, obj=user)
+    trail.record(action, actor=actor or user, subject=user, obj=user)
 
 
 def send_reset(email: str) -> None:

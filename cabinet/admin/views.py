@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from cabinet.accounts.models import User
-from cabinet.accounts.service import set_roles
+from cabinet.accounts.service import end_sessions, set_roles
 from cabinet.acting import current_actor, role_required
 from cabinet.admin import calendar as calendar_effects
 from cabinet.admin.forms import DayOverrideForm, PublishPolicyForm, RolesForm
@@ -100,6 +100,20 @@ def users():
         query = query.where(User.email.contains(q, autoescape=True))
     return render_template("admin/users.html", users=db.session.scalars(query).all(), q=q,
                            role_names=ROLE_NAMES)
+
+
+@bp.route("/users/<int:user_id>/sessions", methods=["POST"])
+@role_required("admin")
+def end_user_sessions(user_id):
+    """ASVS V7.4.5: a stolen or forgotten session ends at once, on every device, by an administrator's order."""
+    user = _user_or_404(user_id)
+    if user.id == current_actor().id:
+        flash(_("To end your own sessions, sign out: that ends them on every device."), "error")
+    else:
+        end_sessions(user, "account.sessions_ended", actor=current_actor())
+        db.session.commit()
+        flash(_("Every session of %(email)s has ended: they must sign in again.", email=user.email), "success")
+    return redirect(url_for("admin.users", q=request.args.get("q", "")))
 
 
 @bp.route("/calendar", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ ACTIONS = {
     "account.signed_in": _l("Signed in"),
     "account.sign_in_failed": _l("Failed sign-in attempt"),
     "account.signed_out": _l("Signed out"),
+    "account.sessions_ended": _l("Signed out on every device by an administrator"),
     "account.email_confirmed": _l("E-mail address confirmed"),
     "account.reset_requested": _l("Password reset requested"),
     "account.password_reset": _l("Password changed with a reset link"),
