@@ -182,6 +182,7 @@ ROUTES = [
     admin("/admin/policies", method="POST"),  # an empty form: shown again with its errors
     admin("/admin/users"),
     admin("/admin/users", method="POST"),  # nothing chosen: the list again
+    admin("/admin/users/<user_id>/sessions", "/admin/users/987654/sessions", method="POST", status=404),
     admin("/admin/calendar"),
     admin("/admin/calendar", "/admin/calendar?year=1999", status=404),
     admin("/admin/calendar", method="POST"),  # an empty form: shown again with its errors

@@ -91,6 +91,7 @@ FORMS = {
     "staff_complaints.verify": complaints.VerifyForm,
     "admin.policies": admin.PublishPolicyForm,
     "admin.users": admin.RolesForm,
+    "admin.end_user_sessions": None,
     "admin.calendar_page": admin.DayOverrideForm,
     "translate.catalog": translate.EntryForm,
     "translate.upload_catalog": translate.UploadForm,
