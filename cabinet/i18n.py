@@ -107,10 +107,7 @@ def reload_changed_catalogs() -> None:
     if getattr(domain, "cabinet_stamp", None) != stamp:
         domain.cache = {}
         domain.cabinet_stamp = stamp
-    templates = current_app.jinja_env
-    if getattr(templates, "catalog_stamp", None) != stamp:  # each app's templates hold translations folded in
-        templates.forget_languages()
-        templates.catalog_stamp = stamp
+    current_app.jinja_env.follow_catalogs(stamp)  # each app's templates hold translations folded in
 
 
 def _template_context():

@@ -4,7 +4,7 @@ A page holds dozens of `_("…")` calls; translating each while rendering costs 
 page. So every language has its own copy of the environment (an overlay: same loader, globals and filters,
 its own compiled templates), and FoldedTranslations puts the translation of each `_("constant")` into the
 compiled template. Strings with variables and plurals (`_("…", n=…)`, `{% trans %}`, `ngettext`) are still
-translated while rendering. A saved catalog changes the compiled copies: i18n drops them (forget_languages).
+translated while rendering. A saved catalog changes the compiled copies: i18n drops them (follow_catalogs).
 """
 
 from flask import has_app_context
@@ -22,6 +22,8 @@ class Environment(FlaskEnvironment):
 
     #: the overlay's language; None in the environment Flask creates, which only hands out overlays
     language: str | None = None
+    #: the compiled catalogs the overlays' translations came from (i18n._catalog_stamp)
+    catalog_stamp: tuple | None = None
 
     def __init__(self, app, **options):
         super().__init__(app, **options)
@@ -35,9 +37,10 @@ class Environment(FlaskEnvironment):
             self.languages[code] = overlay
         return overlay
 
-    def forget_languages(self) -> None:
-        """A fresh dict rather than clear(): a request rendering with an old overlay finishes with it."""
-        self.languages = {}
+    def follow_catalogs(self, stamp: tuple) -> None:
+        """Changed catalogs: drop the overlays (a fresh dict, so a request rendering with one finishes with it)."""
+        if stamp != self.catalog_stamp:
+            self.languages, self.catalog_stamp = {}, stamp
 
     def _current(self) -> "Environment":
         return self.in_language(str(get_locale() or self.app.config["BABEL_DEFAULT_LOCALE"]))
