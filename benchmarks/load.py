@@ -271,7 +271,8 @@ class Server:
         self.settings, self.log_path = settings, folder / "gunicorn.log"
 
     def __enter__(self) -> "Server":
-        command = [str(BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{self.port}",
+        command = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "wsgi:app",
+                   "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(self.settings.workers), "--worker-class", "gthread",
                    "--threads", str(self.settings.threads), "--timeout", "60", "--graceful-timeout", "10"]
         self.log = self.log_path.open("wb")

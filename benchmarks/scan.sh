@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Wapiti scan of a running cabinet, signed in as the demo subject and then as the demo support staff.
+# Wapiti scan of a running cabinet, signed in as each demo role in turn: the subject, support staff (acting on the
+# subject's behalf, so the act-on-behalf form and the cabinet's pages under it are crawled too), the translator and
+# the administrator (last: its forms change roles, sessions and policies).
 #
 # The cabinet runs as in production (CABINET_ENV=production: Secure cookies, HSTS) under gunicorn with a
 # throw-away self-signed certificate on a free loopback port, on a fresh SQLite database with the demo data,
-# rate limits off. Reports go to test-artifacts/wapiti/: <pass>.json (with every crawled request and response),
+# rate limits off, the catalogs copied (the translator pass saves into them). Reports go to test-artifacts/wapiti/: <pass>.json (with every crawled request and response),
 # <pass>-html/, <pass>.log and the server's access.log. The exit status is non-zero when any vulnerability or anomaly
 # is found that is not a reviewed false positive (see reviewed_false_positive), or when a pass did not reach the pages
 # behind its sign-in.
 #
-#   bash benchmarks/scan.sh                 # both passes
-#   SCAN_PASSES=subject bash benchmarks/scan.sh
+#   bash benchmarks/scan.sh                 # every pass
+#   SCAN_PASSES="translator admin" bash benchmarks/scan.sh
 #   SCAN_MAX_TIME=900 bash benchmarks/scan.sh   # seconds per pass (crawl + attacks)
 set -euo pipefail
 
@@ -19,7 +21,7 @@ WAPITI_VERSION=3.2.3   # the newest wapiti3 for Python 3.11 (3.2.4 and later nee
 WAPITI_VENV="$ROOT/.venv-wapiti"
 APP_VENV="${VENV:-$ROOT/.venv}"
 OUT="$ROOT/test-artifacts/wapiti"
-PASSES="${SCAN_PASSES:-subject support}"
+PASSES="${SCAN_PASSES:-subject support translator admin}"
 MAX_SCAN_TIME="${SCAN_MAX_TIME:-1200}"       # seconds per pass, crawl and attacks
 MAX_ATTACK_TIME="${SCAN_MAX_ATTACK_TIME:-300}"  # seconds per module and pass
 # what is attacked: injections, XSS (reflected and stored), redirects, header injection, CSRF, headers, CSP,
@@ -52,6 +54,8 @@ export CABINET_BASE_URL="$BASE"
 export CABINET_DATABASE_URL="sqlite:///$WORK/cabinet.sqlite"
 export CABINET_UPLOAD_DIR="$WORK/uploads" CABINET_OUTBOX_DIR="$WORK/outbox"
 export CABINET_RATELIMIT_ENABLED=false
+cp -r "$ROOT/translations" "$WORK/translations"   # what the translator pass saves must not land in the repository
+export CABINET_TRANSLATIONS_DIR="$WORK/translations"
 
 # the demo accounts' passwords are public, so the cabinet loads them only outside production
 FLASK=(env CABINET_ENV=development "$APP_VENV/bin/flask" --app wsgi)
@@ -63,7 +67,7 @@ read -r SUBJECT_EMAIL SUBJECT_PASSWORD <<<"$(login_of subject)"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
-"$APP_VENV/bin/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --certfile "$WORK/cert.pem" \
+"$APP_VENV/bin/gunicorn" --config "$ROOT/gunicorn.conf.py" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --certfile "$WORK/cert.pem" \
   --keyfile "$WORK/key.pem" --access-logfile "$WORK/access.log" --error-logfile "$WORK/error.log" wsgi:app &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -skf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
@@ -112,9 +116,12 @@ from urllib.parse import urlsplit
 import httpx
 
 base, report_path, role, elapsed, log_path = sys.argv[1:]
-MUST_REACH = {
+MUST_REACH = {  # paths (regular expressions) each pass must have crawled: proof that it worked signed in
     "subject": ["/cabinet/profile/edit", "/cabinet/complaints/new", "/cabinet/consents"],
-    "support": ["/staff", "/staff/complaints", "/staff/subjects", "/staff/corrections"],
+    "support": ["/staff", "/staff/complaints", "/staff/subjects", "/staff/corrections",
+                r"/staff/subjects/\d+/act", "/cabinet/profile/edit"],  # the act-on-behalf form, the acting session
+    "translator": ["/translate", "/translate/kk", "/translate/ru", r"/translate/(kk|ru)/upload"],
+    "admin": ["/admin/users", "/admin/policies", "/admin/calendar", "/translate/translators", "/staff"],
 }
 
 
@@ -150,7 +157,7 @@ crawled = report["infos"].get("crawled_pages") or []
 paths = {urlsplit(page["request"]["url"]).path for page in crawled}
 forms = sum(1 for page in crawled if page["request"]["method"] == "POST")
 print(f"pass {role}: {elapsed} s, {len(crawled)} requests crawled ({len(paths)} paths, {forms} form posts)")
-missing = [path for path in MUST_REACH.get(role, []) if path not in paths]
+missing = [path for path in MUST_REACH.get(role, []) if not any(re.fullmatch(path, p) for p in paths)]
 findings, reviewed = Counter(), Counter()
 for kind in ("vulnerabilities", "anomalies"):
     for category, items in report[kind].items():
@@ -178,12 +185,20 @@ for pass in $PASSES; do
   read -r email password <<<"$(login_of "$pass")"
   [[ -n "$email" ]] || { echo "no demo login for $pass" >&2; exit 2; }
   echo "== wapiti $WAPITI_VERSION, pass '$pass' ($email), modules: $MODULES"
-  starts=(-s "$BASE/cabinet")
-  [[ $pass == subject ]] || starts=(-s "$BASE/staff" -s "$BASE/staff/subjects?q=demo")   # search finds the subject
+  sign_in=(--form-url "$BASE/login" --form-user "$email" --form-password "$password")
+  # keep the session: no sign-out, no password change, no end of the acting session
+  excluded=(-x "$BASE/logout" -x "$BASE/cabinet/password" -x "$BASE/staff/act/stop")
+  case $pass in
+    subject) starts=(-s "$BASE/cabinet") ;;
+    support) starts=(-s "$BASE/staff" -s "$BASE/staff/subjects?q=demo" -s "$BASE/cabinet")   # search finds the subject
+             sign_in+=(--form-script "$ROOT/benchmarks/scan_acting.py") ;;   # then reason, basis scan: acting
+    translator) starts=(-s "$BASE/translate" -s "$BASE/translate/kk" -s "$BASE/translate/ru") ;;
+    admin) starts=(-s "$BASE/staff" -s "$BASE/admin/users" -s "$BASE/admin/policies" -s "$BASE/admin/calendar"
+                   -s "$BASE/translate") ;;
+  esac
   common=(
     -u "$BASE/" "${starts[@]}" --scope folder --store-session "$WORK/session-$pass" --store-config "$WORK/config-$pass"
-    --form-url "$BASE/login" --form-user "$email" --form-password "$password"
-    -x "$BASE/logout" -x "$BASE/cabinet/password"   # keep the session: no sign-out, no password change
+    "${sign_in[@]}" "${excluded[@]}"
     -m "$MODULES" --endpoint "http://127.0.0.1:9/" --dns-endpoint localhost --no-bugreport -v 1
   )
   seed complaint   # a fresh one each pass: the subject's pass may have withdrawn the last

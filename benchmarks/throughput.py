@@ -108,7 +108,8 @@ class Server:
     def __enter__(self) -> "Server":
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
-            [str(gunicorn), "--workers", str(WORKERS), "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}",
+            [str(gunicorn), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(WORKERS),
+             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "benchmarks.bench_app:create_bench_app()"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

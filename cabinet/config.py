@@ -2,6 +2,7 @@
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
@@ -23,8 +24,11 @@ class Defaults:
     BASE_URL = None
     #: how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto are believed, nobody else's
     TRUSTED_PROXIES = 0
+    #: where the rate limits count; memory:// counts per process, so production needs a shared store (Redis)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
+    #: the last hour's attempts, not the clock hour's: no double burst across a window's edge
+    RATELIMIT_STRATEGY = "moving-window"
     TIMEZONE = "Asia/Almaty"
     OPERATOR_NAME = "«Батыс Энергоресурсы» ЖШС"
     OPERATOR_NAME_RU = "ТОО «Батыс Энергоресурсы»"
@@ -93,6 +97,9 @@ def _check_production(cfg) -> None:
         raise RuntimeError(f"CABINET_SECRET_KEY must be at least {MIN_SECRET_LENGTH} random characters")
     if not str(cfg.get("BASE_URL") or "").startswith("https://"):
         raise RuntimeError("CABINET_BASE_URL must be set to the cabinet's https:// address when CABINET_ENV=production")
+    if cfg.get("RATELIMIT_ENABLED") and urlsplit(str(cfg.get("RATELIMIT_STORAGE_URI") or "")).scheme in ("", "memory"):
+        raise RuntimeError("CABINET_RATELIMIT_STORAGE_URI must name a store all workers share (redis://host:6379/0) "
+                           "when CABINET_ENV=production: in memory each worker counts alone, and the limits multiply")
 
 
 def _instance_secret(instance: Path) -> str:

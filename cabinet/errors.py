@@ -2,7 +2,6 @@
 
 from flask import current_app, g, render_template
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -10,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from cabinet.documents.storage import max_upload_mb, megabytes
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 
 MESSAGES = {
     400: (_l("The request could not be understood"), _l("Please go back, reload the page and try again.")),

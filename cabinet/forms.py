@@ -6,10 +6,11 @@ import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from cabinet.messages import lazy_gettext as _l
 
 NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
 

@@ -1,14 +1,15 @@
-"""Locale and time zone: the user's choice, then the language cookie, then the browser; Kazakh by default."""
+"""Locale and time zone: this browser's choice (cookie), then the account's, then the browser's; Kazakh by default."""
 
 import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_babel, get_locale, get_translations
+from flask_babel import format_date, format_datetime, get_babel, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from cabinet import messages
 from cabinet.extensions import babel, db
 from cabinet.security import safe_next
 
@@ -23,15 +24,16 @@ def lang_cookie() -> str:
 
 
 def select_locale() -> str:
-    """Outside a request (the CLI, a background job) there is no visitor: the default language."""
+    """This browser's last choice first (the cookie a language link sets, even while signed in), then the account's
+    language (a new device), then the browser's; outside a request (the CLI, a job) the default language."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
     cookie = request.cookies.get(lang_cookie())
     if cookie in languages:
         return cookie
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -48,15 +50,16 @@ def local_today() -> date:
     return datetime.now(local_zone()).date()
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def switch(code):
-    """Switch the language: saved on the account when signed in, in a cookie otherwise."""
+    """A link sets only this browser's cookie; the account's language (its mail's) changes only by the signed-in
+    switcher's POST, which carries a CSRF token, so another site's link cannot change stored data."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     response = redirect(safe_next(url_for("overview.home")))
     response.set_cookie(lang_cookie(), code, max_age=365 * 24 * 3600, samesite="Lax",
                         httponly=True, secure=current_app.config["ENV"] == "production")
-    if current_user.is_authenticated and current_user.locale != code:
+    if request.method == "POST" and current_user.is_authenticated and current_user.locale != code:
         from cabinet.accounts.service import set_locale
 
         set_locale(current_user._get_current_object(), code)
@@ -115,26 +118,12 @@ def _template_context():
             "operator_name": operator_name()}
 
 
-def _translations():
-    """The request's translations, found once per locale: a page translates dozens of strings, and Flask-Babel's
-    own lookup walks several context proxies for each. A forced locale (mail in the recipient's language) is
-    another locale, so it gets its own; the next request starts afresh, after reload_changed_catalogs."""
-    if not has_request_context():
-        return get_translations()
-    locale, cached = get_locale(), getattr(request, "cabinet_translations", None)
-    if cached is None or cached[0] is not locale:
-        cached = request.cabinet_translations = (locale, get_translations())
-    return cached[1]
-
-
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.before_request(reload_changed_catalogs)
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s), ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
+    app.jinja_env.newstyle_gettext = True  # {% trans %} passes its variables to gettext, which formats them
+    app.jinja_env.globals.update(messages.TEMPLATE_CALLABLES)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(_template_context)

@@ -19,6 +19,26 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+#: every powerful feature off: the cabinet uses none, so nothing on its pages (or framed by them) can ask for one
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "ambient-light-sensor", "attribution-reporting", "autoplay", "battery", "bluetooth",
+    "browsing-topics", "camera", "compute-pressure", "display-capture", "document-domain", "encrypted-media",
+    "fullscreen", "gamepad", "geolocation", "gyroscope", "hid", "identity-credentials-get", "idle-detection",
+    "interest-cohort", "local-fonts", "magnetometer", "microphone", "midi", "otp-credentials", "payment",
+    "picture-in-picture", "publickey-credentials-create", "publickey-credentials-get", "screen-wake-lock", "serial",
+    "speaker-selection", "storage-access", "sync-xhr", "usb", "web-share", "window-management",
+    "xr-spatial-tracking"))
+#: on every answer: the app's (_headers) and gunicorn's own error answers (gunicorn.conf.py)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",  # no other site may embed the cabinet's answers (scans, PDFs)
+}
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 def hash_password(password: str) -> str:
@@ -61,16 +81,12 @@ def safe_next(default: str) -> str:
 
 def _headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
     if request.path.startswith(PERSONAL_AREAS) or (request.endpoint != "static" and "_user_id" in session):
         headers["Cache-Control"] = "no-store"  # a signed-in visitor's every page shows their name at the top
     if current_app.config["ENV"] == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

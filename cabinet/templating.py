@@ -2,9 +2,10 @@
 
 A page holds dozens of `_("…")` calls; translating each while rendering costs more than the rest of the
 page. So every language has its own copy of the environment (an overlay: same loader, globals and filters,
-its own compiled templates), and FoldedTranslations puts the translation of each `_("constant")` into the
-compiled template. Strings with variables and plurals (`_("…", n=…)`, `{% trans %}`, `ngettext`) are still
-translated while rendering. A saved catalog changes the compiled copies: i18n drops them (follow_catalogs).
+its own compiled templates), and FoldedTranslations puts the translation of each `_("constant")`, escaped as
+cabinet.messages escapes it at render time, into the compiled template. Strings with variables and plurals
+(`_("…", n=…)`, `{% trans %}`, `ngettext`) are still translated while rendering. A saved catalog changes the
+compiled copies: i18n drops them (follow_catalogs).
 """
 
 from flask import has_app_context
@@ -12,6 +13,8 @@ from flask.templating import Environment as FlaskEnvironment
 from flask_babel import force_locale, get_locale, get_translations
 from jinja2.ext import Extension
 from jinja2.lexer import Token
+
+from cabinet.messages import formatted
 
 #: the size of each language's cache of compiled templates (Jinja's default)
 CACHE_SIZE = 400
@@ -59,9 +62,9 @@ class Environment(FlaskEnvironment):
 class FoldedTranslations(Extension):
     """`_("constant")` becomes `("its translation"|safe)` when an overlay compiles the template.
 
-    The same value the i18n extension's newstyle gettext gives while rendering: the translation, marked safe,
-    formatted with no variables (so "%%" reads "%"). A string that cannot be formatted so is left to fail the
-    same way at render time.
+    The same value the template gettext of cabinet.messages gives while rendering: in a template that escapes,
+    the translation escaped (markup only as the source has it), formatted with no variables (so "%%" reads "%"),
+    or the source string when the translation cannot be formatted.
     """
 
     def filter_stream(self, stream):
@@ -70,26 +73,25 @@ class FoldedTranslations(Extension):
             return stream
         with force_locale(language):
             translations = get_translations()
-        return self._fold(list(stream), translations)
+        autoescape = self.environment.autoescape
+        html = bool(autoescape(stream.name) if callable(autoescape) else autoescape)
+        return self._fold(list(stream), translations, html)
 
     @staticmethod
-    def _fold(tokens: list[Token], translations):
+    def _fold(tokens: list[Token], translations, html: bool):
         index = 0
         while index < len(tokens):
             token = tokens[index]
             call = tokens[index:index + 4]
             if (token.test("name:_") and [t.type for t in call] == ["name", "lparen", "string", "rparen"]
                     and not (index and tokens[index - 1].type == "dot")):
-                try:
-                    text = translations.ugettext(call[2].value) % {}
-                except (TypeError, ValueError, KeyError):
-                    text = None
-                if text is not None:
-                    line = token.lineno
-                    yield from (Token(line, "lparen", "("), Token(line, "string", text), Token(line, "pipe", "|"),
-                                Token(line, "name", "safe"), Token(line, "rparen", ")"))
-                    index += 4
-                    continue
+                source = call[2].value
+                text = str(formatted(source, translations.ugettext(source), {}, html))
+                line = token.lineno
+                yield from (Token(line, "lparen", "("), Token(line, "string", text), Token(line, "pipe", "|"),
+                            Token(line, "name", "safe"), Token(line, "rparen", ")"))
+                index += 4
+                continue
             yield token
             index += 1
 

@@ -20,6 +20,8 @@ from cabinet.extensions import db
 #: minimal valid files for uploads
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
+#: the same with a script a reader would run: refused by every upload form
+PDF_WITH_JS = PDF.replace(b"trailer", b"3 0 obj<</S/JavaScript/JS(app.alert(1))>>endobj\ntrailer")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5f0000000049454e44ae426082")
 PASSWORD = "correct-horse-battery"

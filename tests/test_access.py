@@ -80,6 +80,7 @@ ROUTES = [
     public("/healthz"),
     public("/lang/<code>", "/lang/ru", status=302),
     public("/lang/<code>", "/lang/en", status=404),
+    public("/lang/<code>", "/lang/ru", method="POST", status=302),  # signed in, the account's language too
     public("/policy"),
     public("/policy/<label>", "/policy/1"),
     public("/policy/<label>", "/policy/no-such-version", status=404),

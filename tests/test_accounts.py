@@ -690,14 +690,35 @@ def test_lang_unknown_code_is_404(client):
     assert client.get_cookie("cabinet_lang") is None
 
 
-def test_lang_when_signed_in_saves_locale(app, client, create_user, login):
+def test_lang_link_while_signed_in_changes_only_this_browser(app, client, create_user, login):
+    """A GET is a link any site can make: it sets the cookie, and the page follows it, but never the account."""
     user = create_user()
     login(user)
-    client.get("/lang/ru")
+    response = client.get("/lang/ru", query_string={"next": "/cabinet"})
+    assert response.status_code == 302 and response.headers["Location"] == "/cabinet"
+    assert client.get_cookie("cabinet_lang").value == "ru"
+    assert '<html lang="ru">' in client.get("/cabinet").text  # what the user clicked is what they see
+    assert get_user(app, user.email).locale == "kk"
+    assert events(app, action="account.locale_changed") == []
+
+
+def test_lang_form_while_signed_in_saves_the_account_language(app, make_app, create_user):
+    """The signed-in switcher is a form: refused without its CSRF token, and with it the account and the trail."""
+    user = create_user()
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    token = csrf_token(client.get("/login").text)
+    client.post("/login", data={"email": user.email, "password": user.password, "csrf_token": token})
+    page = client.get("/cabinet").text
+    assert re.search(r'<form method="post" action="/lang/ru"', page) and 'href="/lang/' not in page
+    refused = client.post("/lang/ru", data={"next": "/cabinet"})
+    assert refused.status_code == 400 and client.get_cookie("cabinet_lang") is None
+    assert get_user(app, user.email).locale == "kk" and events(app, action="account.locale_changed") == []
+    response = client.post("/lang/ru", data={"next": "/cabinet", "csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"] == "/cabinet"
     assert get_user(app, user.email).locale == "ru"
     [event] = events(app, action="account.locale_changed")
     assert event.details == {"locale": "ru"}
-    fresh = app.test_client()  # another browser, no cookie: the account's choice wins
+    fresh = app.test_client()  # another browser, no cookie: the account's choice
     fresh.post("/login", data={"email": user.email, "password": user.password})
     assert '<html lang="ru">' in fresh.get("/cabinet").text
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from cabinet.extensions import db
-from tests.conftest import PDF, PNG, upload
+from tests.conftest import PDF, PDF_WITH_JS, PNG, upload
 from tests.test_complaint_numbering import file_at
 from tests.test_complaints import CODE, complaint_form, file_complaint, login_as, pdf_text, written
 
@@ -190,7 +190,8 @@ def test_answer_is_given_once(app, client, subject, staff, outbox):
 
 
 @pytest.mark.parametrize("changes", [{"text": ""}, {"text": "ә" * 20_001}, {"text": "NUL\x00"},
-                                     {"attachments": [upload(b"GIF89a", "x.gif")]}, {"token": "short"}])
+                                     {"attachments": [upload(b"GIF89a", "x.gif")]},
+                                     {"attachments": [upload(PDF_WITH_JS, "answer.pdf")]}, {"token": "short"}])
 def test_bad_answer_shows_a_message_and_writes_nothing(app, client, subject, staff, outbox, changes):
     number = file_complaint(client)
     staff.get(f"/staff/complaints/{number}")

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,19 @@ def test_sniff_goes_by_content(data, expected):
     assert storage.sniff(data) == expected
 
 
-@pytest.mark.parametrize("data, name, content_type", [
-    (PDF, "scan.pdf", "application/pdf"),
-    (JPEG, "photo.jpg", "image/jpeg"),
-    (PNG, "photo.png", "image/png"),
-    (PDF, "scan.txt", "application/pdf"),
-    (PNG, "no-extension", "image/png"),
+@pytest.mark.parametrize("data, name, content_type, kept", [
+    (PDF, "scan.pdf", "application/pdf", "scan.pdf"),
+    (JPEG, "photo.jpg", "image/jpeg", "photo.jpg"),
+    (JPEG, "photo.JPEG", "image/jpeg", "photo.jpg"),
+    (PNG, "photo.png", "image/png", "photo.png"),
+    (PDF, "scan.txt", "application/pdf", "scan.pdf"),
+    (PDF, "poly.html", "application/pdf", "poly.pdf"),
+    (PNG, "no-extension", "image/png", "no-extension.png"),
 ])
-def test_scans_are_accepted_by_content_whatever_their_name(app, data, name, content_type):
+def test_scans_are_accepted_by_content_and_named_by_it(app, data, name, content_type, kept):
     with app.test_request_context():
         (checked,) = storage.check_uploads([file(data, name)])
-    assert checked.content_type == content_type
+    assert checked.content_type == content_type and checked.name == kept
     assert checked.data == data
     assert checked.sha256 == hashlib.sha256(data).hexdigest()
 
@@ -133,12 +136,14 @@ def test_required_upload(app):
     ("C:\\Users\\aigerim\\Desktop\\скан.pdf", "скан.pdf"),
     ("..\\..\\boot.ini.pdf", "boot.ini.pdf"),
     ("sc\x00an\r\n.pdf", "scan.pdf"),
-    ("invoice\u202efdp.exe", "invoicefdp.exe"),
+    ("invoice\u202efdp.exe", "invoicefdp.pdf"),
     ('a"b<c>d:e|f?g*h.pdf', "abcdefgh.pdf"),
     ("  spaced.pdf  ", "spaced.pdf"),
-    ("x" * 300 + ".pdf", "x" * 200),
-    ("/", "document"),
-    ("\x00\x01", "document"),
+    ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ("/", "document.pdf"),
+    ("\x00\x01", "document.pdf"),
+    (".htaccess", "htaccess.pdf"),
+    ("...", "document.pdf"),
     ("Ә\u0301.pdf", "Ә\u0301.pdf"),
     ("e\u0301.pdf", "\u00e9.pdf"),
 ])
@@ -342,3 +347,156 @@ def test_a_missing_file_is_404_not_an_error(app, client, create_user, login):
     login(user)
     assert client.get(f"/cabinet/documents/{document.id}").status_code == 404
     assert downloads(app) == []
+
+
+# --- PDFs that could act when opened (ASVS V5.2.2) --------------------------------------------------------------
+
+#: what a reader could do with each, as the cabinet names the reason
+ACTIVE = {
+    "JavaScript": (b"<</S/JavaScript/JS(app.alert(1))>>", "script"),
+    "OpenAction with JS": (b"<</Type/Catalog/OpenAction<</S/JavaScript/JS 7 0 R>>>>", "script"),
+    "JS alone": (b"<</JS(app.alert(1))>>", "script"),
+    "Launch": (b"<</OpenAction<</S/Launch/F(cmd.exe)>>>>", "launch"),
+    "EmbeddedFile": (b"<</Type/EmbeddedFile/Length 3>>", "embedded"),
+    "EmbeddedFiles": (b"<</Names<</EmbeddedFiles 8 0 R>>>>", "embedded"),
+    "AA": (b"<</Type/Page/AA<</O<</S/URI/URI(https://evil.example)>>>>>>", "actions"),
+    "RichMedia": (b"<</Type/Annot/Subtype/RichMedia>>", "media"),
+    "XFA": (b"<</AcroForm<</XFA 9 0 R>>>>", "xfa"),
+}
+
+
+def pdf_with(objects: bytes) -> bytes:
+    return PDF.replace(b"trailer", b"3 0 obj" + objects + b"endobj\ntrailer")
+
+
+def hex_escaped(objects: bytes) -> bytes:
+    """Every name of two letters or more with its second letter as #xx, which a reader decodes: /J#61vaScript."""
+    return re.sub(rb"/(\w)(\w+)", lambda m: b"/" + m[1] + b"#%02x" % m[2][0] + m[2][1:], objects)
+
+
+def in_object_stream(objects: bytes) -> bytes:
+    """The object compressed inside an object stream: where a reader finds it and a search of the bytes does not."""
+    packed = zlib.compress(b"3 0 " + objects)
+    return PDF.replace(b"trailer", b"5 0 obj<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length "
+                       + str(len(packed)).encode() + b">>stream\n" + packed + b"\nendstream\nendobj\ntrailer")
+
+
+FORMS = {"as written": pdf_with, "hex-escaped": lambda o: pdf_with(hex_escaped(o)),
+         "in an object stream": in_object_stream,
+         "hex-escaped in an object stream": lambda o: in_object_stream(hex_escaped(o))}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("what", ACTIVE)
+def test_a_pdf_that_could_act_is_refused_naming_the_file_and_why(app, what, form, lang):
+    objects, reason = ACTIVE[what]
+    data = FORMS[form](objects)
+    assert hex_escaped(objects) != objects and zlib.compress(objects) not in data
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        with pytest.raises(storage.UploadRejected) as refused:
+            storage.check_uploads([file(PDF), file(data, "сенімхат.pdf")])
+        assert str(refused.value) == storage._active_pdf(reason, "сенімхат.pdf")
+    assert "сенімхат.pdf" in str(refused.value) and re.search("[а-яә]", str(refused.value).replace("сенімхат", ""))
+
+
+def test_an_encrypted_pdf_is_refused_as_impossible_to_check(app):
+    with app.test_request_context():
+        with pytest.raises(storage.UploadRejected) as refused:
+            storage.check_uploads([file(PDF.replace(b"trailer<<", b"trailer<</Encrypt 6 0 R"), "bank.pdf")])
+        assert str(refused.value) == storage._active_pdf("encrypted", "bank.pdf")
+
+
+def test_a_compression_bomb_is_refused_without_inflating_it_all(app):
+    app.config["MAX_UPLOAD_BYTES"] = 64 * 1024  # the cabinet inflates up to 8 times that: 512 KB
+    bomb = in_object_stream(b" " * (64 * 1024 * 1024) + b"<</S/JavaScript>>")
+    assert len(bomb) < 64 * 1024
+    with app.test_request_context():
+        with pytest.raises(storage.UploadRejected) as refused:
+            storage.check_uploads([file(bomb, "bomb.pdf")])
+        assert str(refused.value) == storage._active_pdf("unchecked", "bomb.pdf")
+
+
+def test_plain_pdfs_still_pass(app):
+    """Pages, an object stream of plain objects, what pypdf writes, and binary image data in which the bytes of
+    /JS( or /AA<< happen to occur: none of it is taken for active content."""
+    from pypdf import PdfWriter
+
+    written_by_pypdf = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": "Сенімхат"})
+    writer.write(written_by_pypdf)
+    image = (b"4 0 obj<</Type/XObject/Subtype/Image/Width 8/Height 8/Filter/DCTDecode/Length 40>>stream\n"
+             + JPEG[:8] + b"/JS(x)/AA<</XFA[/JavaScript" + b"\xff\xd9" + b"\nendstream\nendobj\n")
+    plain = [PDF, in_object_stream(b"<</Type/Page/Parent 2 0 R>>"), written_by_pypdf.getvalue(),
+             PDF.replace(b"trailer", b"3 0 obj<</Type/Catalog/OpenAction[1 0 R/Fit]>>endobj\ntrailer"),
+             PDF.replace(b"trailer", image.replace(b"/JavaScript", b"\x00JavaScript") + b"trailer")]
+    with app.test_request_context():
+        assert [c.data for c in storage.check_uploads([file(data) for data in plain])] == plain
+
+
+POLYGLOT = b"%PDF-1.4\n<!doctype html><html><script>alert(document.cookie)</script></html>\n"
+
+
+def test_a_pdf_html_polyglot_is_stored_and_served_as_a_pdf(app, client, create_user, login):
+    user = create_user()
+    login(user)
+    page = client.get("/cabinet/profile/edit").text
+    token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/cabinet/profile/edit", content_type="multipart/form-data", data={
+        "surname": "Ахметова", "reason": "Marriage", "current_password": PASSWORD, "submission_token": token,
+        "documents": [upload(POLYGLOT, "poly.html")]})
+    assert response.status_code == 302
+    with app.app_context():
+        document = db.session.scalar(select(Document).where(Document.kind == "correction"))
+    assert (document.original_name, document.content_type) == ("poly.pdf", "application/pdf")
+    served = client.get(f"/cabinet/documents/{document.id}")
+    assert served.status_code == 200 and served.data == POLYGLOT
+    assert served.mimetype == "application/pdf" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Disposition"] == "attachment; filename=poly.pdf"
+
+
+def test_a_file_stored_under_a_wrong_name_is_served_by_what_it_is(app, client, create_user, login):
+    """A row from before the checks named the file: the download goes by the bytes, not by the row."""
+    user = create_user()
+    with app.test_request_context():
+        subject = db.session.get(User, user.id)
+        old = storage.CheckedFile("poly.html", "text/html", POLYGLOT, hashlib.sha256(POLYGLOT).hexdigest())
+        document_id = storage.store(old, actor=subject, subject=subject, kind="registration").id
+        db.session.commit()
+    login(user)
+    served = client.get(f"/cabinet/documents/{document_id}")
+    assert served.mimetype == "application/pdf" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Disposition"] == "attachment; filename=poly.pdf"
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("where", ["register", "profile edit", "new complaint"])
+def test_the_forms_show_why_a_pdf_was_refused(app, client, create_user, login, policy, where, lang):
+    from tests.test_accounts import registration, snapshot
+    from tests.test_complaints import complaint_form
+
+    evil = upload(pdf_with(ACTIVE["JavaScript"][0]), "evil.pdf")
+    client.get(f"/lang/{lang}")
+    if where == "register":
+        before = snapshot(app)
+        response = client.post("/register", data=registration(documents=[evil]))
+    else:
+        login(create_user())
+        before = snapshot(app)
+        if where == "profile edit":
+            page = client.get("/cabinet/profile/edit").text
+            token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
+            response = client.post("/cabinet/profile/edit", data={
+                "surname": "Ахметова", "reason": "Marriage", "current_password": PASSWORD,
+                "submission_token": token, "documents": [evil]})
+        else:
+            response = client.post("/cabinet/complaints/new", data=complaint_form(attachments=[evil]))
+    assert response.status_code == 200 and f'<html lang="{lang}">' in response.text
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        message = storage._active_pdf("script", "evil.pdf")
+    assert message in response.text
+    after = snapshot(app)
+    after.pop("audit_events"), before.pop("audit_events")  # a page view may be recorded, nothing else
+    assert after == before

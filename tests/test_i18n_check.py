@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from cabinet import create_app
 from cabinet.extensions import db
 from cabinet.translate import catalogs
-from cabinet.translate.checks import Problem, problems
+from cabinet.translate.checks import Problem, placeholders, problems
 
 
 def rules(msgid, string, locale="ru", context=None, fuzzy=False):
@@ -62,10 +62,19 @@ def test_a_plural_form_may_leave_out_the_number():
     assert rules(("%(num)d file", "%(num)d files"), ("Один файл", "%(num)d файла", "%(num)d файлов")) == []
 
 
-def test_a_plural_form_may_not_leave_out_another_placeholder():
+def test_each_placeholder_of_a_plural_entry_is_used_in_at_least_one_form():
+    """msgfmt --check-format: a form may leave a placeholder out, the entry as a whole may not."""
     msgid = ("%(num)d file in %(folder)s", "%(num)d files in %(folder)s")
-    assert rules(msgid, ("%(num)d файл", "%(num)d файла в %(folder)s", "%(num)d файлов в %(folder)s")) == \
-        ["placeholders"]
+    assert rules(msgid, ("Один файл", "%(num)d файла в %(folder)s", "%(num)d файлов в %(folder)s")) == []
+    assert rules(msgid, ("%(num)d файл", "%(num)d файла", "%(num)d файлов")) == ["placeholders"]
+
+
+def test_a_plural_entry_that_drops_the_number_from_every_form_is_refused():
+    """The translation the editor once saved: the length rule without its length."""
+    msgid = ("The password must be at least %(num)d character long.",
+             "The password must be at least %(num)d characters long.")
+    assert rules(msgid, ("Құпиясөз ұзын болсын.", "Құпиясөз ұзын болсын."), "kk") == ["placeholders"]
+    assert rules(msgid, ("Пароль длинный.",) * 3) == ["placeholders"]
 
 
 def test_a_plural_form_may_not_add_a_placeholder():
@@ -201,7 +210,13 @@ def test_check_passes_on_complete_catalogs_and_fails_on_a_stale_template(ctx, tm
     assert "out of date with the code" in result.output
 
 
-def test_check_fails_on_a_broken_placeholder_in_a_catalog(ctx):
+@pytest.mark.parametrize("kind, make, words", [
+    ("placeholder", lambda m: "без подстановки", "Placeholders differ"),
+    ("markup", lambda m: 'Тіл"><meta http-equiv="refresh" x="' + " ".join(placeholders(m.id)), "Broken HTML"),
+    ("percent", lambda m: "50% off " + " ".join(placeholders(m.id)), "Placeholders differ"),
+    ("lone percent", lambda m: " ".join(placeholders(m.id)) + " 100%", "Not a valid format"),
+])
+def test_check_fails_on_a_broken_entry_in_a_catalog(ctx, kind, make, words):
     runner = ctx.test_cli_runner()
     runner.invoke(args=["i18n", "extract"])
     runner.invoke(args=["i18n", "update"])
@@ -210,13 +225,13 @@ def test_check_fails_on_a_broken_placeholder_in_a_catalog(ctx):
     path = catalogs.po_path("ru")
     with open(path, "rb") as f:
         ru = read_po(f, locale="ru")
-    broken = next(m for m in ru if m.id and not isinstance(m.id, tuple) and "%(" in m.id)
-    broken.string = "без подстановки"
+    broken = next(m for m in ru if m.id and not isinstance(m.id, tuple) and "%(" in m.id and "<" not in m.id)
+    broken.string = make(broken)
     with open(path, "wb") as f:
         write_po(f, ru, width=None)
     result = runner.invoke(args=["i18n", "check"])
     assert result.exit_code == 1
-    assert "Placeholders differ" in result.output and "ru: " in result.output
+    assert words in result.output and f"ru: {broken.id[:70]!r}" in result.output
 
 
 def test_compile_writes_each_mo_without_fuzzy_entries(ctx):
@@ -232,3 +247,80 @@ def test_compile_writes_each_mo_without_fuzzy_entries(ctx):
     with open(catalogs.po_path("ru").with_suffix(".mo"), "rb") as f:
         compiled = Translations(f)
     assert compiled.ugettext("Done") == "Готово" and compiled.ugettext("Unsure") == "Unsure"
+
+
+# --- python-format as msgfmt reads it, markup as the source has it, no hidden characters ----------------------
+
+@pytest.mark.parametrize("translation", ["%(name)s: 100%", "%(name)s, скидка 50%!", "%(name)s %(", "%(name)s %(x)"])
+def test_a_percent_sign_that_is_no_format_is_refused(translation):
+    assert rules("Hello, %(name)s!", translation) == ["format"]
+
+
+@pytest.mark.parametrize("translation", ["50% off", "50 % o"])
+def test_a_percent_sign_that_reads_as_another_conversion_is_refused(translation):
+    """"% o" is a conversion (space flag, octal): the % operator would want a number there."""
+    assert rules("Half price", translation) == ["placeholders"]
+
+
+def test_a_literal_percent_is_written_twice():
+    assert rules("Half price", "Скидка 50%%") == []
+    assert rules("%(num)d%% done", "Готово на %(num)d%%") == []
+
+
+def test_a_conversion_of_another_type_is_refused_flags_and_width_are_not():
+    assert rules("%(num)d files", "%(num)s файлов") == ["placeholders"]
+    assert rules("%(num)d files", "%(num)5d файлов") == []
+    assert rules("%(num)d files", "%(num)i файлов") == []
+
+
+@pytest.mark.parametrize("translation", [
+    'Тіл"><meta http-equiv="refresh" content="0;url=http://127.0.0.1:5309/phish" x="',
+    "Құпиясөз<img src=x onerror=alert(2) x=",
+    "a <b>bold</b> word",
+    "<script>alert(1)</script>",
+])
+def test_markup_in_a_translation_of_plain_text_is_refused(translation):
+    found = rules("Language", translation)
+    assert found and set(found) <= {"tags", "unclosed"}
+
+
+@pytest.mark.parametrize("translation", [
+    "Прочтите <a>политику</a>.",                     # first tag loses its unclosed
+    "Прочтите <a href=\"%(url)s\">политику.",         # not closed
+    "Прочтите политику</a> <a href=\"%(url)s\">.",   # closed before opened
+    "Прочтите <!-- --> <a href=\"%(url)s\">политику</a>.",
+    "Прочтите <a href=\"%(url)s\">политику</a> >",
+])
+def test_broken_markup_is_refused(translation):
+    assert rules('Read <a href="%(url)s">the policy</a>.', translation)
+
+
+@pytest.mark.parametrize("translation, rule", [
+    ('Прочтите <a href="javascript:alert(1)">политику</a>.', "attributes"),
+    ('Прочтите <a href="%(url)s" onclick="x()">политику</a>.', "attributes"),
+    ('Прочтите <a href="https://evil.example/">политику</a>.', "attributes"),
+    ('Прочтите <a href="%(url)s">политику</a> <img src="x">.', "tags"),
+])
+def test_attributes_and_protocols_must_be_the_sources(translation, rule):
+    found = rules('Read <a href="%(url)s">the policy</a>.', translation)
+    assert rule in found
+
+
+def test_a_refusal_names_the_offending_attribute():
+    problem = problems(Message('<a href="/policy">Go</a>', '<a href="javascript:x">Бар</a>'), "ru")[0]
+    assert str(problem) == 'HTML attributes differ from the source\'s: <a href="javascript:x"> is not in the source.'
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\x00", "\x1b", "\u200f", "\ufeff"])
+def test_control_and_bidirectional_characters_are_refused(char):
+    assert rules("File", f"Фа{char}йл") == ["control"]
+    assert str(problems(Message("File", f"Фа{char}йл"), "ru")[0]).endswith(f"(U+{ord(char):04X}).")
+
+
+def test_line_breaks_and_tabs_are_fine():
+    assert rules("One\nTwo", "Один\nДва\t") == []
+
+
+def test_a_translation_far_longer_than_its_source_is_refused():
+    assert rules("File", "Ф" * 221) == ["length"]
+    assert rules("File", "Ф" * 220) == []

@@ -1,13 +1,19 @@
 """Security by default: headers, cookies, CSRF, rate limits, password hashing, error pages, redirects."""
 
 import re
+import socket
+import subprocess
+import sys
+import uuid
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
 from flask import abort
+from limits import parse_many
 
-from cabinet import create_app, security
+from cabinet import ROOT, create_app, security
+from cabinet.accounts.limits import MAIL_PER_ACCOUNT, PER_ADDRESS, SIGN_IN_PER_ACCOUNT
 from cabinet.security import is_safe_path
 from tests import test_accounts
 from tests.conftest import PASSWORD, upload
@@ -31,7 +37,8 @@ def csp(response) -> dict[str, str]:
 @pytest.fixture
 def production(app, make_app):
     """The same app as ENV=production with a proper key."""
-    return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test")
+    return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test",
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
 
 
 # --- headers and cookies ------------------------------------------------------------------------
@@ -90,9 +97,14 @@ def test_production_refuses_to_start_without_secret_key(app, monkeypatch):
     ({"SECRET_KEY": "short"}, "CABINET_SECRET_KEY"),
     ({"SECRET_KEY": "x" * 40}, "CABINET_BASE_URL"),
     ({"SECRET_KEY": "x" * 40, "BASE_URL": "http://cabinet.test"}, "CABINET_BASE_URL"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test"}, "CABINET_RATELIMIT_STORAGE_URI"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test", "RATELIMIT_STORAGE_URI": "memory://"},
+     "CABINET_RATELIMIT_STORAGE_URI"),
 ])
 def test_production_refuses_unsafe_settings(app, monkeypatch, settings, named):
+    """Each worker counting its own attempts in memory would multiply every limit by the number of workers."""
     monkeypatch.delenv("CABINET_BASE_URL", raising=False)
+    monkeypatch.delenv("CABINET_RATELIMIT_STORAGE_URI", raising=False)
     with pytest.raises(RuntimeError, match=named):
         create_app({"ENV": "production", "DATABASE_URL": app.config["DATABASE_URL"], **settings})
 
@@ -160,10 +172,10 @@ def test_rate_limit_behind_a_proxy_is_per_client(app, make_app, create_user):
     user = create_user()
     proxied = make_app(TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
     client = proxied.test_client()
-    wrong = {"email": user.email, "password": "wrong-password-1"}
-    codes = [client.post("/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.5"}).status_code
-             for _ in range(11)]
-    assert codes[-1] == 429
+    codes = [client.post("/login", data={"email": f"guess{n}@example.kz", "password": "wrong-password-1"},
+                         headers={"X-Forwarded-For": "203.0.113.5"}).status_code
+             for n in range(allowed(PER_ADDRESS) + 1)]
+    assert codes[-1] == 429 and 429 not in codes[:-1]
     other = client.post("/login", data={"email": user.email, "password": user.password},
                         headers={"X-Forwarded-For": "203.0.113.77"})
     assert other.status_code == 302  # another visitor behind the same proxy can still sign in
@@ -274,28 +286,160 @@ def limited(make_app):
     return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
 
 
+def allowed(limits: str) -> int:
+    """How many attempts the first (shortest) limit of a limit string lets through."""
+    return parse_many(limits)[0].amount
+
+
 def test_login_is_rate_limited(app, create_user, limited):
-    user = create_user()
+    user, other = create_user(), create_user()
     client = limited.test_client()
-    for _attempt in range(10):
+    for _attempt in range(allowed(SIGN_IN_PER_ACCOUNT)):
         assert client.post("/login", data={"email": user.email, "password": "wrong-password-1"}).status_code == 200
     response = client.post("/login", data={"email": user.email, "password": user.password})
     assert response.status_code == 429
     assert '<html lang="kk">' in response.text and "Traceback" not in response.text
     assert client.get("/cabinet").status_code == 302  # the right password did not get through
     assert client.get("/login").status_code == 200  # showing the form is not limited
-    other = limited.test_client()
-    response = other.post("/login", data={"email": user.email, "password": user.password},
-                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
-    assert response.status_code == 302  # another address is not affected
+    response = client.post("/login", data={"email": other.email, "password": other.password})
+    assert response.status_code == 302  # another account from the same address is not affected
 
 
 @pytest.mark.parametrize("url", ["/reset", "/register"])
 def test_reset_and_register_are_rate_limited(app, policy, limited, url):
     client = limited.test_client()
-    codes = [client.post(url, data={"email": "not-an-email"}).status_code for _ in range(11)]
-    assert codes[:10] == [200] * 10
-    assert codes[10] == 429
+    codes = [client.post(url, data={"email": "not-an-email"}).status_code for _ in range(allowed(MAIL_PER_ACCOUNT) + 1)]
+    assert codes == [200] * allowed(MAIL_PER_ACCOUNT) + [429]
+
+
+@pytest.mark.parametrize(("url", "limits"), [("/login", SIGN_IN_PER_ACCOUNT), ("/reset", MAIL_PER_ACCOUNT)])
+def test_the_account_limit_holds_from_many_addresses(app, create_user, limited, url, limits):
+    """A guesser with many addresses still gets only the account's tries; the address typed is normalised."""
+    user = create_user()
+    spellings = [user.email, user.email.upper(), f"  {user.email} "]
+    for n in range(allowed(limits)):
+        response = limited.test_client().post(url, data={"email": spellings[n % 3], "password": "wrong-password-1"},
+                                              environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+        assert response.status_code != 429
+    response = limited.test_client().post(url, data={"email": user.email, "password": user.password},
+                                          environ_base={"REMOTE_ADDR": "203.0.113.200"})
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("url", ["/login", "/reset"])
+def test_the_address_limit_is_higher_than_the_account_limit(app, limited, url):
+    """People behind one carrier NAT share an address: it gets many more tries than one account does."""
+    assert allowed(PER_ADDRESS) >= 5 * max(allowed(SIGN_IN_PER_ACCOUNT), allowed(MAIL_PER_ACCOUNT))
+    client = limited.test_client()
+    codes = [client.post(url, data={"email": f"person{n}@example.kz", "password": "wrong-password-1"}).status_code
+             for n in range(allowed(PER_ADDRESS) + 1)]
+    assert 429 not in codes[:-1] and codes[-1] == 429
+
+
+#: the wait as each language states it: "... 45 секундтан кейін ..." / "... через 45 секунд ..." (or minutes)
+WAIT = {"kk": r"(\d+) (секунд|минут)тан кейін", "ru": r"через (\d+) (секунд|минут)"}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_429_page_says_how_long_and_keeps_the_email(app, limited, lang):
+    """The form comes back as filled in (never the password), with the wait in the reader's language."""
+    client = limited.test_client()
+    client.get(f"/lang/{lang}")
+    typed = {"email": "Aigerim.S@Example.kz", "password": "typed-secret-password"}
+    for _attempt in range(allowed(SIGN_IN_PER_ACCOUNT)):
+        client.post("/login", data=typed)
+    response = client.post("/login", data=typed)
+    assert response.status_code == 429
+    wait = int(response.headers["Retry-After"])
+    assert 0 < wait <= 60
+    assert f'<html lang="{lang}">' in response.text and "Too many" not in response.text
+    assert re.search(WAIT[lang], response.text).groups() == (str(wait), "секунд")
+    assert 'value="Aigerim.S@Example.kz"' in response.text and "typed-secret-password" not in response.text
+    assert 'name="password"' in response.text  # the form itself, not an error page
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_429_registration_page_keeps_the_details(app, policy, limited, lang):
+    client = limited.test_client()
+    client.get(f"/lang/{lang}")
+    typed = registration(email="Fresh@Example.kz", password_confirm="does-not-match-1", documents=None)
+    for _attempt in range(allowed(MAIL_PER_ACCOUNT)):
+        client.post("/register", data=typed)
+    response = client.post("/register", data=typed)
+    assert response.status_code == 429
+    minutes = -(-int(response.headers["Retry-After"]) // 60)
+    assert re.search(WAIT[lang], response.text).groups() == (str(minutes), "минут")  # 3 in 10 minutes
+    for value in ("Fresh@Example.kz", typed["surname"], typed["given_name"], typed["phone"]):
+        assert f'value="{value}"' in response.text
+    assert PASSWORD not in response.text
+
+
+def test_confirmation_resend_is_limited_per_account(app, create_user, limited):
+    """Signed in on two devices, the account still gets only its mails; the wait is on our error page."""
+    user = create_user(confirmed=False)
+    devices = [limited.test_client(), limited.test_client()]
+    for n, device in enumerate(devices):
+        device.post("/login", data={"email": user.email, "password": user.password},
+                    environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    codes = [devices[n % 2].post("/confirm/resend", environ_base={"REMOTE_ADDR": f"198.51.100.{n % 2 + 1}"})
+             .status_code for n in range(allowed(MAIL_PER_ACCOUNT) + 1)]
+    assert codes == [302] * allowed(MAIL_PER_ACCOUNT) + [429]
+    response = devices[0].post("/confirm/resend", environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert re.search(WAIT["kk"], response.text) and '<html lang="kk">' in response.text
+
+
+def test_the_wait_is_told_in_minutes_when_long(app):
+    from cabinet.accounts.limits import wait_text
+
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert "через 2 минуты" in wait_text(90 + 30) and "через 45 минут" in wait_text(44 * 60 + 1)
+
+
+def redis_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+#: another worker: a process of its own, with its own limiter, making sign-in attempts at one account
+WORKER = """
+import sys
+from argon2 import PasswordHasher
+from cabinet import create_app, security
+security.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+database, storage, email, address, attempts = sys.argv[1:]
+app = create_app({"DATABASE_URL": database, "SECRET_KEY": "test-secret", "TESTING": True, "WTF_CSRF_ENABLED": False,
+                  "RATELIMIT_STORAGE_URI": storage})
+print([app.test_client().post("/login", data={"email": email, "password": "wrong-password-1"},
+                              environ_base={"REMOTE_ADDR": address}).status_code for _ in range(int(attempts))])
+"""
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.parametrize(("storage", "shared"), [("redis://127.0.0.1:6379/0", True), ("memory://", False)])
+def test_workers_share_the_limits_through_redis(app, make_app, storage, shared):
+    """Two processes stand for two gunicorn workers: with Redis the second sees the first's attempts; in memory
+    it does not (which let 30 bad sign-ins through 4 workers against a nominal 10)."""
+    email, address = f"{uuid.uuid4().hex[:12]}@example.kz", f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9"
+    first = subprocess.run([sys.executable, "-c", WORKER, app.config["DATABASE_URL"], storage, email, address,
+                            str(allowed(SIGN_IN_PER_ACCOUNT))], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "429" not in first.stdout, first.stdout
+    second = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage)
+    response = second.test_client().post("/login", data={"email": email, "password": "wrong-password-1"},
+                                         environ_base={"REMOTE_ADDR": address})
+    assert (response.status_code == 429) == shared
+    if shared:  # the counters of this run: named by the address and the account's digest
+        import redis
+
+        from cabinet.accounts.limits import account_key
+
+        with second.test_request_context(method="POST", data={"email": email}):
+            digest = account_key().removeprefix("account:")
+        server = redis.Redis.from_url(storage)
+        server.delete(*[key for key in server.scan_iter() if digest.encode() in key or address.encode() in key])
 
 
 # --- password hashing ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cabinet.complaints.models import Complaint
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest, ProfileChange
-from tests.conftest import PASSWORD, PDF, PNG, upload
+from tests.conftest import PASSWORD, PDF, PDF_WITH_JS, PNG, upload
 from tests.test_complaints import login_as
 from tests.test_profile import rename, submit
 
@@ -235,6 +235,7 @@ BAD_BASES = {
     "an empty file": (b"", "empty.pdf"),
     "a text file": (b"I authorise Bolat.", "request.txt"),
     "HTML named .pdf": (b"<!doctype html><script>alert(1)</script>", "request.pdf"),
+    "a PDF with JavaScript": (PDF_WITH_JS, "request.pdf"),
 }
 
 

@@ -255,17 +255,28 @@ def test_browser_line_breaks_are_stored_as_the_catalogs_write_them(client, trans
     ("Personal cabinet", "", "Not translated yet"),
     (PLURAL[0], ("%(num)d файл", "%(num)d файлов"), "Wrong number of plural forms: 2 given, 3 needed"),
     (PLURAL[0], ("%(num)d файл", "", "%(num)d файлов"), "Not translated yet"),
+    # issue 12: what a hostile translator saved, each refused by name
+    ("Personal cabinet", 'Тіл"><meta http-equiv="refresh" content="0;url=http://127.0.0.1:5309/phish" x="',
+     "Broken HTML"),
+    ("Personal cabinet", 'Кабинет <meta http-equiv="refresh">', "HTML tags differ"),
+    ("Personal cabinet", "Құпиясөз<img src=x onerror=alert(2) x=", "Broken HTML"),
+    ("Personal cabinet", "50% off", "Placeholders differ"),
+    ("Hello, %(name)s!", "Скидка 100%, %(name)s", "Not a valid format"),
+    (PLURAL[0], ("файл", "файла", "файлов"), "Placeholders differ"),
+    ("Personal cabinet", "Личный \u202eкабинет", "invisible control character (U+202E)"),
 ])
 def test_broken_translations_are_refused_with_the_reason(client, translator, catalog_dir, msgid, strings, words):
     before = (catalog_dir / "ru" / "LC_MESSAGES" / "messages.po").read_bytes()
     response = save(client, "ru", msgid, strings)
     assert response.status_code == 422
     assert words in unescape(response.text)
+    assert f"“{msgid}”" in unescape(response.text)  # the refusal names the entry
     assert 'role="alert"' in response.text
     assert (catalog_dir / "ru" / "LC_MESSAGES" / "messages.po").read_bytes() == before
     sent = strings[0] if isinstance(strings, tuple) else strings
     if sent:
-        assert escape(sent).replace("&#34;", '"') in response.text  # the translator's text is kept in the field
+        kept = (escape(sent), escape(sent).replace("&#34;", '"'))  # the translator's text is kept in the field
+        assert any(text in response.text for text in kept)
 
 
 def test_a_stale_edit_is_refused(client, translator, create_user, make_editor_app, login, catalog_dir):

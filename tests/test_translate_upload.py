@@ -135,3 +135,22 @@ def test_an_upload_without_a_file_is_shown_again(client, translator):
     response = client.post("/translate/kk/upload", data={}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "Choose a .po file." in response.text
+
+
+def test_an_upload_with_hostile_translations_is_refused_entry_by_entry(client, translator, catalog_dir):
+    """Issue 12: the same rules as the editor, each refusal naming the entry and the rule."""
+    before = (catalog_dir / "kk" / "LC_MESSAGES" / "messages.mo").read_bytes()
+    edited = read_po(io.BytesIO(client.get("/translate/kk/download").data), locale="kk")
+    hostile = {"Sample message 02": ('Тіл"><meta http-equiv="refresh" content="0;url=http://x/" x="', "Broken HTML"),
+               "Sample message 03": ("Құпиясөз<img src=x onerror=alert(2) x=", "Broken HTML"),
+               "Sample message 04": ("50% off", "Placeholders differ"),
+               "Sample message 05": ("<b>Жуан</b>", "HTML tags differ"),
+               "Sample message 06": ("\u202eүлгі", "invisible control character")}
+    for msgid, (string, _) in hostile.items():
+        edited.get(msgid).string = string
+    edited.get(PLURAL).string = ("файл", "файлдар")  # the number dropped from every form
+    response = upload(client, as_bytes(edited))
+    refused = re.search(r'<table class="refused-entries">.*?</table>', unescape(response.text), re.S).group(0)
+    for msgid, (_, why) in {**hostile, PLURAL[0]: ("", "Placeholders differ")}.items():
+        assert re.search(re.escape(msgid) + r"</td><td>[^<]*" + re.escape(why), refused), msgid
+    assert (catalog_dir / "kk" / "LC_MESSAGES" / "messages.mo").read_bytes() == before

@@ -1,9 +1,6 @@
 """Registration, sign-in and password forms."""
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +18,9 @@ from wtforms.validators import (
 
 from cabinet.accounts.passwords import personal_words, too_guessable
 from cabinet.forms import PersonalDataForm, email_address, plain_text
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
+from cabinet.messages import ngettext
 
 
 def password_strength(form, field):

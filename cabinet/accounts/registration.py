@@ -20,11 +20,12 @@ def register(details: dict, password: str, scans: list, optional_consents: set[s
              locale: str, today) -> User | None:
     """Create the subject with everything the policy asks; None when the address is taken.
 
-    A taken address gets the same answer on the page as a new one; its owner is told by mail.
+    A taken address gets the same answer on the page as a new one; its owner is told by mail. The view
+    calls this after the response, so its length does not show.
     """
     existing = service.find_by_email(details["email"])
     if existing is not None:
-        hash_password(password)  # the same costly work as a new account, so timing does not tell them apart
+        hash_password(password)  # the same costly work as a new account: a worker stays as busy either way
         send(existing.email, "already_registered", locale=existing.locale, user=existing)
         trail.record("account.registration_attempt", subject=existing, obj=existing)
         return None

@@ -4,25 +4,35 @@ import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from cabinet.accounts import registration, service
 from cabinet.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
+from cabinet.accounts.limits import (
+    MAIL_PER_ACCOUNT,
+    PER_ADDRESS,
+    SIGN_IN_PER_ACCOUNT,
+    SIGN_UP_PER_ADDRESS,
+    per_account,
+    per_address,
+    seconds_to_wait,
+    wait_text,
+)
 from cabinet.accounts.models import User
 from cabinet.acting import own_only
 from cabinet.database import MAX_ID
 from cabinet.documents.storage import UploadRejected, check_uploads, max_upload_mb
-from cabinet.extensions import db, limiter, login_manager
+from cabinet.errors import render_error
+from cabinet.extensions import db, login_manager
 from cabinet.i18n import local_today
+from cabinet.mail.delivery import after_response
+from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
 from cabinet.security import safe_next
 
 bp = Blueprint("accounts", __name__)
-
-AUTH_LIMIT = "10 per minute;100 per day"
 
 
 #: the query of every signed-in request, built once: building it costs as much as running it
@@ -48,8 +58,10 @@ def _setup_login(state):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@per_address(SIGN_UP_PER_ADDRESS)
+@per_account(MAIL_PER_ACCOUNT)
 def register():
+    """The same page and the same work in the request for a new and a taken address; the rest after it."""
     form = RegisterForm()
     version = current_version(local_today())
     if version is not None and form.validate_on_submit():
@@ -61,9 +73,8 @@ def register():
             fields = ("surname", "given_name", "patronymic", "email", "phone")
             details = {f: (form[f].data or "").strip() or None for f in fields}
             optional = {p for p in ("marketing", "research", "third_party") if form[f"consent_{p}"].data}
-            registration.register(details, form.password.data, scans, optional,
-                                  locale=str(get_locale()), today=local_today())
-            db.session.commit()
+            after_response(registration.register, details, form.password.data, scans, optional,
+                           locale=str(get_locale()), today=local_today())
             return render_template("accounts/registered.html", email=details["email"])
     return render_template("accounts/register.html", form=form, version=version)
 
@@ -82,7 +93,8 @@ def landing(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@per_address(PER_ADDRESS)
+@per_account(SIGN_IN_PER_ACCOUNT)
 def login():
     if current_user.is_authenticated:
         return redirect(landing(current_user))
@@ -126,7 +138,8 @@ def confirm(token):
 
 @bp.route("/confirm/resend", methods=["POST"])
 @login_required
-@limiter.limit("3 per hour")
+@per_address(PER_ADDRESS)
+@per_account(MAIL_PER_ACCOUNT)
 def resend_confirmation():
     user = current_user._get_current_object()
     if user.email_confirmed_at is None:
@@ -136,12 +149,13 @@ def resend_confirmation():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@per_address(PER_ADDRESS)
+@per_account(MAIL_PER_ACCOUNT)
 def reset_request():
+    """Whether the address has an account is looked up after the response: both answers take as long."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        service.send_reset(form.email.data)
-        db.session.commit()
+        after_response(service.send_reset, form.email.data)
         flash(_("If an account with that address exists, we have sent it a link to choose a new password. "
                 "The link works for one hour."), "info")
         return redirect(url_for("accounts.login"))
@@ -154,7 +168,7 @@ def owner_words(user) -> tuple:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@per_address(PER_ADDRESS)
 def reset(token):
     user = service.user_for_reset(token)
     if user is None:
@@ -169,6 +183,26 @@ def reset(token):
         flash(_("Your password has been changed. Please sign in with it."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
+
+
+#: the limited forms, shown again as they were filled in (a password field never shows what was typed)
+FORMS = {"accounts.login": ("accounts/login.html", LoginForm),
+         "accounts.register": ("accounts/register.html", RegisterForm),
+         "accounts.reset_request": ("accounts/reset_request.html", ResetRequestForm),
+         "accounts.reset": ("accounts/reset.html", ResetForm)}
+
+
+@bp.errorhandler(429)
+def too_many_attempts(_error):
+    """Say how long to wait, on the form as it was filled in, so nothing typed is lost."""
+    wait = seconds_to_wait()
+    headers = {"Retry-After": str(wait)}
+    if request.endpoint not in FORMS:
+        body, code = render_error(429, text=wait_text(wait))
+        return body, code, headers
+    template, form_class = FORMS[request.endpoint]
+    flash(wait_text(wait), "error")
+    return render_template(template, form=form_class(), version=current_version(local_today())), 429, headers
 
 
 @bp.route("/cabinet/password", methods=["GET", "POST"])

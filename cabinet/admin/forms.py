@@ -1,6 +1,5 @@
 """Publishing a policy version from the browser."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cabinet.forms import plain_text
+from cabinet.messages import lazy_gettext as _l
 
 LABEL = Regexp(r"^[0-9A-Za-z.\-]+$", message=_l("Use digits, letters, dots and hyphens."))
 TEXT = [DataRequired(), Length(max=200_000), plain_text]

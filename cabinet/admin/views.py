@@ -2,8 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -15,6 +13,8 @@ from cabinet.admin.forms import DayOverrideForm, PublishPolicyForm, RolesForm
 from cabinet.database import MAX_ID
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyVersion
 from cabinet.workdays.names import translate as translate_holiday

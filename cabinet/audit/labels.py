@@ -1,7 +1,7 @@
 """Words for the trail's actions and the history's bases, as a subject reads them."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from cabinet.messages import lazy_gettext as _l
+from cabinet.messages import lazy_pgettext
 
 ACTIONS = {
     "account.created": _l("Account created"),
@@ -94,7 +94,9 @@ KINDS = {
 
 def filesize(size: int) -> str:
     """A file size in the reader's number format."""
-    from flask_babel import format_decimal, gettext
+    from flask_babel import format_decimal
+
+    from cabinet.messages import gettext
 
     if size < 1024 * 1024:
         return gettext("%(size)s KB", size=format_decimal(max(size / 1024, 0.1), "#,##0.#"))

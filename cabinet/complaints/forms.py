@@ -1,11 +1,11 @@
 """The complaint's forms: filing, supplement, withdrawal; and staff's answer, note, review and check."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from cabinet.forms import OnceTokenField, plain_text
+from cabinet.messages import lazy_gettext as _l
 
 SUBJECT_MAX, BODY_MAX, OUTCOME_MAX, ANSWER_MAX, NOTE_MAX = 200, 10_000, 2_000, 20_000, 5_000
 

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cabinet.accounts.models import User
@@ -19,6 +18,7 @@ from cabinet.complaints.service import (
     notify,
 )
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 from cabinet.paging import Page, page_of
 from cabinet.workdays.service import calendar
 

@@ -1,10 +1,9 @@
 """Words for the complaint's statuses, timeline steps and trail actions, as their readers see them."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
-
 from cabinet.audit import labels as audit_labels
 from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
+from cabinet.messages import lazy_gettext as _l
+from cabinet.messages import lazy_pgettext
 
 STATUSES = {
     "registered": lazy_pgettext("complaint", "Registered"),

@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -15,6 +14,8 @@ from cabinet.complaints.service import Record, Step
 from cabinet.complaints.verification import code
 from cabinet.database import utcnow
 from cabinet.i18n import operator_name
+from cabinet.messages import gettext as _
+from cabinet.messages import ngettext
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVu"

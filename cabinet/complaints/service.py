@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from cabinet.accounts.models import User
@@ -15,6 +14,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
+from cabinet.messages import lazy_gettext as _l
 from cabinet.workdays.service import calendar
 
 

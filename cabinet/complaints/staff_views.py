@@ -3,7 +3,6 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
 
 bp = Blueprint("staff_complaints", __name__, url_prefix="/staff/complaints")
 bp.record_once(labels.register)
@@ -124,10 +124,7 @@ def document(number, document_id):
         abort(404)
     handling.record_view(complaint, actor=current_actor(), what="document_downloaded")
     db.session.commit()
-    response = send_file(path, mimetype=found.content_type, as_attachment=True,
-                         download_name=found.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage.send(found)
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -3,7 +3,6 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
@@ -13,6 +12,7 @@ from cabinet.complaints.models import Complaint
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
 
 bp = Blueprint("complaints", __name__, url_prefix="/cabinet/complaints")
 bp.record_once(labels.register)

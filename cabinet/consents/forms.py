@@ -1,11 +1,11 @@
 """One small form per purpose: grant or withdraw."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from cabinet.consents.purposes import OPTIONAL
+from cabinet.messages import lazy_gettext as _l
 
 
 class ConsentForm(FlaskForm):

@@ -29,7 +29,7 @@ def current_states(subject) -> dict[str, ConsentEvent | None]:
 def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None,
            withdrawing_all: bool = False) -> ConsentEvent:
     """Record one decision about one purpose, refusing what makes no sense."""
-    from flask_babel import gettext as _
+    from cabinet.messages import gettext as _
 
     if purpose not in BY_CODE or action not in ("grant", "withdraw", "decline"):
         raise ConsentError(_("Unknown purpose or action."))

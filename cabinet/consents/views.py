@@ -1,7 +1,6 @@
 """My consents: each purpose with its clause, state, since when, and history."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.consents import service, withdrawal
@@ -9,6 +8,7 @@ from cabinet.consents.forms import ConsentForm, WithdrawAllForm
 from cabinet.consents.purposes import BY_CODE, PURPOSES
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
 from cabinet.profile.models import FIELDS
 from cabinet.security import check_password

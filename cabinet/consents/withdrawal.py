@@ -3,7 +3,6 @@ processing stops at once and the data is destroyed within 15 working days, excep
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from cabinet.audit import trail
@@ -15,6 +14,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import send
+from cabinet.messages import lazy_gettext as _l
 from cabinet.policies.models import PolicyAcceptance
 from cabinet.profile.models import CorrectionRequest, ProfileChange
 from cabinet.workdays.service import calendar

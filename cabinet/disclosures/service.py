@@ -1,7 +1,5 @@
 """Recording disclosures; a transfer under 3.5.1 needs the subject's third-party consent at that moment."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cabinet.audit import trail
@@ -9,6 +7,8 @@ from cabinet.consents import service as consents
 from cabinet.consents.withdrawal import processing_stopped
 from cabinet.disclosures.models import Disclosure
 from cabinet.extensions import db
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
 
 BASES = {
     "3.4.1": _l("A state body's reasoned request (clause 3.4.1)"),

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
-from flask_babel import format_decimal, ngettext
-from flask_babel import gettext as _
+from flask import abort, current_app, send_file
+from flask_babel import format_decimal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from cabinet.audit import trail
+from cabinet.documents.active import active_content
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from cabinet.messages import gettext as _
+from cabinet.messages import ngettext
 
 #: content signatures we accept, and the type we serve them as
 SIGNATURES = (
@@ -26,6 +28,10 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+#: the extension each checked type is stored and served under, whatever the client called the file
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+#: how many inflated bytes a PDF's compressed objects may reach, as a multiple of the upload limit
+INFLATE_FACTOR = 8
 
 
 class UploadRejected(ValueError):
@@ -51,6 +57,36 @@ def _clean_name(name: str | None) -> str:
     name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*')
     return name.strip()[:200] or "document"
+
+
+def named_as(name: str, ctype: str | None) -> str:
+    """The client's name with the extension of what the content is: a PDF called poly.html is poly.pdf."""
+    extension = EXTENSIONS.get(ctype, ".bin")
+    stem = name.rsplit(".", 1)[0].strip(" .") or name.strip(" .")
+    return (stem[:200 - len(extension)].rstrip(" .") or "document") + extension
+
+
+def _active_pdf(reason: str, name: str) -> str:
+    """Why a PDF that could act when opened is refused, and what to send instead."""
+    return {
+        "script": _("The file %(name)s is a PDF with JavaScript in it, which could run when it is opened. Such files "
+                    "are not accepted: print it to a new PDF or scan the paper again.", name=name),
+        "launch": _("The file %(name)s is a PDF that can start a program when it is opened. Such files are not "
+                    "accepted: print it to a new PDF or scan the paper again.", name=name),
+        "embedded": _("The file %(name)s is a PDF with other files inside it. Such files are not accepted: print it "
+                      "to a new PDF or scan the paper again.", name=name),
+        "actions": _("The file %(name)s is a PDF with actions that run by themselves when it is opened or read. Such "
+                     "files are not accepted: print it to a new PDF or scan the paper again.", name=name),
+        "media": _("The file %(name)s is a PDF with embedded multimedia (Flash or video). Such files are not "
+                   "accepted: print it to a new PDF or scan the paper again.", name=name),
+        "xfa": _("The file %(name)s is a PDF with an interactive XFA form. Such files are not accepted: print it to "
+                 "a new PDF or scan the paper again.", name=name),
+        "encrypted": _("The file %(name)s is an encrypted or password-protected PDF, so its content cannot be "
+                       "checked. Save a copy without protection, print it to a new PDF or scan the paper again.",
+                       name=name),
+        "unchecked": _("The file %(name)s is a PDF compressed so much that it cannot be checked. Print it to a new "
+                       "PDF or scan the paper again.", name=name),
+    }[reason]
 
 
 def megabytes(size: int) -> str:
@@ -86,7 +122,9 @@ def check_uploads(files, *, required: bool = False) -> list[CheckedFile]:
             raise UploadRejected(
                 _("The file %(name)s is not a PDF, JPEG or PNG scan.", name=name)
             )
-        checked.append(CheckedFile(name, ctype, data, hashlib.sha256(data).hexdigest()))
+        if ctype == "application/pdf" and (reason := active_content(data, INFLATE_FACTOR * max_bytes)):
+            raise UploadRejected(_active_pdf(reason, name))
+        checked.append(CheckedFile(named_as(name, ctype), ctype, data, hashlib.sha256(data).hexdigest()))
     return checked
 
 
@@ -158,6 +196,21 @@ def _drop_files(session, transaction):
 
 def path_of(document: Document) -> Path:
     return upload_dir() / document.storage_key
+
+
+def send(document: Document):
+    """The stored bytes as an attachment, typed and named by what they are, never by what a client or an older
+    row said (rows stored before the checks named a file as the client did)."""
+    path = path_of(document)
+    try:
+        with path.open("rb") as file:
+            ctype = sniff(file.read(16))
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(path, mimetype=ctype or "application/octet-stream", as_attachment=True,
+                         download_name=named_as(document.original_name, ctype), max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 #: a file younger than this may belong to a transaction still open, so the sweep leaves it alone

@@ -2,7 +2,8 @@
 
 A request never waits for the mail server (a dead one cannot fail a step already on record, and a
 reset request takes as long for an unknown address as for a known one); what could not be sent
-stays queued for `flask mail send-queued`.
+stays queued for `flask mail send-queued`. Work whose length would tell a visitor whether an address
+has an account is put off until after the response too (`after_response`).
 """
 
 import ipaddress
@@ -11,10 +12,11 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, g, has_request_context
+from flask import copy_current_request_context, current_app, g, has_request_context
 from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.orm import Session
 
@@ -50,15 +52,37 @@ def _rolled_back(session) -> None:
     session.info.pop("mail_queued", None)
 
 
-def _after_response(response):
-    """Send this request's mail once the response has gone to the browser."""
+def after_response(work, *args, **kwargs) -> None:
+    """Do work(*args, **kwargs) and commit it once the response has gone, so its length cannot show in the
+    response time; it runs in a copy of this request's context (the audit trail keeps the client's address)."""
+    g.setdefault("deferred", []).append(copy_current_request_context(partial(_do_deferred, work, *args, **kwargs)))
+
+
+def _do_deferred(work, *args, **kwargs) -> None:
+    """The visitor has had the answer already: a failure can only be logged (and the work asked for again)."""
+    try:
+        work(*args, **kwargs)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("%s failed after the response", work.__qualname__)
     ids = g.pop("mail_ids", None)
     if ids:
+        deliver_queued(ids)
+
+
+def _after_response(response):
+    """Once the response has gone to the browser: the work put off until then, and this request's mail."""
+    ids, deferred = g.pop("mail_ids", None), g.pop("deferred", ())
+    if ids or deferred:
         app = current_app._get_current_object()
 
         def send_now():
-            with app.app_context():
-                deliver_queued(ids)
+            for job in deferred:
+                job()
+            if ids:
+                with app.app_context():
+                    deliver_queued(ids)
 
         response.call_on_close(send_now)
     return response

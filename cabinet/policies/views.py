@@ -2,13 +2,13 @@
 
 from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today, local_zone
+from cabinet.messages import gettext as _
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyAcceptance, PolicyVersion
 

@@ -1,6 +1,5 @@
 """The correction form: contacts directly, names through a reviewed request with a scan."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     MultipleFileField,
     PasswordField,
@@ -9,6 +8,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from cabinet.forms import OnceTokenField, PersonalDataForm, plain_text
+from cabinet.messages import lazy_gettext as _l
 
 
 class ProfileEditForm(PersonalDataForm):

@@ -1,7 +1,6 @@
 """My data (policy 2.3, 1.5): view it, correct it, see its history, download my scans."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +10,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
 from cabinet.profile import service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.security import check_password
@@ -138,7 +138,4 @@ def download(document_id):
         abort(404)
     trail.record("document.downloaded", actor=current_actor(), subject=current_subject(), obj=document)
     db.session.commit()
-    response = send_file(path, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage.send(document)

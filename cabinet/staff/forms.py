@@ -1,11 +1,11 @@
 """Staff forms: a reason for every look, a basis for every act, a reason for every refusal."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, FileField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from cabinet.forms import plain_text
+from cabinet.messages import lazy_gettext as _l
 
 REASON = [DataRequired(), Length(min=5, max=500), plain_text]
 

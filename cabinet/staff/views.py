@@ -2,8 +2,7 @@
 
 import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from cabinet import acting
@@ -18,6 +17,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.messages import gettext as _
 from cabinet.paging import page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
@@ -175,8 +175,7 @@ def correction_document(request_id, document_id):
     trail.record("document.downloaded", actor=current_actor(), subject=document.owner_id, obj=document,
                  details={"reason": "correction review"})
     db.session.commit()
-    return send_file(storage.path_of(document), mimetype=document.content_type, as_attachment=True,
-                     download_name=document.original_name, max_age=0)
+    return storage.send(document)
 
 
 @bp.route("/withdrawals")

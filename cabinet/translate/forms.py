@@ -1,13 +1,13 @@
 """The editor's forms: one catalog entry, an uploaded .po file, a translator's languages."""
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from cabinet.forms import plain_text
+from cabinet.messages import lazy_gettext as _l
 
 #: gettext allows at most six plural forms
 MAX_FORMS = 6

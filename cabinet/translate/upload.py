@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
-from flask_babel import lazy_gettext as _l
 
+from cabinet.messages import lazy_gettext as _l
 from cabinet.translate import store
 from cabinet.translate.checks import Problem, problems
 from cabinet.translate.entries import msgid_of, strings_of

@@ -1,13 +1,15 @@
 """Translators edit the Kazakh and Russian catalogs in the browser, or bring back a .po from Poedit or Weblate."""
 
+from textwrap import shorten
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting import current_actor, role_required
 from cabinet.extensions import db
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
 from cabinet.translate import access, commands, entries, saving, store, upload
 from cabinet.translate.catalogs import po_path
 from cabinet.translate.forms import EntryForm, LanguagesForm, UploadForm
@@ -84,7 +86,8 @@ def _save(locale: str, form: EntryForm):
         return {key: {"stale": True, "yours": form.strings()}}, 409
     except saving.Refused as refused:
         errors = [problem.text() for problem in refused.problems]
-        flash(_("The translation was not saved: %(problems)s", problems=" ".join(errors)), "error")
+        flash(_("The translation of “%(entry)s” was not saved: %(problems)s", entry=shorten(form.msgid.data, 80),
+                problems=" ".join(errors)), "error")
         return {key: {"errors": errors, "strings": form.strings()}}, 422
     db.session.commit()
     flash(_("The translation is saved and shown on the site."), "success")

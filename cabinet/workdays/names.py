@@ -2,8 +2,8 @@
 
 import re
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
 
 HOLIDAYS = {
     "New Year's Day": _l("New Year"),

@@ -1,0 +1,56 @@
+"""Rate limits of sign-in, sign-up and reset: strict per account, generous per client address.
+
+An account is named by the e-mail typed, normalised as accounts are stored, whether or not it exists
+(a limit only for existing accounts would tell which exist). The limiter keeps a digest of it, not the
+address. Every worker must count in one store (Redis): production refuses to start with memory://.
+"""
+
+import hashlib
+import math
+import time
+
+from flask import request
+from flask_login import current_user
+
+from cabinet.extensions import limiter
+from cabinet.messages import ngettext
+
+#: sign-in per account: a password guesser gets 20 tries an hour at one account, from however many addresses
+SIGN_IN_PER_ACCOUNT = "5 per minute;20 per hour"
+#: reset, sign-up and confirmation mails per address typed: enough for a lost mail, too few to flood an inbox
+MAIL_PER_ACCOUNT = "3 per 10 minutes;10 per day"
+#: per client address: high, so strangers behind the same carrier NAT do not lock a person out
+PER_ADDRESS = "30 per minute;300 per hour"
+#: sign-up per client address: each one hashes a password and stores scans
+SIGN_UP_PER_ADDRESS = "10 per minute;100 per hour"
+
+
+def account_key() -> str:
+    """The account a form names: a digest of the e-mail typed (or of the signed-in account's)."""
+    email = request.form.get("email", getattr(current_user, "email", ""))
+    return "account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def per_account(limits: str):
+    """The limit for one account, counted on every POST, whatever address it comes from."""
+    return limiter.limit(limits, key_func=account_key, methods=["POST"], scope="account")
+
+
+def per_address(limits: str):
+    """The limit for one client address, counted on every POST."""
+    return limiter.limit(limits, methods=["POST"], scope="address")
+
+
+def seconds_to_wait() -> int:
+    """How long until the breached limit lets one more attempt through."""
+    breached = limiter.current_limit
+    return max(1, math.ceil(breached.window.reset_time - time.time())) if breached else 60
+
+
+def wait_text(seconds: int) -> str:
+    """The wait, in seconds under two minutes, otherwise in whole minutes rounded up."""
+    if seconds < 120:
+        return ngettext("Too many attempts. Please try again in %(num)d second.",
+                        "Too many attempts. Please try again in %(num)d seconds.", seconds)
+    return ngettext("Too many attempts. Please try again in %(num)d minute.",
+                    "Too many attempts. Please try again in %(num)d minutes.", math.ceil(seconds / 60))
