@@ -75,6 +75,12 @@ class LazyText(LazyString):
     def __html__(self) -> Markup:
         return escape(str(self))
 
+    def __mod__(self, variables):
+        """`lazy % {...}` formats through gettext, so a bad translation still falls back to the source."""
+        if isinstance(variables, dict):
+            return self._func(*self._args, **{**self._kwargs, **variables})
+        return str(self) % variables
+
 
 def lazy_gettext(string: str, **variables) -> LazyText:
     """For strings made at import time (form labels): translated each time they are shown."""

@@ -118,7 +118,7 @@ def test_filing_registers_number_due_date_receipt_and_mail(app, client, subject,
 def test_mail_is_in_the_subjects_language(app, client, subject, outbox):
     from cabinet.complaints.models import Complaint
 
-    client.get("/lang/ru")
+    client.post("/lang/ru")  # the switcher's form: the account's language, so its mail's
     file_complaint(client)
     with app.app_context():
         due = db.session.scalar(select(Complaint.due_on))

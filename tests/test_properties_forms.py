@@ -69,6 +69,7 @@ FORMS = {
     "accounts.login": accounts.LoginForm,
     "accounts.logout": None,
     "accounts.resend_confirmation": None,
+    "i18n.switch": None,
     "accounts.reset_request": accounts.ResetRequestForm,
     "accounts.reset": accounts.ResetForm,
     "accounts.change_password": accounts.PasswordChangeForm,
@@ -99,9 +100,9 @@ FORMS = {
 }
 #: forms a view builds with a prefix, and names a view reads from request.form besides its form's fields
 PREFIXES = {"staff_complaints.add_note": "note"}
-EXTRA_FIELDS = {"complaints.new": ["preview"]}
+EXTRA_FIELDS = {"complaints.new": ["preview"], "i18n.switch": ["next"]}
 #: signed-in pages outside the role areas
-SIGNED_IN = {"accounts.logout", "accounts.resend_confirmation"}
+SIGNED_IN = {"accounts.logout", "accounts.resend_confirmation", "i18n.switch"}
 #: forms whose examples here never change anything, and why; every other form must write in some example, so that
 #: strategies which stopped producing acceptable data (a new required field, say) do not go unnoticed
 NOTHING_TO_WRITE = {
@@ -192,7 +193,7 @@ def valid_values(world: dict, endpoint: str) -> dict[str, st.SearchStrategy]:
         "text_ru": st.just("# Политика\n\n**1.1.** Новый текст."), "summary_kk": words, "summary_ru": words,
         "submission_token": st.uuids().map(lambda u: u.hex), "note-submission_token": st.uuids().map(lambda u: u.hex),
         "purpose": st.sampled_from(OPTIONAL), "action": st.sampled_from(["grant", "withdraw"]),
-        "confirm": st.sampled_from(["y", "yes"]),
+        "confirm": st.sampled_from(["y", "yes"]), "next": st.sampled_from(["/cabinet", "//evil.example", ""]),
         "number": st.just(world["complaint"]), "code": st.text("0123456789ABCDEF", min_size=4, max_size=12),
         "label": st.sampled_from(["2", "2.1", "3-beta"]), "effective_from": dates, "day": dates,
         "disclosed_on": dates, "preview": st.sampled_from([None, "y"]), "publish": st.just("y"),
@@ -300,6 +301,7 @@ def url_value(name: str, world: dict) -> st.SearchStrategy:
         "request_id": [world["correction"], 987654, 2**31],
         "withdrawal_id": [world["withdrawal"], 987654, 2**31],
         "locale": ["kk", "ru", "en"],
+        "code": ["ru", "kk", "en"],
         "token": [world["reset_token"], "not-a-token"],
     }
     assert name in real, f"no values for the URL parameter <{name}>: add them to url_value()"

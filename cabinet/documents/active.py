@@ -35,6 +35,7 @@ MAYBE_HEAD = re.compile(_SPACE + rb"*+(?:[+-]?\d*|[+-]?\d+" + _SPACE + rb"*(?:%[
 #: a head still undecided after this many bytes is not one a writer makes
 MAX_HEAD = 1 << 16
 
+
 class TooCompressed(ValueError):
     """More inflated bytes than the limit: a compression bomb, or more than the cabinet will look through."""
 
