@@ -29,7 +29,7 @@ def app_config(url: str, folder: Path) -> dict:
     """The settings of a bench run: no rate limits; uploads and mail in a folder beside the database."""
     return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-bench-secret-key!", "RATELIMIT_ENABLED": False,
             "UPLOAD_DIR": str(folder / "uploads"), "OUTBOX_DIR": str(folder / "outbox"),
-            "BASE_URL": "http://cabinet.test"}
+            "BASE_URL": "http://cabinet.test", "AUDIT_CHECKPOINT_FILE": str(folder / "audit-checkpoints.jsonl")}
 
 
 def app_environment(url: str, folder: Path) -> dict:

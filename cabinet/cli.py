@@ -48,16 +48,79 @@ def create_user(email, roles, surname, given_name):
 
 
 @audit_cli.command("verify")
-def verify_audit():
-    """Check the audit chain; exits non-zero on any change, gap or reordering."""
+@click.option("--checkpoints", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Check against this copy of the checkpoints (the one shipped off the box) instead of the "
+                   "configured file; no new checkpoint is written then.")
+@click.option("--no-checkpoint", is_flag=True, help="Do not end with a new checkpoint of the verified head.")
+def verify_audit(checkpoint_file, no_checkpoint):
+    """Check the MAC chain and its signed checkpoints; exits non-zero on any change, gap, reordering or removal."""
+    from cabinet.audit import checkpoints
     from cabinet.audit.trail import verify
 
-    verdict = verify()
+    found, bad_checkpoint = checkpoints.read(checkpoint_file)
+    verdict = verify(anchors=checkpoints.anchors(found))
     if not verdict.ok:
-        click.echo(f"audit trail BROKEN at position {verdict.seq}: {verdict.problem} "
+        click.echo(f"audit trail TAMPERED WITH from position {verdict.seq}: {verdict.problem} "
                    f"({verdict.checked} events verified before it)", err=True)
+    if bad_checkpoint is not None:
+        where = f" (it claims position {bad_checkpoint.seq})" if bad_checkpoint.seq is not None else ""
+        click.echo(f"audit checkpoints TAMPERED WITH: {bad_checkpoint}{where}; "
+                   f"{len(found)} checkpoints before it are sound", err=True)
+    if not verdict.ok or bad_checkpoint is not None:
         sys.exit(1)
-    click.echo(f"audit trail intact: {verdict.checked} events verified")
+    latest = f", the latest at position {found[-1].seq}" if found else ""
+    click.echo(f"audit trail intact: {verdict.checked} events verified, {verdict.anchored} of {len(found)} "
+               f"checkpoints matched{latest}")
+    if not found and verdict.checked:
+        click.echo("warning: no checkpoint anchors the chain outside the database yet", err=True)
+    if not no_checkpoint and not checkpoint_file and verdict.checked:
+        _checkpoint(verdict.head, only_if_newer=True)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_audit():
+    """Verify the events since the latest checkpoint, then sign the head into the checkpoints file (and mail it)."""
+    from cabinet.audit import checkpoints
+    from cabinet.audit.trail import verify
+
+    found, bad_checkpoint = checkpoints.read()
+    if bad_checkpoint is not None:
+        raise click.ClickException(f"audit checkpoints TAMPERED WITH: {bad_checkpoint}; run `audit verify`")
+    after = (found[-1].seq, found[-1].mac, found[-1].key_id) if found else None
+    verdict = verify(anchors=checkpoints.anchors(found[-1:]), after=after)
+    if not verdict.ok:
+        raise click.ClickException(f"audit trail TAMPERED WITH from position {verdict.seq}: {verdict.problem}; "
+                                   "no checkpoint written")
+    _checkpoint(verdict.head if verdict.checked or not after else after, mail=True)
+
+
+def _checkpoint(head, *, only_if_newer=False, mail=False) -> None:
+    from cabinet.audit import checkpoints
+    from cabinet.mail import send
+
+    try:
+        line = checkpoints.append(*head, only_if_newer=only_if_newer)
+    except OSError as error:
+        raise click.ClickException(f"could not write the checkpoint to "
+                                   f"{current_app.config['AUDIT_CHECKPOINT_FILE']}: {error}") from error
+    if line is None:
+        click.echo(f"checkpoint at position {head[0]} already taken")
+        return
+    click.echo(f"checkpoint at position {head[0]} written to {current_app.config['AUDIT_CHECKPOINT_FILE']}")
+    recipient = current_app.config.get("AUDIT_MAIL_TO")
+    if mail and recipient:
+        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=head[0],
+             line=line)
+        db.session.commit()
+        click.echo(f"checkpoint mailed to {recipient}")
+
+
+@audit_cli.command("public-key")
+def audit_public_key():
+    """Print the checkpoint signing key's public half (PEM): for the auditor, and for AUDIT_VERIFY_KEYS."""
+    from cabinet.audit.keys import public_pem
+
+    click.echo(public_pem().decode().strip())
 
 
 @policy_cli.command("publish")

@@ -4,6 +4,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cabinet.audit.keys import DEVELOPMENT_KEY_ID, development_key
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_LENGTH = 32
@@ -36,6 +38,24 @@ class Defaults:
     #: the first part of complaint numbers, e.g. BE-2026-000123
     COMPLAINT_PREFIX = "BE"
     TRANSLATIONS_DIR = None
+    #: the audit chain's MAC keys, key id -> secret (CABINET_AUDIT_KEYS='{"2026a": "…"}'); required in production,
+    #: development derives one from SECRET_KEY under the id "dev"
+    AUDIT_KEYS = None
+    #: the key id new events are chained with; may be left out when AUDIT_KEYS holds one key
+    AUDIT_KEY_ID = None
+    #: a PEM Ed25519 private key that signs checkpoints; required in production, development makes one
+    AUDIT_SIGNING_KEY = None
+    #: PEM public keys (paths) of earlier signing keys whose checkpoints must still verify
+    AUDIT_VERIFY_KEYS = None
+    #: the file checkpoints are appended to (one JSON line each); ship it off the box
+    AUDIT_CHECKPOINT_FILE = None
+    #: who is mailed each checkpoint `flask audit checkpoint` takes, and in which language
+    AUDIT_MAIL_TO = None
+    AUDIT_MAIL_LOCALE = "kk"
+    #: after a commit that recorded events, a checkpoint is taken when the last one is this many events or
+    #: seconds behind (0 switches the automatic checkpoints off)
+    AUDIT_CHECKPOINT_EVERY_EVENTS = 1000
+    AUDIT_CHECKPOINT_EVERY_SECONDS = 300
 
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     MAX_UPLOAD_FILES = 5
@@ -75,6 +95,7 @@ def finish(app):
     cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
     cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
+    _audit_settings(cfg, instance)
     # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
     if production:
@@ -100,6 +121,36 @@ def _check_production(cfg) -> None:
     if cfg.get("RATELIMIT_ENABLED") and urlsplit(str(cfg.get("RATELIMIT_STORAGE_URI") or "")).scheme in ("", "memory"):
         raise RuntimeError("CABINET_RATELIMIT_STORAGE_URI must name a store all workers share (redis://host:6379/0) "
                            "when CABINET_ENV=production: in memory each worker counts alone, and the limits multiply")
+    keys = cfg.get("AUDIT_KEYS")
+    if not keys:
+        raise RuntimeError('CABINET_AUDIT_KEYS must be set when CABINET_ENV=production: {"key id": "secret", …}, '
+                           "kept outside the database (the audit chain's MAC keys)")
+    if isinstance(keys, dict) and any(len(str(secret)) < MIN_SECRET_LENGTH for secret in keys.values()):
+        raise RuntimeError(f"CABINET_AUDIT_KEYS: each secret must be at least {MIN_SECRET_LENGTH} random characters")
+    if not cfg.get("AUDIT_SIGNING_KEY"):
+        raise RuntimeError("CABINET_AUDIT_SIGNING_KEY must name the Ed25519 private key (PEM file) that signs the "
+                           "audit checkpoints when CABINET_ENV=production")
+
+
+def _audit_settings(cfg, instance: Path) -> None:
+    """The audit MAC keys (a development key from SECRET_KEY when none are set) and the checkpoint file."""
+    if not cfg.get("AUDIT_KEYS"):
+        cfg["AUDIT_KEYS"] = {DEVELOPMENT_KEY_ID: development_key(cfg["SECRET_KEY"])}
+        cfg["AUDIT_KEY_ID"] = cfg.get("AUDIT_KEY_ID") or DEVELOPMENT_KEY_ID
+    keys = cfg["AUDIT_KEYS"]
+    if not isinstance(keys, dict) or not all(isinstance(v, str) and v for v in keys.values()):
+        raise RuntimeError('CABINET_AUDIT_KEYS must be a JSON object of key ids and secrets: {"2026a": "…"}')
+    if not cfg.get("AUDIT_KEY_ID") and len(keys) == 1:
+        cfg["AUDIT_KEY_ID"] = next(iter(keys))
+    if cfg.get("AUDIT_KEY_ID") not in keys:
+        raise RuntimeError("CABINET_AUDIT_KEY_ID must name one of the keys in CABINET_AUDIT_KEYS")
+    if any(len(str(key_id)) > 32 for key_id in keys):
+        raise RuntimeError("CABINET_AUDIT_KEYS: key ids are at most 32 characters")
+    explicit_file = bool(cfg.get("AUDIT_CHECKPOINT_FILE"))
+    cfg["AUDIT_CHECKPOINT_FILE"] = str(cfg.get("AUDIT_CHECKPOINT_FILE") or instance / "audit-checkpoints.jsonl")
+    if cfg.get("TESTING") and not explicit_file:
+        # a test's throw-away database must not leave checkpoints in the developer's instance folder
+        cfg["AUDIT_CHECKPOINT_EVERY_EVENTS"] = cfg["AUDIT_CHECKPOINT_EVERY_SECONDS"] = 0
 
 
 def _instance_secret(instance: Path) -> str:

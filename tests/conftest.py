@@ -54,8 +54,20 @@ def fast_hashing(monkeypatch):
     monkeypatch.setattr(security, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
+@pytest.fixture(scope="session")
+def audit_signing_key(tmp_path_factory):
+    """One checkpoint signing key for the session (development makes one in the instance folder instead)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = tmp_path_factory.mktemp("audit") / "signing.pem"
+    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(path)
+
+
 @pytest.fixture
-def app_config(database_url, tmp_path):
+def app_config(database_url, tmp_path, audit_signing_key):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {
         "DATABASE_URL": database_url,
@@ -66,6 +78,8 @@ def app_config(database_url, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://cabinet.test",
+        "AUDIT_SIGNING_KEY": audit_signing_key,
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
 
 

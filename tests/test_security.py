@@ -38,7 +38,7 @@ def csp(response) -> dict[str, str]:
 def production(app, make_app):
     """The same app as ENV=production with a proper key."""
     return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test",
-                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", AUDIT_KEYS={"2026a": "k" * 40})
 
 
 # --- headers and cookies ------------------------------------------------------------------------
@@ -100,11 +100,19 @@ def test_production_refuses_to_start_without_secret_key(app, monkeypatch):
     ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test"}, "CABINET_RATELIMIT_STORAGE_URI"),
     ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test", "RATELIMIT_STORAGE_URI": "memory://"},
      "CABINET_RATELIMIT_STORAGE_URI"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test", "RATELIMIT_STORAGE_URI": "redis://h:6379/0"},
+     "CABINET_AUDIT_KEYS"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test", "RATELIMIT_STORAGE_URI": "redis://h:6379/0",
+      "AUDIT_KEYS": {"2026a": "short"}}, "CABINET_AUDIT_KEYS"),
+    ({"SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test", "RATELIMIT_STORAGE_URI": "redis://h:6379/0",
+      "AUDIT_KEYS": {"2026a": "k" * 40}}, "CABINET_AUDIT_SIGNING_KEY"),
 ])
 def test_production_refuses_unsafe_settings(app, monkeypatch, settings, named):
     """Each worker counting its own attempts in memory would multiply every limit by the number of workers."""
     monkeypatch.delenv("CABINET_BASE_URL", raising=False)
     monkeypatch.delenv("CABINET_RATELIMIT_STORAGE_URI", raising=False)
+    for variable in ("CABINET_AUDIT_KEYS", "CABINET_AUDIT_SIGNING_KEY"):
+        monkeypatch.delenv(variable, raising=False)
     with pytest.raises(RuntimeError, match=named):
         create_app({"ENV": "production", "DATABASE_URL": app.config["DATABASE_URL"], **settings})
 

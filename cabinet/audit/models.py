@@ -32,7 +32,10 @@ class AuditEvent(db.Model):
     #: what else the subject should see (a reason, a basis); never secrets
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 under the key named by key_id (keys live in configuration, never here); events written
+    #: before keys existed have no key id and a plain SHA-256, verified the old way
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(db.Model):

@@ -1,0 +1,98 @@
+"""The audit trail's secrets, all from configuration, never from the database: MAC keys and checkpoint signing keys."""
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import current_app
+
+#: the key id of the development key derived from SECRET_KEY
+DEVELOPMENT_KEY_ID = "dev"
+MIN_KEY_LENGTH = 32
+
+
+class MissingKey(LookupError):
+    """An event names a key id that the configuration does not hold."""
+
+
+def development_key(secret_key: str) -> str:
+    """A MAC key for development and tests, derived from SECRET_KEY so that it needs no configuration."""
+    return hmac.new(str(secret_key).encode(), b"cabinet audit chain key", hashlib.sha256).hexdigest()
+
+
+def mac_bases(app=None) -> dict:
+    """An HMAC-SHA256 object per configured key id, keyed once; callers .copy() it for each event."""
+    app = app or current_app._get_current_object()
+    keys = app.config["AUDIT_KEYS"]
+    cached = app.extensions.get("audit_macs")
+    if cached is None or cached[0] is not keys:
+        bases = {str(key_id): hmac.new(str(secret).encode(), digestmod=hashlib.sha256)
+                 for key_id, secret in keys.items()}
+        cached = app.extensions["audit_macs"] = (keys, bases)
+    return cached[1]
+
+
+def mac_base(key_id: str):
+    try:
+        return mac_bases()[key_id]
+    except KeyError:
+        raise MissingKey(key_id) from None
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    """A short name of a public key, written in each checkpoint so verification knows which key to use."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def signing_key(app=None) -> Ed25519PrivateKey:
+    """The checkpoint signing key: AUDIT_SIGNING_KEY (a PEM file), or in development one made in the instance folder."""
+    app = app or current_app._get_current_object()
+    if "audit_signing_key" not in app.extensions:
+        configured = app.config.get("AUDIT_SIGNING_KEY")
+        path = Path(configured or Path(app.instance_path) / "audit_signing_key.pem")
+        app.extensions["audit_signing_key"] = _load_or_create(path, create=not configured)
+    return app.extensions["audit_signing_key"]
+
+
+def _load_or_create(path: Path, *, create: bool) -> Ed25519PrivateKey:
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        try:  # two workers starting together: the first file wins, the other reads it
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(pem)
+        except FileExistsError:
+            pass
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RuntimeError(f"{path} is not an Ed25519 private key (AUDIT_SIGNING_KEY)")
+    return key
+
+
+def verify_keys(app=None) -> dict[str, Ed25519PublicKey]:
+    """The public keys checkpoints may be signed with, by fingerprint: AUDIT_VERIFY_KEYS and the signing key's own."""
+    app = app or current_app._get_current_object()
+    if "audit_verify_keys" not in app.extensions:
+        configured = app.config.get("AUDIT_VERIFY_KEYS") or []
+        paths = [configured] if isinstance(configured, str | Path) else list(configured)
+        keys = []
+        for path in paths:
+            key = serialization.load_pem_public_key(Path(path).read_bytes())
+            if not isinstance(key, Ed25519PublicKey):
+                raise RuntimeError(f"{path} is not an Ed25519 public key (AUDIT_VERIFY_KEYS)")
+            keys.append(key)
+        keys.append(signing_key(app).public_key())
+        app.extensions["audit_verify_keys"] = {fingerprint(key): key for key in keys}
+    return app.extensions["audit_verify_keys"]
+
+
+def public_pem(app=None) -> bytes:
+    """The signing key's public half, for the auditor and for AUDIT_VERIFY_KEYS after a rotation."""
+    return signing_key(app).public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
