@@ -120,7 +120,7 @@ def next_id(model) -> int:
 
 
 class Chain:
-    """Appends audit events after the current head, hashed exactly as trail.record hashes them."""
+    """Appends audit events after the current head, MAC'd exactly as trail.record does (the current key id)."""
 
     def __init__(self, writer):
         from cabinet.audit.models import AuditEvent, AuditHead
@@ -131,12 +131,14 @@ class Chain:
         self.next_id = next_id(AuditEvent)
 
     def record(self, action, at, *, actor, subject, obj_type, obj_id, details, ip=None) -> None:
+        from flask import current_app
+
         from cabinet.audit.trail import event_digest
 
         self.seq += 1
         event = SimpleNamespace(id=self.next_id, seq=self.seq, occurred_at=at, actor_id=actor, subject_id=subject,
                                 action=action, object_type=obj_type, object_id=str(obj_id), ip=ip,
-                                details=details, prev_hash=self.hash)
+                                details=details, prev_hash=self.hash, key_id=current_app.config["AUDIT_KEY_ID"])
         event.hash = self.hash = event_digest(self.hash, event)
         self.next_id += 1
         self.writer.add("audit_events", **vars(event))

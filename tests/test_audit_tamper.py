@@ -76,7 +76,7 @@ def plain_sha256(prev, event):
     """What an attacker without the key can compute: the old, unkeyed digest."""
     canonical = trail.canonical_content(event["seq"], event["occurred_at"], event["actor_id"], event["subject_id"],
                                         event["action"], event["object_type"], event["object_id"], event["ip"],
-                                        event["details"], event["key_id"])
+                                        event["details"])
     return hashlib.sha256((prev + canonical).encode()).hexdigest()
 
 

@@ -23,14 +23,30 @@ def development_key(secret_key: str) -> str:
     return hmac.new(str(secret_key).encode(), b"cabinet audit chain key", hashlib.sha256).hexdigest()
 
 
+class MacKey:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer hash states made once; mac() copies them per event."""
+
+    def __init__(self, secret: bytes):
+        block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
+        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def mac(self, message: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 def mac_bases(app=None) -> dict:
-    """An HMAC-SHA256 object per configured key id, keyed once; callers .copy() it for each event."""
+    """A MacKey per configured key id, its hash states made once; each event copies them."""
+
     app = app or current_app._get_current_object()
     keys = app.config["AUDIT_KEYS"]
     cached = app.extensions.get("audit_macs")
     if cached is None or cached[0] is not keys:
-        bases = {str(key_id): hmac.new(str(secret).encode(), digestmod=hashlib.sha256)
-                 for key_id, secret in keys.items()}
+        bases = {str(key_id): MacKey(str(secret).encode()) for key_id, secret in keys.items()}
         cached = app.extensions["audit_macs"] = (keys, bases)
     return cached[1]
 

@@ -3,9 +3,10 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, String, Text, cast, select, type_coerce, update
 
 from cabinet.audit import checkpoints  # noqa: F401 (its after-commit hook anchors the head now and then)
 from cabinet.audit.keys import MissingKey, mac_base, mac_bases
@@ -14,30 +15,43 @@ from cabinet.database import utcnow
 from cabinet.extensions import db
 
 GENESIS = "0" * 64
-#: one encoder made once: json.dumps with options builds a new encoder on every call
+#: encoders made once: json.dumps with options builds a new encoder on every call
 _canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+#: a JSON string literal, as json.dumps(ensure_ascii=False) writes it
+_string = json.encoder.encode_basestring
 
 
-def canonical_content(seq, at, actor, subject, action, object_type, object_id, ip, details, key_id=None) -> str:
-    """Everything an event says, in one canonical JSON form (a keyed event names its key as well)."""
-    content = {"seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor, "subject": subject,
-               "action": action, "object": [object_type, object_id], "ip": ip, "details": details or {}}
-    if key_id is not None:
-        content["key"] = key_id
-    return _canonical(content)
+def canonical_content(seq, at, actor, subject, action, object_type, object_id, ip, details) -> str:
+    """A legacy (unkeyed) event's canonical JSON form, as events were hashed before the MAC."""
+    return _canonical({"seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor, "subject": subject,
+                       "action": action, "object": [object_type, object_id], "ip": ip, "details": details or {}})
+
+
+def keyed_fields(seq, at, actor, subject, action, object_type, object_id, ip, key_id) -> str:
+    """A keyed event's fields as a JSON array, what json.dumps would write but built directly (verify's hot path);
+    at is the naive UTC time as SQLite stores it: "2026-01-31 09:05:00.000001"."""
+    s = _string
+    return (f'[{seq},"{at}",{"null" if actor is None else actor},{"null" if subject is None else subject},{s(action)},'
+            f'{"null" if object_type is None else s(object_type)},{"null" if object_id is None else s(object_id)},'
+            f'{"null" if ip is None else s(ip)},{s(key_id)}]')
+
+
+def stored_time(moment) -> str:
+    """An aware time as the chain writes it: naive UTC, space-separated, with microseconds."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def event_digest(prev_hash: str, event) -> str:
     """An event's MAC: HMAC-SHA256 under the key it names; an event without a key id is a legacy plain SHA-256."""
     key_id = getattr(event, "key_id", None)
-    canonical = canonical_content(event.seq, event.occurred_at, event.actor_id, event.subject_id, event.action,
-                                  event.object_type, event.object_id, event.ip, event.details, key_id)
-    message = (prev_hash + canonical).encode()
     if key_id is None:
-        return hashlib.sha256(message).hexdigest()
-    mac = mac_base(key_id).copy()
-    mac.update(message)
-    return mac.hexdigest()
+        canonical = canonical_content(event.seq, event.occurred_at, event.actor_id, event.subject_id, event.action,
+                                      event.object_type, event.object_id, event.ip, event.details)
+        return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    fields = keyed_fields(event.seq, stored_time(event.occurred_at), event.actor_id,
+                          event.subject_id, event.action, event.object_type, event.object_id, event.ip, key_id)
+    # the details as the database will hold them: SQLAlchemy's JSON type writes json.dumps(value)
+    return mac_base(key_id).mac((prev_hash + fields + json.dumps(event.details)).encode())
 
 
 def _client_ip() -> str | None:
@@ -119,9 +133,13 @@ class Verdict:
         return self.problem is None
 
 
-_COLUMNS = (AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor_id, AuditEvent.subject_id, AuditEvent.action,
-            AuditEvent.object_type, AuditEvent.object_id, AuditEvent.ip, AuditEvent.details, AuditEvent.prev_hash,
-            AuditEvent.hash, AuditEvent.key_id)
+def _columns(dialect: str) -> tuple:
+    """Plain values, no type processing: the time as stored (SQLite keeps text; others a naive datetime) and the
+    details' stored JSON text."""
+    at = type_coerce(AuditEvent.occurred_at, String() if dialect == "sqlite" else DateTime())
+    return (AuditEvent.seq, at, AuditEvent.actor_id, AuditEvent.subject_id, AuditEvent.action, AuditEvent.object_type,
+            AuditEvent.object_id, AuditEvent.ip, cast(AuditEvent.details, Text), AuditEvent.prev_hash, AuditEvent.hash,
+            AuditEvent.key_id)
 
 
 def verify(batch_size: int = 5000, anchors: dict | None = None, after: tuple[int, str, str | None] | None = None
@@ -132,36 +150,35 @@ def verify(batch_size: int = 5000, anchors: dict | None = None, after: tuple[int
     its MAC and key id, e.g. the latest checkpoint's), only the events after that trusted point are walked."""
     anchors = anchors or {}
     bases = mac_bases()
-    sha256 = hashlib.sha256
     start, prev_hash, key_id = after or (0, GENESIS, None)
     expected_seq, keyed_seen = start + 1, key_id is not None
-    query = select(*_COLUMNS).where(AuditEvent.seq > start).order_by(AuditEvent.seq)
-    rows = db.session.execute(query, execution_options={"yield_per": batch_size})
-    for seq, at, actor, subject, action, object_type, object_id, ip, details, prev, mac, key_id in rows:
-        checked = expected_seq - 1
+    connection = db.session.connection()
+    text_times = connection.dialect.name == "sqlite"
+    query = select(*_columns(connection.dialect.name)).where(AuditEvent.seq > start).order_by(AuditEvent.seq)
+    rows = connection.execute(query, execution_options={"yield_per": batch_size})
+    for seq, at, actor, subject, action, object_type, object_id, ip, details, prev, mac, key_id in _plain(rows):
         if seq != expected_seq:
-            return _broken(rows, checked, f"gap: expected position {expected_seq}", expected_seq)
+            return _broken(rows, expected_seq - 1, f"gap: expected position {expected_seq}", expected_seq)
         if prev != prev_hash:
-            return _broken(rows, checked, "broken link to the previous event", seq)
-        message = (prev_hash + canonical_content(seq, at, actor, subject, action, object_type, object_id, ip,
-                                                 details, key_id)).encode()
-        if key_id is None:
-            if keyed_seen:
-                return _broken(rows, checked, "an unkeyed (legacy) event after keyed ones: rewritten", seq)
-            if sha256(message).hexdigest() != mac:
-                return _broken(rows, checked, "content does not match its hash", seq)
-        else:
-            keyed_seen = True
+            return _broken(rows, expected_seq - 1, "broken link to the previous event", seq)
+        if key_id is not None:
             base = bases.get(key_id)
             if base is None:
-                return _broken(rows, checked, f"key id {key_id!r} is not in the configured AUDIT_KEYS", seq)
-            computed = base.copy()
-            computed.update(message)
-            if computed.hexdigest() != mac:
-                return _broken(rows, checked, "content does not match its MAC", seq)
-        anchor = anchors.get(seq)
-        if anchor is not None and anchor[0] != mac:
-            return _broken(rows, checked, f"the event differs from {anchor[1]}: rewritten at or before it", seq)
+                return _broken(rows, expected_seq - 1, f"key id {key_id!r} is not in the configured AUDIT_KEYS", seq)
+            if not text_times:
+                at = at.isoformat(" ", "microseconds")
+            fields = keyed_fields(seq, at, actor, subject, action, object_type, object_id, ip, key_id)
+            if base.mac((prev_hash + fields + details).encode()) != mac:
+                return _broken(rows, expected_seq - 1, "content does not match its MAC", seq)
+            keyed_seen = True
+        else:
+            problem = _legacy_problem(keyed_seen, prev_hash, mac, seq, at, actor, subject, action, object_type,
+                                      object_id, ip, details)
+            if problem:
+                return _broken(rows, expected_seq - 1, problem, seq)
+        if seq in anchors and anchors[seq][0] != mac:
+            return _broken(rows, expected_seq - 1, f"the event differs from {anchors[seq][1]}: rewritten at or "
+                                                   "before it", seq)
         prev_hash, expected_seq = mac, expected_seq + 1
     checked = expected_seq - 1
     beyond = [seq for seq in anchors if seq > checked]
@@ -176,6 +193,25 @@ def verify(batch_size: int = 5000, anchors: dict | None = None, after: tuple[int
         return Verdict(checked, "events missing at the end of the chain", checked + 1)
     return Verdict(checked, head=(checked, prev_hash, key_id if checked else None),
                    anchored=sum(1 for seq in anchors if seq <= checked))
+
+
+def _plain(rows):
+    """The rows batch by batch: less work per row than the result's own iteration."""
+    for batch in rows.partitions():
+        yield from batch
+
+
+def _legacy_problem(keyed_seen, prev_hash, mac, seq, at, actor, subject, action, object_type, object_id, ip,
+                    details) -> str | None:
+    """An event from before the MAC: only before every keyed event, and its plain SHA-256 must match."""
+    if keyed_seen:
+        return "an unkeyed (legacy) event after keyed ones: rewritten"
+    at = datetime.fromisoformat(at) if isinstance(at, str) else at
+    canonical = canonical_content(seq, at.replace(tzinfo=UTC), actor, subject, action, object_type, object_id, ip,
+                                  json.loads(details) if details else {})
+    if hashlib.sha256((prev_hash + canonical).encode()).hexdigest() != mac:
+        return "content does not match its hash"
+    return None
 
 
 def _broken(rows, checked: int, problem: str, seq: int) -> Verdict:
