@@ -51,6 +51,10 @@ export CABINET_ENV=production
 CABINET_SECRET_KEY="$(openssl rand -hex 32)"
 export CABINET_SECRET_KEY
 export CABINET_BASE_URL="$BASE"
+CABINET_AUDIT_KEYS="{\"scan\": \"$(openssl rand -hex 32)\"}"
+export CABINET_AUDIT_KEYS
+openssl genpkey -algorithm ed25519 -out "$WORK/audit-signing.pem" 2>/dev/null
+export CABINET_AUDIT_SIGNING_KEY="$WORK/audit-signing.pem" CABINET_AUDIT_CHECKPOINT_FILE="$WORK/audit-checkpoints.jsonl"
 export CABINET_DATABASE_URL="sqlite:///$WORK/cabinet.sqlite"
 export CABINET_UPLOAD_DIR="$WORK/uploads" CABINET_OUTBOX_DIR="$WORK/outbox"
 export CABINET_RATELIMIT_ENABLED=false

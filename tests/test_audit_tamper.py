@@ -291,3 +291,25 @@ def test_checkpoint_is_mailed_to_the_auditor(app, make_app, history, outbox):
     assert mail["To"] == "auditor@example.kz" and mail["Content-Language"] == "ru"
     assert str(history) in mail["Subject"]
     assert checkpoint_lines(app)[-1] in mail.get_content()
+
+
+# --- the MAC itself ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("secret", [b"k" * 40, b"long" * 40])
+def test_the_mac_is_standard_hmac_sha256(secret):
+    """Verification builds HMAC from precomputed states for speed; it must be exactly RFC 2104's HMAC-SHA256."""
+    import hmac
+
+    from cabinet.audit.keys import MacKey
+
+    message = "ünïcode and bytes".encode() * 20
+    assert MacKey(secret).mac(message) == hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("strings", [("a.b", None, None, None), ('quo"te\\', "ob\u0007ject", "é ✓", "::1")])
+def test_keyed_fields_are_the_json_array_json_dumps_writes(strings):
+    action, object_type, object_id, ip = strings
+    built = trail.keyed_fields(7, "2026-01-31 09:05:00.000001", None, 12, action, object_type, object_id, ip, "k1")
+    expected = [7, "2026-01-31 09:05:00.000001", None, 12, action, object_type, object_id, ip, "k1"]
+    assert json.loads(built) == expected
+    assert built == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
