@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import select, update
 
 from cabinet.audit.models import AuditEvent, AuditHead
@@ -35,11 +35,11 @@ def _client_ip() -> str | None:
 
 
 def _on_behalf(subject) -> dict:
-    """While staff act for a subject, every event about that subject carries the act and its reason."""
-    act = g.get("acting") if has_request_context() else None
-    if act is None or getattr(subject, "id", subject) != act.subject_id:
-        return {}
-    return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id}}
+    """While staff act for a subject, every event about that subject carries the act, its reason and basis;
+    inside a command-line job, every event names the job and who ran it (cabinet.audit.who)."""
+    from cabinet.audit.who import context_details
+
+    return context_details(subject)
 
 
 def _advance_head() -> tuple[int, str]:
