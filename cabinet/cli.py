@@ -1,5 +1,6 @@
 """Command-line groups: each area brings its commands, registered here in one place."""
 
+import functools
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,15 @@ from flask.cli import AppGroup, with_appcontext
 from cabinet.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
+def job_actor():
+    """The --actor of the running job, loaded in this session (or None)."""
+    from cabinet.accounts.models import User
+    from cabinet.audit.who import current_job
+
+    running = current_job()
+    return db.session.get(User, running["by"]) if running and running.get("by") else None
+
+
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
@@ -19,12 +29,44 @@ mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
 documents_cli = AppGroup("documents", help="Stored scans.")
 
 
+def named_job(name: str):
+    """Run the command as a named job: every trail event it records names the job, the machine account that
+    ran it (the person behind sudo) and, with --actor, the staff member or admin on whose decision it runs."""
+
+    def decorator(command):
+        @click.option("--actor", "actor_email", metavar="EMAIL", default=None,
+                      help="The staff member or admin on whose decision this runs (recorded in the trail).")
+        @functools.wraps(command)
+        def wrapper(*args, actor_email=None, **kwargs):
+            from cabinet.audit import who
+
+            with who.job(name, actor=_staff_by_email(actor_email)):
+                return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _staff_by_email(email: str | None):
+    """The --actor of a job: an existing support or admin account, or the command stops before doing anything."""
+    if email is None:
+        return None
+    from cabinet.accounts.service import find_by_email
+
+    user = find_by_email(email)
+    if user is None or not (user.has_role("support") or user.has_role("admin")):
+        raise click.ClickException(f"--actor {email}: no support or admin account has this address")
+    return user
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", "roles", multiple=True, default=("subject",),
               type=click.Choice(["subject", "support", "translator", "admin"]), help="Repeat for several roles.")
 @click.option("--surname", default="—")
 @click.option("--given-name", default="—")
+@named_job("users create")
 def create_user(email, roles, surname, given_name):
     """Create an account; the password is read from standard input."""
     from cabinet.accounts.passwords import personal_words, too_guessable
@@ -40,7 +82,8 @@ def create_user(email, roles, surname, given_name):
     if too_guessable(password, personal_words(email, surname, given_name)):
         raise click.ClickException("the password is too easy to guess: choose a longer, less predictable one")
     try:
-        user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name)
+        user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name,
+                      actor=job_actor())
     except (AccountError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -130,6 +173,7 @@ def audit_public_key():
 @click.option("--ru", "ru_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--summary-kk", default="")
 @click.option("--summary-ru", default="")
+@named_job("policy publish")
 def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_ru):
     """Publish a new policy version from Markdown texts."""
     from cabinet.policies.service import PolicyError, publish
@@ -137,7 +181,7 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
     try:
         version = publish(label, effective_from.date(),
                           {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
-                          {"kk": summary_kk, "ru": summary_ru})
+                          {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
     except (PolicyError, UnicodeDecodeError) as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -146,6 +190,7 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
 
 @policy_cli.command("notify")
 @click.option("--batch-size", default=500, show_default=True)
+@named_job("policy notify")
 def notify_policy(batch_size):
     """Mail every subject who has not acknowledged the current version (resumable, never twice)."""
     from cabinet.i18n import local_today
@@ -163,6 +208,7 @@ def notify_policy(batch_size):
 
 
 @consents_cli.command("destroy-due")
+@named_job("consents destroy-due")
 def destroy_due():
     """Destroy the data of subjects whose withdrawal deadline has come; keep what the law requires."""
     from cabinet.consents.withdrawal import destroy_due as run
@@ -208,6 +254,7 @@ def mail_send_queued(older_than):
 @documents_cli.command("sweep")
 @click.option("--older-than", "minutes", default=60, show_default=True, type=click.IntRange(min=0),
               help="Minutes; younger files may belong to an upload still in progress.")
+@named_job("documents sweep")
 def sweep_documents(minutes):
     """Delete upload files that no document names (left by a process killed mid-upload)."""
     from datetime import timedelta
@@ -215,6 +262,7 @@ def sweep_documents(minutes):
     from cabinet.documents.storage import sweep
 
     removed = sweep(timedelta(minutes=minutes))
+    db.session.commit()  # the sweep's trail event
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")

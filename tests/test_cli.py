@@ -91,7 +91,8 @@ def test_users_create_is_audited(app, runner):
     users_create(runner, "staff@example.kz", "--role", "support")
     with app.app_context():
         [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.created")).all()
-        assert event.details == {"roles": ["support"]}
+        assert event.details["roles"] == ["support"]
+        assert event.details["job"]["name"] == "users create" and "@" in event.details["job"]["run_by"]
         assert event.ip is None
 
 

@@ -65,8 +65,10 @@ def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, .
         policy(label, effective_from=date(2026, 1, 1) + timedelta(days=int(label)))
     with app.test_request_context():
         subject, worker = db.session.get(User, subject_id), db.session.get(User, staff.id)
+        act = acting_session(worker, subject, n)
         for i in range(2 * n):
-            profile.change_phone(subject, f"+7701{n:02d}{i:05d}", actor=subject if i % 2 else worker)
+            profile.change_phone(subject, f"+7701{n:02d}{i:05d}", actor=subject if i % 2 else worker,
+                                 act=None if i % 2 else act)
         for i in range(n):
             data = PDF + f"{n}-{i}".encode()
             storage.store(storage.CheckedFile(f"scan-{i}.pdf", "application/pdf", data,
@@ -97,6 +99,22 @@ def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, .
             profile.change_phone(other, "+77019999999", actor=other)
             trail.record("staff.subject_viewed", actor=worker, subject=other, details={"reason": "x"})
         db.session.commit()
+
+
+def acting_session(worker, subject, n):
+    """The worker's acting session for the subject, on a stored basis document, so their changes carry it."""
+    from cabinet.acting.models import ActingSession
+    from cabinet.database import utcnow
+    from cabinet.documents import storage
+
+    data = PDF + f"basis {n}".encode()
+    basis = storage.store(storage.CheckedFile("basis.pdf", "application/pdf", data, hashlib.sha256(data).hexdigest()),
+                          actor=worker, subject=subject, kind="basis")
+    act = ActingSession(staff_id=worker.id, subject_id=subject.id, reason="call", basis_document_id=basis.id,
+                        started_at=utcnow(), expires_at=utcnow() + timedelta(minutes=30))
+    db.session.add(act)
+    db.session.flush()
+    return act
 
 
 def pending_correction(app, subject_id):

@@ -30,6 +30,17 @@ def current_act():
     return g.get("acting")
 
 
+#: staff pages: there a staff member works as the operator, never on a subject's behalf
+OPERATOR_SIDE = frozenset({"staff", "staff_complaints", "admin", "translate"})
+
+
+def acting_here():
+    """The acting session, when this request works in the subject's cabinet (not on the operator's pages)."""
+    from flask import request
+
+    return None if request.blueprint in OPERATOR_SIDE else current_act()
+
+
 def _resolve():
     """Before each request: load the acting session named in the cookie, if it is still valid."""
     act_id = session.get(SESSION_KEY)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.accounts.models import User
 from cabinet.database import UTCDateTime, utcnow
+from cabinet.documents.models import Document
 from cabinet.extensions import db
 
 
@@ -21,6 +22,8 @@ class ActingSession(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     #: the written request or power of attorney, stored as one of the subject's documents
     basis_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    #: the role the staff member acted in ("support" or "admin"), as the subject reads it afterwards
+    staff_role: Mapped[str] = mapped_column(String(20), default="support", server_default="support")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -29,3 +32,4 @@ class ActingSession(db.Model):
 
     staff: Mapped[User] = relationship(foreign_keys=[staff_id], lazy="joined")
     subject: Mapped[User] = relationship(foreign_keys=[subject_id], lazy="joined")
+    basis_document: Mapped[Document | None] = relationship(lazy="select")

@@ -39,6 +39,7 @@ ACTIONS = {
     "staff.acting_started": _l("Staff started acting on your behalf"),
     "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
     "staff.acting_expired": _l("The time of staff acting on your behalf ran out"),
+    "staff.decision_refused": _l("A staff member acting on your behalf was stopped from deciding on your request"),
     "disclosure.recorded": _l("Your data was disclosed"),
     "calendar.override_set": _l("Calendar day changed"),
     "calendar.override_removed": _l("Calendar override removed"),
@@ -63,6 +64,7 @@ FIELDS = {
 BASES = {
     "registration": lazy_pgettext("basis", "Given at registration"),
     "self": lazy_pgettext("basis", "Corrected by you"),
+    "acting": lazy_pgettext("basis", "Staff acting on your behalf, on a basis document"),
     "email_confirmation": lazy_pgettext("basis", "Confirmed from the new address"),
     "correction": lazy_pgettext("basis", "Approved name correction"),
     "cabinet": lazy_pgettext("channel", "In the cabinet"),

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, String, Text, cast, select, type_coerce, update
 
 from cabinet.audit import checkpoints  # noqa: F401 (its after-commit hook anchors the head now and then)
@@ -59,11 +59,11 @@ def _client_ip() -> str | None:
 
 
 def _on_behalf(subject) -> dict:
-    """While staff act for a subject, every event about that subject carries the act and its reason."""
-    act = g.get("acting") if has_request_context() else None
-    if act is None or getattr(subject, "id", subject) != act.subject_id:
-        return {}
-    return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id}}
+    """While staff act for a subject, every event about that subject carries the act, its reason and basis;
+    inside a command-line job, every event names the job and who ran it (cabinet.audit.who)."""
+    from cabinet.audit.who import context_details
+
+    return context_details(subject)
 
 
 def _advance_head() -> tuple[int, str]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from cabinet.accounts.models import User
+from cabinet.acting import duties
 from cabinet.audit import trail
 from cabinet.complaints.models import IS_OPEN, OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
 from cabinet.complaints.service import (
@@ -65,6 +66,7 @@ def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:
 
 
 def take_under_review(complaint, *, actor) -> None:
+    duties.check("complaint", actor=actor, subject=complaint.user_id)
     if not claim(complaint, ("registered",), "under_review"):
         raise ComplaintError(_l("Only a newly registered complaint can be taken under review."))
     append_event(complaint, "under_review", actor=actor)
@@ -74,6 +76,7 @@ def take_under_review(complaint, *, actor) -> None:
 
 def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
     """Give the operator's answer once; the same form sent twice answers once. True when answered now."""
+    duties.check("complaint", actor=actor, subject=complaint.user_id)
     existing = event_by_token(token)
     if existing is not None:
         if existing.complaint_id != complaint.id:
@@ -93,7 +96,12 @@ def send_answer_notice(complaint) -> None:
 
 
 def add_note(complaint, text: str, *, actor, token: str) -> ComplaintNote:
-    """An internal note; the trail records that one was added, never its text."""
+    """An internal note; the trail records that one was added, never its text.
+
+    The notes are the operator's deliberation on the complaint: a staff member acting for the complainant adds
+    none (what the complainant wants said goes into a supplement, in their cabinet).
+    """
+    duties.check("complaint", actor=actor, subject=complaint.user_id)
     existing = db.session.scalar(select(ComplaintNote).where(ComplaintNote.submission_token == token))
     if existing is not None:
         if existing.complaint_id != complaint.id:

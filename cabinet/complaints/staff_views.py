@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_actor, role_required
+from cabinet.acting import current_actor, duties, role_required
 from cabinet.complaints import forms, handling, labels, pdf, service, verification
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.views import checked_attachments
@@ -52,6 +52,8 @@ def detail(number):
             if answered:
                 handling.send_answer_notice(complaint)
             db.session.commit()
+        except duties.ConflictOfDuties as error:
+            flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
         except (service.ComplaintError, IntegrityError) as error:
             db.session.rollback()
             flash(str(error) if isinstance(error, service.ComplaintError) else _("The answer is already given."),
@@ -62,7 +64,9 @@ def detail(number):
         return redirect(url_for("staff_complaints.detail", number=number))
     handling.record_view(complaint, actor=current_actor())
     db.session.commit()
+    conflict = duties.refusal_for("complaint", actor=current_actor(), subject=complaint.user_id)
     return render_template("staff/complaint.html", complaint=complaint, record=service.record(complaint),
+                           conflict=conflict,
                            deadline=service.deadline(complaint, local_today()), notes=handling.notes(complaint),
                            answer_form=form, note_form=forms.NoteForm(formdata=None, prefix="note"),
                            review_form=forms.ReviewForm(formdata=None), limits=forms)
@@ -76,6 +80,9 @@ def review(number):
         try:
             handling.take_under_review(complaint, actor=current_actor())
             db.session.commit()
+        except duties.ConflictOfDuties as error:
+            flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+            return redirect(url_for("staff_complaints.detail", number=number))
         except service.ComplaintError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -95,6 +102,9 @@ def add_note(number):
     try:
         handling.add_note(complaint, form.text.data, actor=current_actor(), token=form.submission_token.data)
         db.session.commit()
+    except duties.ConflictOfDuties as error:
+        flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+        return redirect(url_for("staff_complaints.detail", number=number))
     except (service.ComplaintError, IntegrityError):
         db.session.rollback()
     flash(_("The note is saved."), "success")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
+from cabinet.acting import duties
 from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import service
@@ -106,11 +107,17 @@ def withdraw_all(subject, *, actor, today, channel: str = "cabinet") -> Withdraw
     return withdrawal
 
 
-def destroy(withdrawal: Withdrawal) -> None:
-    """Destroy the subject's personal data and scans; keep only what KEPT lists, pseudonymised."""
+def destroy(withdrawal: Withdrawal, *, actor=None) -> None:
+    """Destroy the subject's personal data and scans; keep only what KEPT lists, pseudonymised.
+
+    `actor` is the staff member who carries it out before the deadline; without one, the job that runs it
+    (`consents destroy-due`) is named in the event. Either way the event names who requested it.
+    """
     from cabinet.accounts.models import User
 
+    duties.check("withdrawal", actor=actor, subject=withdrawal.user_id)
     subject = db.session.get(User, withdrawal.user_id)
+    requested = _requested(withdrawal)
     documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id)).all()
     paths = [storage.path_of(d) for d in documents]
     _end_acts(subject)
@@ -127,20 +134,32 @@ def destroy(withdrawal: Withdrawal) -> None:
     # no data left to hold, show, disclose or announce a policy to: no longer a data subject of the operator
     subject.roles = [r for r in subject.roles if r.role != "subject"]
     withdrawal.status, withdrawal.completed_at, withdrawal.kept = "done", utcnow(), sorted(KEPT)
-    trail.record("account.destroyed", subject=subject, obj=withdrawal,
-                 details={"documents": len(paths), "kept": sorted(KEPT)})
+    trail.record("account.destroyed", actor=actor, subject=subject, obj=withdrawal,
+                 details={"documents": len(paths), "kept": sorted(KEPT), "requested": requested})
     storage.delete_after_commit(paths)
+
+
+def _requested(withdrawal: Withdrawal) -> dict:
+    """Who asked for the destruction, when, and the trail event that records it (with its acting session)."""
+    from cabinet.audit.models import AuditEvent
+
+    seq = db.session.scalar(select(AuditEvent.seq).where(
+        AuditEvent.action == "consent.withdraw_all", AuditEvent.object_type == "withdrawal",
+        AuditEvent.object_id == str(withdrawal.id)).limit(1))
+    return {"by": withdrawal.actor_id, "at": withdrawal.requested_at.isoformat(), "event": seq}
 
 
 def _end_acts(subject) -> None:
     """An act's basis is one of the scans destroyed; the audit trail keeps that the acts took place."""
     from cabinet.acting.models import ActingSession
 
+    acts = select(ActingSession.id).where(ActingSession.subject_id == subject.id)
+    db.session.execute(update(ProfileChange).where(ProfileChange.acting_id.in_(acts)).values(acting_id=None))
     db.session.execute(delete(ActingSession).where(ActingSession.subject_id == subject.id))
 
 
 def destroy_due(today) -> int:
-    """Carry out every scheduled destruction whose deadline has come; one commit each."""
+    """Carry out every scheduled destruction whose deadline has come; one commit each (run as a named job)."""
     due = db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled",
                                                       Withdrawal.due_on <= today).order_by(Withdrawal.id)).all()
     for withdrawal in due:
@@ -153,6 +172,7 @@ def refuse(withdrawal: Withdrawal, reason: str, *, actor) -> None:
     """Staff refuse a scheduled withdrawal with a reason the subject sees (law art. 8: a reasoned refusal)."""
     from cabinet.accounts.models import User
 
+    duties.check("withdrawal", actor=actor, subject=withdrawal.user_id)
     if withdrawal.status != "scheduled":
         raise service.ConsentError(_l("Only a scheduled withdrawal can be refused."))
     withdrawal.status = "refused"

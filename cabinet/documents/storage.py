@@ -230,6 +230,8 @@ def sweep(min_age: timedelta = SWEEP_MIN_AGE) -> list[Path]:
         orphans += [path for name, path in batch.items() if name not in known]
     for path in orphans:
         path.unlink(missing_ok=True)
+    trail.record("documents.swept", details={"removed": len(orphans),
+                                             "older_than_minutes": min_age // timedelta(minutes=1)})
     return orphans
 
 

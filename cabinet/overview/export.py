@@ -1,7 +1,10 @@
 """Everything the operator holds about a subject, as one JSON document (law art. 24)."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
+from cabinet.accounts.models import User
+from cabinet.audit import wording
 from cabinet.audit.models import AuditEvent
 from cabinet.complaints import service as complaints
 from cabinet.consents import service as consents
@@ -19,13 +22,29 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
+def _act(change) -> dict | None:
+    """The acting session a change was made in: who, in what role, why, on which of the subject's documents."""
+    act = change.acting
+    if act is None:
+        return None
+    document = act.basis_document
+    return {"act": act.id, "staff": wording.full_name(change.actor), "staff_role": act.staff_role,
+            "reason": act.reason,
+            "basis_document": {"id": document.id, "name": document.original_name, "sha256": document.sha256}
+            if document is not None else None}
+
+
 def collect(subject) -> dict:
     """The export's content; keys are part of the public contract."""
     documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id).order_by(Document.id))
     acceptances = db.session.scalars(select(PolicyAcceptance).where(PolicyAcceptance.user_id == subject.id)
                                      .order_by(PolicyAcceptance.id))
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_id == subject.id)
-                                .order_by(AuditEvent.seq))
+    documents = documents.all()
+    actor = aliased(User)
+    events = db.session.execute(select(AuditEvent, actor.given_name, actor.surname)
+                                .outerjoin(actor, actor.id == AuditEvent.actor_id)
+                                .where(AuditEvent.subject_id == subject.id).order_by(AuditEvent.seq)).all()
+    words = wording.EventWords([e for e, *_names in events], subject, documents={d.id: d for d in documents})
     history = consents.history(subject)
     states = {event.purpose: event for event in history}
     withdrawals = db.session.scalars(select(Withdrawal).where(Withdrawal.user_id == subject.id)
@@ -42,7 +61,8 @@ def collect(subject) -> dict:
         },
         "profile_history": [
             {"field": c.field, "old_value": c.old_value, "new_value": c.new_value, "changed_at": _iso(c.changed_at),
-             "actor_id": c.actor_id, "basis": c.basis} for c in reversed(profile.history(subject))
+             "actor_id": c.actor_id, "basis": c.basis, "who": wording.for_change(c, subject),
+             "on_behalf": _act(c)} for c in reversed(profile.history(subject))
         ],
         "documents": [
             {"id": d.id, "kind": d.kind, "name": d.original_name, "content_type": d.content_type, "size": d.size,
@@ -73,7 +93,9 @@ def collect(subject) -> dict:
         ],
         "access_log": [
             {"at": _iso(e.occurred_at), "action": e.action, "actor_id": e.actor_id, "ip": e.ip,
-             "object": [e.object_type, e.object_id], "details": e.details} for e in events
+             "object": [e.object_type, e.object_id], "details": e.details,
+             "who": words.who(e, f"{given} {surname}".strip() if surname else None)}
+            for e, given, surname in events
         ],
         "disclosures": [
             {"recipient": d.recipient, "basis": d.basis, "categories": d.categories,

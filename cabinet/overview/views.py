@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
+from cabinet.audit.wording import EventWords
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.overview import access_log, export
@@ -52,4 +53,5 @@ def download_export():
 def show_access_log():
     before = request.args.get("before", type=int)
     rows, older = access_log.page(current_subject(), before=before)
-    return render_template("overview/access_log.html", rows=rows, older=older, user=current_subject())
+    words = EventWords([event for event, *_names in rows], current_subject())
+    return render_template("overview/access_log.html", rows=rows, older=older, user=current_subject(), words=words)

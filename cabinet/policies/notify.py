@@ -3,6 +3,7 @@
 from sqlalchemy import exists, select
 
 from cabinet.accounts.models import User, UserRole
+from cabinet.audit import trail
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.policies.models import PolicyAcceptance, PolicyNotice, PolicyVersion
@@ -27,5 +28,6 @@ def notify_all(version: PolicyVersion, batch_size: int = 500):
             send(user.email, "policy_changed", locale=user.locale, user=user, version=version,
                  summary=version.text(user.locale).summary, link=link)
             db.session.add(PolicyNotice(user_id=user.id, version_id=version.id))
+        trail.record("policy.notified", obj=version, details={"version": version.label, "subjects": len(batch)})
         db.session.commit()
         yield len(batch)

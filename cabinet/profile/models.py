@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.accounts.models import User
+from cabinet.acting.models import ActingSession
 from cabinet.database import UTCDateTime, utcnow
 from cabinet.extensions import db
 
@@ -25,11 +26,14 @@ class ProfileChange(db.Model):
     new_value: Mapped[str | None] = mapped_column(String(254))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: "registration", "self", "email_confirmation", "correction"
+    #: "registration", "self", "acting" (staff on the subject's behalf), "email_confirmation", "correction"
     basis: Mapped[str] = mapped_column(String(24))
     correction_id: Mapped[int | None] = mapped_column(ForeignKey("correction_requests.id"))
+    #: the acting session a staff member made the change in, with its basis document
+    acting_id: Mapped[int | None] = mapped_column(ForeignKey("acting_sessions.id", ondelete="SET NULL"))
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+    acting: Mapped[ActingSession | None] = relationship(lazy="select")
 
 
 class CorrectionRequest(db.Model):

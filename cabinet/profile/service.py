@@ -1,10 +1,11 @@
 """Corrections of personal data; every change keeps the old value and is recorded with its actor."""
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from cabinet.accounts import tokens
 from cabinet.accounts.models import User
+from cabinet.acting.models import ActingSession
 from cabinet.audit import trail
 from cabinet.documents import storage
 from cabinet.extensions import db
@@ -18,16 +19,33 @@ class ProfileError(ValueError):
     """A correction that cannot be made; the message is shown to the user."""
 
 
-def _change(subject, field: str, new_value, *, actor, basis: str, correction=None) -> ProfileChange:
+def _change(subject, field: str, new_value, *, actor, basis: str, correction=None, act=None) -> ProfileChange:
     """Set one field and append its history entry and audit event."""
     old_value = getattr(subject, field)
     setattr(subject, field, new_value)
     change = ProfileChange(user_id=subject.id, field=field, old_value=old_value, new_value=new_value,
-                           actor_id=actor.id, basis=basis, correction_id=getattr(correction, "id", None))
+                           actor_id=actor.id, basis=basis, correction_id=getattr(correction, "id", None),
+                           acting_id=getattr(act, "id", None))
     db.session.add(change)
     trail.record(f"profile.{field}_changed", actor=actor, subject=subject, obj=subject,
                  details={"basis": basis})
     return change
+
+
+def _own_or_acting(subject, actor, act):
+    """A change in the cabinet is the subject's own, or made by staff in an open acting session for them.
+
+    Returns the basis and the act to record; anybody else is refused, so "corrected by you" is never written
+    for a change someone else made.
+    """
+    if actor.id == subject.id:
+        return "self", None
+    from cabinet.acting import current_act
+
+    act = act if act is not None else current_act()
+    if act is None or act.staff_id != actor.id or act.subject_id != subject.id or act.ended_at is not None:
+        raise ProfileError("only the subject or staff acting for them")
+    return "acting", act
 
 
 def record_initial_values(subject) -> None:
@@ -39,11 +57,16 @@ def record_initial_values(subject) -> None:
                                          new_value=value, actor_id=subject.id, basis="registration"))
 
 
-def change_phone(subject, phone: str, *, actor) -> bool:
-    """Store a new (already normalised) phone number; False when it is the same."""
+def change_phone(subject, phone: str, *, actor, act=None) -> bool:
+    """Store a new (already normalised) phone number; False when it is the same.
+
+    Staff acting for the subject change it in their acting session (`act`, by default the request's), and the
+    history says so: made by them, on the subject's behalf, on the act's basis document.
+    """
     if phone == subject.phone:
         return False
-    _change(subject, "phone", phone, actor=actor, basis="self")
+    basis, act = _own_or_acting(subject, actor, act)
+    _change(subject, "phone", phone, actor=actor, basis=basis, act=act)
     return True
 
 
@@ -116,7 +139,10 @@ def pending_correction(subject) -> CorrectionRequest | None:
 def history(subject) -> list[ProfileChange]:
     """Newest first, with who made each change (their roles are not needed, so not loaded)."""
     return list(db.session.scalars(select(ProfileChange).where(ProfileChange.user_id == subject.id)
-                                   .options(joinedload(ProfileChange.actor).lazyload(User.roles))
+                                   .options(joinedload(ProfileChange.actor).lazyload(User.roles),
+                                            selectinload(ProfileChange.acting).options(
+                                                lazyload(ActingSession.staff), lazyload(ActingSession.subject),
+                                                selectinload(ActingSession.basis_document)))
                                    .order_by(ProfileChange.changed_at.desc(), ProfileChange.id.desc())))
 
 
@@ -128,8 +154,10 @@ def corrections(subject) -> list[CorrectionRequest]:
 def decide_correction(request: CorrectionRequest, decision: str, reason: str, *, actor) -> None:
     """Staff review: approving applies the new name (the history keeps the old one); rejecting says why."""
     from cabinet.accounts.models import User
+    from cabinet.acting import duties
     from cabinet.database import utcnow
 
+    duties.check("correction", actor=actor, subject=request.user_id)
     if request.status != "pending":
         raise ProfileError("already decided")
     if decision not in ("approve", "reject"):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_act, current_actor, current_subject, subject_required
-from cabinet.audit import trail
+from cabinet.audit import trail, wording
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
@@ -120,7 +120,8 @@ def _apply(subject, actor, form, names, email_changed, scans):
 def history():
     subject = current_subject()
     return render_template("profile/history.html", changes=service.history(subject),
-                           corrections=service.corrections(subject))
+                           corrections=service.corrections(subject),
+                           who=lambda change: wording.for_change(change, subject))
 
 
 @bp.route("/documents")

@@ -8,6 +8,7 @@ from sqlalchemy import exists, or_, select
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting.models import ActingSession
 from cabinet.audit import trail
+from cabinet.audit.who import staff_role
 from cabinet.database import utcnow
 from cabinet.documents import storage
 from cabinet.extensions import db
@@ -58,7 +59,7 @@ def start_acting(subject: User, *, actor, reason: str, basis) -> ActingSession:
     document = storage.store(basis, actor=actor, subject=subject, kind="basis")
     now = utcnow()
     act = ActingSession(staff_id=actor.id, subject_id=subject.id, reason=reason, basis_document_id=document.id,
-                        started_at=now, expires_at=expiry_from(now))
+                        staff_role=staff_role(actor), started_at=now, expires_at=expiry_from(now))
     db.session.add(act)
     db.session.flush()
     trail.record("staff.acting_started", actor=actor, subject=subject, obj=act,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cabinet import acting
 from cabinet.accounts.models import User
-from cabinet.acting import current_act, current_actor, role_required
+from cabinet.acting import current_act, current_actor, duties, role_required
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
@@ -138,7 +138,8 @@ def corrections():
             Document.kind == "correction", Document.attached_id.in_([r.id for r in page.rows]))):
         documents.setdefault(document.attached_id, []).append(document)
     return render_template("staff/corrections.html", page=page, owners=_owners(page.rows), documents=documents,
-                           form=CorrectionDecisionForm(), today=local_today())
+                           form=CorrectionDecisionForm(), today=local_today(),
+                           conflicted=duties.acted_for(current_actor(), {r.user_id for r in page.rows}))
 
 
 @bp.route("/corrections/<int:request_id>", methods=["POST"])
@@ -154,6 +155,8 @@ def decide_correction(request_id):
         try:
             profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
                                       actor=current_actor())
+        except duties.ConflictOfDuties as error:
+            flash(duties.refused(error, actor=current_actor(), subject=correction.user_id, obj=correction), "error")
         except profile.ProfileError:
             flash(_("This correction has already been decided."), "error")
         else:
@@ -186,7 +189,8 @@ def withdrawals():
                    select(func.count()).select_from(Withdrawal).where(scheduled),
                    request.args.get("page", 1, type=int), scalars=True)
     return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows),
-                           form=WithdrawalDecisionForm(), today=local_today())
+                           form=WithdrawalDecisionForm(), today=local_today(),
+                           conflicted=duties.acted_for(current_actor(), {w.user_id for w in page.rows}))
 
 
 @bp.route("/withdrawals/<int:withdrawal_id>", methods=["POST"])
@@ -199,15 +203,23 @@ def decide_withdrawal(withdrawal_id):
         flash(_("Choose a decision for a scheduled withdrawal."), "error")
     elif form.decision.data == "refuse" and not reason:
         flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
-    elif form.decision.data == "refuse":
+    else:
+        try:
+            _decide_withdrawal(item, form.decision.data, reason)
+        except duties.ConflictOfDuties as error:
+            flash(duties.refused(error, actor=current_actor(), subject=item.user_id, obj=item), "error")
+    return redirect(url_for("staff.withdrawals"))
+
+
+def _decide_withdrawal(item, decision: str, reason: str) -> None:
+    if decision == "refuse":
         withdrawal_service.refuse(item, reason, actor=current_actor())
         db.session.commit()
         flash(_("The refusal is recorded."), "success")
     else:
-        withdrawal_service.destroy(item)
+        withdrawal_service.destroy(item, actor=current_actor())
         db.session.commit()
         flash(_("The subject's data is destroyed."), "success")
-    return redirect(url_for("staff.withdrawals"))
 
 
 @bp.route("/disclosures/new", methods=["GET", "POST"])

@@ -1,0 +1,90 @@
+"""Separation of duties: a staff member acting for a subject takes no operator decision on that subject's records.
+
+While a staff member has an open acting session for a subject (in that browser or any other), they speak for
+the subject; answering the subject's complaint, deciding their name correction or their withdrawal of consent
+is then for another staff member. The decision functions call `check` before they write anything.
+"""
+
+from sqlalchemy import select
+
+from cabinet.database import utcnow
+from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
+
+#: the decisions guarded, with the words that explain the refusal to the staff member
+DECISIONS = {
+    "complaint": _l("You are acting on behalf of %(name)s, so another staff member must take the operator's "
+                    "decisions on their complaint. Stop acting, or hand the complaint over."),
+    "correction": _l("You are acting on behalf of %(name)s, so another staff member must decide on their name "
+                     "correction."),
+    "withdrawal": _l("You are acting on behalf of %(name)s, so another staff member must decide on their "
+                     "withdrawal of consent."),
+}
+OWN = _l("This is your own request: another staff member must decide on it.")
+
+
+class ConflictOfDuties(ValueError):
+    """An operator's decision refused because its maker speaks for the subject; the message says why."""
+
+    def __init__(self, message: str, *, decision: str, act=None):
+        super().__init__(message)
+        self.decision, self.act = decision, act
+
+
+def open_act(staff, subject_id: int):
+    """The staff member's acting session for the subject that is still running, if any."""
+    from cabinet.acting.models import ActingSession
+
+    return db.session.scalar(select(ActingSession).where(
+        ActingSession.staff_id == staff.id, ActingSession.subject_id == subject_id,
+        ActingSession.ended_at.is_(None), ActingSession.expires_at > utcnow()).limit(1))
+
+
+def acted_for(staff, subject_ids) -> set[int]:
+    """Of these subjects, those the staff member acts for now (for pages that list many), and themselves."""
+    from cabinet.acting.models import ActingSession
+
+    ids = set(subject_ids)
+    if not ids:
+        return set()
+    found = set(db.session.scalars(select(ActingSession.subject_id).where(
+        ActingSession.staff_id == staff.id, ActingSession.subject_id.in_(ids),
+        ActingSession.ended_at.is_(None), ActingSession.expires_at > utcnow())))
+    return found | ({staff.id} & ids)
+
+
+def check(decision: str, *, actor, subject) -> None:
+    """Refuse (raise ConflictOfDuties) when the actor is the subject or acts for them now; nothing is written."""
+    if actor is None:  # a scheduled job: no person, no conflict
+        return
+    subject_id = getattr(subject, "id", subject)
+    if actor.id == subject_id:
+        raise ConflictOfDuties(str(OWN), decision=decision)
+    act = open_act(actor, subject_id)
+    if act is not None:
+        raise ConflictOfDuties(DECISIONS[decision] % {"name": act.subject.full_name}, decision=decision, act=act)
+
+
+def record_refusal(error: ConflictOfDuties, *, actor, subject, obj=None) -> None:
+    """After the caller rolled back: the refused attempt itself goes into the trail (not the decision)."""
+    from cabinet.audit import trail
+
+    trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
+                 details={"decision": error.decision, "act": getattr(error.act, "id", None)})
+
+
+def refusal_for(decision: str, *, actor, subject) -> str | None:
+    """What `check` would say, for pages that offer the decision only to those who may take it."""
+    try:
+        check(decision, actor=actor, subject=subject)
+    except ConflictOfDuties as error:
+        return str(error)
+    return None
+
+
+def refused(error: ConflictOfDuties, *, actor, subject, obj=None) -> str:
+    """In a view: undo whatever the request began, record the refused attempt, and give the message to show."""
+    db.session.rollback()
+    record_refusal(error, actor=actor, subject=subject, obj=obj)
+    db.session.commit()
+    return str(error)

@@ -1,0 +1,83 @@
+"""Who did something, in the subject's words: themselves, staff on their behalf (with the basis), or a job."""
+
+from sqlalchemy import select
+
+from cabinet.extensions import db
+from cabinet.messages import gettext as _
+from cabinet.messages import lazy_pgettext
+
+ROLES = {
+    "support": lazy_pgettext("role", "support"),
+    "admin": lazy_pgettext("role", "administrator"),
+}
+
+
+def full_name(user) -> str:
+    return f"{user.given_name} {user.surname}".strip() if user is not None else "—"
+
+
+def document_title(document) -> str:
+    """A basis document as the subject sees it on their documents page: its file name."""
+    return f"«{document.original_name}»" if document is not None else _("a document no longer kept")
+
+
+def on_your_behalf(name: str, role: str, document) -> str:
+    return _("Made by %(name)s, %(role)s, on your behalf — basis: %(document)s",
+             name=name, role=str(ROLES.get(role, role)), document=document_title(document))
+
+
+def by_job(job: dict, people: dict) -> str:
+    """A command-line or scheduled job: its name, the machine account that ran it, the person it named."""
+    person = people.get(job.get("by"))
+    if person is not None:
+        return _("Job “%(job)s”, run by %(run_by)s on the decision of %(person)s",
+                 job=job.get("name", "?"), run_by=job.get("run_by", "?"), person=full_name(person))
+    return _("Job “%(job)s”, run by %(run_by)s", job=job.get("name", "?"), run_by=job.get("run_by", "?"))
+
+
+def for_change(change, subject) -> str:
+    """The "by whom" of a history entry."""
+    if change.basis == "acting":
+        act = change.acting
+        return on_your_behalf(full_name(change.actor), act.staff_role if act else "support",
+                              act.basis_document if act else None)
+    if change.actor_id == subject.id:
+        return _("You")
+    return full_name(change.actor) if change.actor is not None else "—"
+
+
+class EventWords:
+    """Words for the trail events of one page: the documents and people they name, fetched once."""
+
+    def __init__(self, events, subject, *, documents: dict | None = None):
+        from cabinet.accounts.models import User
+        from cabinet.documents.models import Document
+
+        self.subject = subject
+        doc_ids = {(e.details or {}).get("on_behalf", {}).get("basis_document") for e in events} - {None}
+        if documents is not None:  # the caller has the subject's documents already
+            self.documents = documents
+        else:
+            self.documents = {d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(doc_ids)))} \
+                if doc_ids else {}
+        people = {((e.details or {}).get("job") or {}).get("by") for e in events} - {None}
+        self.people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(people)))} \
+            if people else {}
+
+    def who(self, event, actor_name: str | None) -> str:
+        details = event.details or {}
+        if "on_behalf" in details:
+            behalf = details["on_behalf"]
+            return on_your_behalf(actor_name or "—", behalf.get("staff_role", "support"),
+                                  self.documents.get(behalf.get("basis_document")))
+        if details.get("job"):
+            return by_job(details["job"], self.people)
+        if event.actor_id == self.subject.id:
+            return _("You")
+        return actor_name or _("Unknown visitor")
+
+    def basis_document(self, event):
+        """The basis document of an event made on the subject's behalf, when the subject still has it."""
+        behalf = (event.details or {}).get("on_behalf") or {}
+        document = self.documents.get(behalf.get("basis_document"))
+        return document if document is not None and document.owner_id == self.subject.id else None
