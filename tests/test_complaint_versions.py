@@ -232,3 +232,17 @@ def test_a_complaint_filed_before_versions_gets_one_reconstructed(app, client, s
         assert version.reconstructed and json.loads(version.snapshot)["reconstructed_at"]
     page = client.get(f"/cabinet/complaints/{number}").text
     assert page.count('data-version="1" data-reconstructed') == 1
+
+
+def test_freeze_command_reconstructs_every_unversioned_complaint_once(app, client, subject, runner):
+    from cabinet.complaints.models import ComplaintVersion
+
+    file_complaint(client)
+    file_complaint(client, submission_token="t" * 24)
+    with app.app_context():
+        db.session.execute(ComplaintVersion.__table__.delete())
+        db.session.commit()
+    assert "2 complaints" in runner.invoke(args=["complaints", "freeze"]).output
+    assert "0 complaints" in runner.invoke(args=["complaints", "freeze"]).output
+    with app.app_context():
+        assert all(v.reconstructed for v in db.session.scalars(select(ComplaintVersion)))
