@@ -43,7 +43,9 @@ def create_app(config=None):
 
     from cabinet.accounts import views as accounts
     from cabinet.admin import views as admin
+    from cabinet.complaints import public_views as verify
     from cabinet.complaints import staff_views as staff_complaints
+    from cabinet.complaints import verification
     from cabinet.complaints import views as complaints
     from cabinet.consents import views as consents
     from cabinet.disclosures import views as disclosures
@@ -54,6 +56,7 @@ def create_app(config=None):
     from cabinet.translate import views as translate
 
     for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
-                 staff_complaints, admin, translate):
+                 staff_complaints, admin, translate, verify):
         app.register_blueprint(area.bp)
+    verification.check_config(app.config)
     return app

@@ -27,6 +27,7 @@ i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
 consents_cli = AppGroup("consents", help="Consents and their consequences.")
 mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
 documents_cli = AppGroup("documents", help="Stored scans.")
+complaints_cli = AppGroup("complaints", help="Complaints and their frozen document versions.")
 
 
 def named_job(name: str):
@@ -268,6 +269,24 @@ def sweep_documents(minutes):
     click.echo(f"{len(removed)} orphaned files removed")
 
 
+@complaints_cli.command("freeze")
+def freeze_complaints():
+    """Give every complaint filed before document versions its reconstructed version 1 (idempotent)."""
+    from sqlalchemy import select
+
+    from cabinet.complaints import versions
+    from cabinet.complaints.models import Complaint, ComplaintVersion
+
+    pending = select(Complaint).where(~select(ComplaintVersion.id).where(
+        ComplaintVersion.complaint_id == Complaint.id).exists()).order_by(Complaint.id)
+    made = 0
+    for complaint in db.session.scalars(pending).all():
+        versions.ensure(complaint)
+        db.session.commit()
+        made += 1
+    click.echo(f"{made} complaints given a reconstructed version 1")
+
+
 @i18n_cli.command("extract")
 def i18n_extract():
     """Write messages.pot from the code and templates."""
@@ -317,5 +336,6 @@ def demo():
 
 
 def init_app(app):
-    for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, demo):
+    for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, complaints_cli,
+                    demo):
         app.cli.add_command(command)

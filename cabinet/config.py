@@ -37,6 +37,10 @@ class Defaults:
     OPERATOR_BIN = "000000000000"
     #: the first part of complaint numbers, e.g. BE-2026-000123
     COMPLAINT_PREFIX = "BE"
+    #: keys of the complaints' verification codes, id → secret (JSON in the environment); unset: {"S1": SECRET_KEY}
+    VERIFICATION_KEYS = None
+    #: the key new document versions are coded with; unset: "S1"
+    VERIFICATION_KEY_ID = None
     TRANSLATIONS_DIR = None
     #: the audit chain's MAC keys, key id -> secret (CABINET_AUDIT_KEYS='{"2026a": "…"}'); required in production,
     #: development derives one from SECRET_KEY under the id "dev"

@@ -93,6 +93,9 @@ ROUTES = [
     public("/logout", method="POST", status=LOGIN, signed_in=to("/")),
     public("/register"),
     public("/register", method="POST"),
+    # anyone holding a printed complaint checks its code
+    public("/verify"),
+    public("/verify", method="POST"),
     public("/reset"),
     public("/reset", method="POST"),
     public("/reset/<token>", "/reset/not-a-token", status=to("/reset")),

@@ -14,7 +14,8 @@ from cabinet.extensions import db
 from tests.conftest import PDF, PNG, upload
 
 NUMBER = re.compile(r"/cabinet/complaints/(BE-\d{4}-\d{6})$")
-CODE = re.compile(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}")
+#: a verification code as printed: its key id, then 16 hex digits in groups of four
+CODE = re.compile(r"\b[A-Z0-9]{1,8}(?:-[0-9A-F]{4}){4}\b")
 TOKEN = "complaint-token-0000000001"
 
 

@@ -273,16 +273,34 @@ def test_an_earlier_printout_still_verifies_after_the_answer(app, client, subjec
     assert verify(staff, number, after) == "genuine"
 
 
-def test_verification_fails_when_the_stored_text_is_altered(app, client, subject, staff):
-    from cabinet.complaints.models import Complaint
+def test_verification_fails_when_the_stored_snapshot_is_altered(app, client, subject, staff):
+    """The database refuses to change a version; one changed anyway (its trigger dropped) no longer verifies."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from cabinet.complaints.models import ComplaintVersion
 
     number = file_complaint(client)
     code = CODE.search(pdf_text(client.get(f"/cabinet/complaints/{number}.pdf").data)).group(0)
+    altered = "UPDATE complaint_versions SET snapshot = replace(snapshot, 'Тексеріңіз', 'Тексермеңіз')"
     with app.app_context():
-        complaint = db.session.scalar(select(Complaint).where(Complaint.number == number))
-        complaint.body += " (өзгертілген)"
+        with pytest.raises(DatabaseError):
+            db.session.execute(text(altered))
+        db.session.rollback()
+        trigger = db.session.scalar(select(text("sql")).select_from(text("sqlite_master")).where(
+            text("name = 'complaint_versions_frozen'"))) if db.engine.dialect.name == "sqlite" else None
+        db.session.execute(text("DROP TRIGGER complaint_versions_frozen"
+                                + (" ON complaint_versions" if trigger is None else "")))
+        db.session.execute(text(altered))
         db.session.commit()
-    assert verify(staff, number, code) == "mismatch"
+        assert "Тексермеңіз" in db.session.scalar(select(ComplaintVersion.snapshot))
+    try:
+        assert verify(staff, number, code) == "mismatch"
+    finally:
+        with app.app_context():
+            db.session.execute(text(trigger or "CREATE TRIGGER complaint_versions_frozen BEFORE UPDATE ON "
+                                    "complaint_versions FOR EACH ROW EXECUTE FUNCTION complaint_document_frozen()"))
+            db.session.commit()
 
 
 # --- acting on behalf -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from cabinet.accounts.models import User
 from cabinet.acting import duties
 from cabinet.audit import trail
+from cabinet.complaints import versions
 from cabinet.complaints.models import IS_OPEN, OPEN_STATUSES, STATUSES, Complaint, ComplaintNote
 from cabinet.complaints.service import (
     CLOSED,
@@ -84,10 +85,13 @@ def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
         return False
     if not claim(complaint, OPEN_STATUSES, "answered"):
         raise ComplaintError(CLOSED)
+    versions.ensure(complaint)
     event = append_event(complaint, "answered", actor=actor, text=text, token=token)
     documents = attach(event, scans, actor=actor, subject=complaint.complainant)
+    version = versions.add_version(complaint, event)
     trail.record("complaint.answered", actor=actor, subject=complaint.complainant, obj=complaint,
-                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents]})
+                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents],
+                          "document_version": version.number, "snapshot_sha256": version.snapshot_sha256})
     return True
 
 

@@ -1,8 +1,9 @@
-"""Complaints, their append-only timeline, attachments per step, staff notes and the yearly number counter."""
+"""Complaints, their append-only timeline, attachments per step, staff notes, the yearly number counter and
+the frozen document versions with their rendered PDFs."""
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.accounts.models import User
@@ -103,3 +104,47 @@ class ComplaintNote(db.Model):
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
 
     author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ComplaintVersion(db.Model):
+    """One numbered document version of a complaint: a canonical JSON snapshot of all it shows; never changed.
+
+    Version 1 is the filing; a supplement, the answer or a withdrawal adds the next one, showing the filing plus
+    what was added. The verification code is an HMAC over `snapshot` under the key named by `key_id`.
+    """
+
+    __tablename__ = "complaint_versions"
+    __table_args__ = (UniqueConstraint("complaint_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
+    #: 1, 2, 3 … per complaint
+    number: Mapped[int]
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the timeline step that made it (the filing, a supplement, the answer, the withdrawal)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_events.id", ondelete="CASCADE"))
+    #: canonical JSON (sorted keys, no spaces, UTF-8): the exact text the code is computed over
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    #: the verification key the code is made with (VERIFICATION_KEYS)
+    key_id: Mapped[str] = mapped_column(String(16))
+    #: made after the fact from the data as it then stood (complaints filed before snapshots existed)
+    reconstructed: Mapped[bool] = mapped_column(default=False)
+
+
+class ComplaintRendering(db.Model):
+    """A version's PDF in one language, rendered and sealed once: every download serves these very bytes.
+
+    Stored as a row, not a file: it commits or rolls back with the version, is backed up with the database
+    and cannot be left half-written or orphaned.
+    """
+
+    __tablename__ = "complaint_renderings"
+    __table_args__ = (UniqueConstraint("version_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("complaint_versions.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(5))
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))

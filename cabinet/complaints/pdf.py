@@ -1,19 +1,22 @@
-"""The printable complaint: everything a court needs on paper, in the reader's language, with its code."""
+"""The printable complaint: one document version as frozen, in a reader's language, rendered and sealed once."""
 
+import hashlib
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import format_date, format_datetime
+from flask_babel import force_locale, format_date, format_datetime, get_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from sqlalchemy import select
 
 from cabinet.audit.labels import filesize
+from cabinet.complaints import versions
 from cabinet.complaints.labels import STATUSES, STEPS
-from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
-from cabinet.complaints.service import Record, Step
+from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
-from cabinet.database import utcnow
-from cabinet.i18n import operator_name
+from cabinet.documents.sealing import seal
+from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
 
@@ -22,21 +25,23 @@ FONT = "DejaVu"
 
 
 class _Document(FPDF):
-    """A4 with the complaint's number and the page number at the foot of every page."""
+    """A4 with the complaint's number, version, page and where to check it at the foot of every page."""
 
-    def __init__(self, number: str):
+    def __init__(self, number: str, version: int):
         super().__init__(format="A4")
-        self.number = number
+        self.number, self.version = number, version
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_auto_page_break(True, margin=18)
+        self.set_auto_page_break(True, margin=20)
         self.set_margins(18, 16, 18)
 
     def footer(self):
-        self.set_y(-12)
+        self.set_y(-15)
         self.set_font(FONT, "", 8)
-        self.cell(0, 5, _("%(number)s, page %(page)s of %(pages)s", number=self.number,
-                          page=self.page_no(), pages="{nb}"), align="C")
+        self.cell(0, 4, _("%(number)s, document version %(version)s, page %(page)s of %(pages)s",
+                          number=self.number, version=self.version, page=self.page_no(), pages="{nb}"),
+                  align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 4, _("Check this document at %(url)s", url=verify_url()), align="C")
 
     def line_of(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5.2, gap: float = 0):
         self.set_font(FONT, "B" if bold else "", size)
@@ -49,61 +54,108 @@ class _Document(FPDF):
         self.line_of(text, size=11.5, bold=True, height=6.5)
 
 
-def _files(pdf: _Document, step: Step) -> None:
-    for i, document in enumerate(step.documents, 1):
-        pdf.line_of(f"{i}. {document.original_name} ({filesize(document.size)})", size=9.5)
-        pdf.line_of(f"SHA-256: {document.sha256}", size=8.5, gap=1)
+def verify_url() -> str:
+    return f"{current_app.config['BASE_URL']}/verify"
 
 
-def render(record: Record) -> bytes:
-    """The complaint as a PDF in the current request's language."""
-    complaint, person = record.complaint, record.complaint.complainant
-    config = current_app.config
-    pdf = _Document(complaint.number)
-    pdf.set_title(_("Complaint %(number)s", number=complaint.number))
-    pdf.set_author(person.full_name)
-    pdf.set_creator(config["OPERATOR_NAME"])
-    pdf.add_page()
+def _when(value: str) -> str:
+    return format_datetime(datetime.fromisoformat(value), "long")
 
-    pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=operator_name(), bin=config["OPERATOR_BIN"]))
-    pdf.line_of(_("From: %(name)s", name=person.full_name))
-    contacts = ", ".join(c for c in (person.email, person.phone) if c)
+
+def _files(pdf: _Document, step: dict) -> None:
+    for i, file in enumerate(step["attachments"], 1):
+        pdf.line_of(f"{i}. {file['name']} ({filesize(file['size'])})", size=9.5)
+        pdf.line_of(f"SHA-256: {file['sha256']}", size=8.5, gap=1)
+
+
+def full_name(person: dict) -> str:
+    return " ".join(p for p in (person["surname"], person["given_name"], person["patronymic"]) if p)
+
+
+def _header(pdf: _Document, frozen: dict, locale: str) -> None:
+    operator, person = frozen["operator"], frozen["complainant"]
+    pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=operator["name_ru" if locale == "ru" else "name_kk"],
+                  bin=operator["bin"]))
+    pdf.line_of(_("From: %(name)s", name=full_name(person)))
+    contacts = ", ".join(c for c in (person["email"], person["phone"]) if c)
     pdf.line_of(_("Contacts: %(contacts)s", contacts=contacts), gap=4)
-
     pdf.line_of(_("Written pre-court complaint (privacy policy, clause 5.2)"), size=14, bold=True, height=7.5)
-    pdf.line_of(_("Registration number %(number)s", number=complaint.number), size=12, bold=True, height=7, gap=2)
-    pdf.line_of(_("Received: %(when)s", when=format_datetime(complaint.received_at, "long")))
+    pdf.line_of(_("Registration number %(number)s", number=frozen["number"]), size=12, bold=True, height=7, gap=2)
+    pdf.line_of(_("Received: %(when)s", when=_when(frozen["received_at"])))
     pdf.line_of(ngettext("Answer due by: %(date)s (%(num)d working day from receipt)",
-                         "Answer due by: %(date)s (%(num)d working days from receipt)", ANSWER_WORKING_DAYS,
-                         date=format_date(complaint.due_on, "long")))
-    pdf.line_of(_("Status: %(status)s", status=STATUSES.get(complaint.status, complaint.status)))
+                         "Answer due by: %(date)s (%(num)d working days from receipt)", frozen["answer_working_days"],
+                         date=format_date(date.fromisoformat(frozen["due_on"]), "long")))
+    pdf.line_of(_("Status: %(status)s", status=STATUSES.get(frozen["status"], frozen["status"])))
+    if frozen["policy_version"]:
+        pdf.line_of(_("Privacy policy in force at receipt: version %(label)s",
+                      label=frozen["policy_version"]["label"]), size=9)
 
+
+def render(version: ComplaintVersion) -> bytes:
+    """The version as a PDF in the current language: only what its snapshot holds, nothing read live."""
+    frozen = versions.load(version)
+    locale = str(get_locale())
+    pdf = _Document(frozen["number"], frozen["version"])
+    pdf.set_title(_("Complaint %(number)s", number=frozen["number"]))
+    pdf.set_author(full_name(frozen["complainant"]))
+    pdf.set_creator(frozen["operator"]["name_ru" if locale == "ru" else "name_kk"])
+    pdf.set_creation_date(version.made_at)
+    pdf.add_page()
+    _header(pdf, frozen, locale)
+
+    steps = frozen["steps"]
     pdf.heading(_("Subject"))
-    pdf.line_of(complaint.subject_line)
+    pdf.line_of(frozen["subject"])
     pdf.heading(_("Text of the complaint"))
-    pdf.line_of(complaint.body)
-    if complaint.desired_outcome:
+    pdf.line_of(frozen["body"])
+    if frozen["desired_outcome"]:
         pdf.heading(_("What the complainant asks the operator to do"))
-        pdf.line_of(complaint.desired_outcome)
-    if record.filing.documents:
+        pdf.line_of(frozen["desired_outcome"])
+    if steps and steps[0]["attachments"]:
         pdf.heading(_("Attachments"))
-        _files(pdf, record.filing)
-
-    for step in record.supplements:
-        pdf.heading(_("Supplement of %(when)s", when=format_datetime(step.event.at, "long")))
-        pdf.line_of(step.event.text or "")
-        _files(pdf, step)
-    if record.answer is not None:
-        pdf.heading(_("The operator's answer of %(when)s", when=format_datetime(record.answer.event.at, "long")))
-        pdf.line_of(record.answer.event.text or "")
-        _files(pdf, record.answer)
+        _files(pdf, steps[0])
+    for step in steps:
+        if step["kind"] == "supplement":
+            pdf.heading(_("Supplement of %(when)s", when=_when(step["at"])))
+            pdf.line_of(step["text"] or "")
+            _files(pdf, step)
+        elif step["kind"] == "answered":
+            pdf.heading(_("The operator's answer of %(when)s", when=_when(step["at"])))
+            pdf.line_of(step["text"] or "")
+            _files(pdf, step)
 
     pdf.heading(_("Timeline"))
-    for step in record.steps:
-        pdf.line_of(f"{format_datetime(step.event.at, 'medium')} — {STEPS.get(step.event.kind, step.event.kind)}")
+    for step in steps:
+        pdf.line_of(f"{format_datetime(datetime.fromisoformat(step['at']), 'medium')} — "
+                    f"{STEPS.get(step['kind'], step['kind'])}")
 
-    pdf.heading(_("Verification code: %(code)s", code=code(record)))
-    pdf.line_of(_("The operator can confirm that this copy is genuine and unaltered from its registration "
-                  "number and this code."), size=9)
-    pdf.line_of(_("Printed from the personal cabinet on %(when)s.", when=format_datetime(utcnow(), "long")), size=9)
+    pdf.heading(_("Verification code: %(code)s", code=code(version)))
+    pdf.line_of(_("Anyone can check that this copy is genuine and unaltered from its registration number and "
+                  "this code at %(url)s.", url=verify_url()), size=9)
+    pdf.line_of(_("Document version %(version)s of %(when)s.", version=frozen["version"],
+                  when=_when(frozen["made_at"])), size=9)
+    if frozen["reconstructed_at"]:
+        pdf.line_of(_("The filing part of this document was reconstructed on %(when)s from the data as then "
+                      "stored: the complaint was filed before documents were frozen at filing.",
+                      when=_when(frozen["reconstructed_at"])), size=9)
     return bytes(pdf.output())
+
+
+def stored(version: ComplaintVersion, locale: str) -> ComplaintRendering:
+    """The version's PDF in this language: rendered and sealed on the first request, the same bytes ever after."""
+    query = select(ComplaintRendering).where(ComplaintRendering.version_id == version.id,
+                                             ComplaintRendering.locale == locale)
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    versions.lock(version.complaint_id)  # a download at the same moment waits, then finds this one's bytes
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    with force_locale(locale):
+        title = _("Complaint %(number)s", number=versions.load(version)["number"])
+        data = seal(render(version), title=title)
+    found = ComplaintRendering(version_id=version.id, locale=locale, pdf=data, sha256=hashlib.sha256(data).hexdigest())
+    db.session.add(found)
+    db.session.flush()
+    return found

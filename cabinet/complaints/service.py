@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from cabinet.accounts.models import User
 from cabinet.audit import trail
+from cabinet.complaints import versions
 from cabinet.complaints.models import OPEN_STATUSES, Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.numbering import assign_number, due_date
 from cabinet.database import utcnow
@@ -125,9 +126,11 @@ def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outc
     db.session.flush()
     event = append_event(complaint, "registered", actor=actor, at=received_at)
     documents = attach(event, scans, actor=actor, subject=subject)
+    version = versions.freeze_filing(complaint)
     trail.record("complaint.filed", actor=actor, subject=subject, obj=complaint,
                  details={"number": complaint.number, "due_on": complaint.due_on.isoformat(),
-                          "attachments": [d.sha256 for d in documents]})
+                          "attachments": [d.sha256 for d in documents], "document_version": version.number,
+                          "snapshot_sha256": version.snapshot_sha256})
     return complaint, True
 
 
@@ -140,10 +143,13 @@ def add_supplement(complaint, text: str, scans: list, *, actor, token: str) -> t
         return existing, False
     if not claim(complaint, OPEN_STATUSES):
         raise ComplaintError(CLOSED)
+    versions.ensure(complaint)
     event = append_event(complaint, "supplement", actor=actor, text=text, token=token)
     documents = attach(event, scans, actor=actor, subject=complaint.complainant)
+    version = versions.add_version(complaint, event)
     trail.record("complaint.supplemented", actor=actor, subject=complaint.complainant, obj=complaint,
-                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents]})
+                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents],
+                          "document_version": version.number, "snapshot_sha256": version.snapshot_sha256})
     return event, True
 
 
@@ -151,9 +157,12 @@ def withdraw(complaint, *, actor) -> ComplaintEvent:
     """The subject takes the complaint back; nothing of it is deleted."""
     if not claim(complaint, OPEN_STATUSES, "withdrawn"):
         raise ComplaintError(CLOSED)
+    versions.ensure(complaint)
     event = append_event(complaint, "withdrawn", actor=actor)
+    version = versions.add_version(complaint, event)
     trail.record("complaint.withdrawn", actor=actor, subject=complaint.complainant, obj=complaint,
-                 details={"number": complaint.number})
+                 details={"number": complaint.number, "document_version": version.number,
+                          "snapshot_sha256": version.snapshot_sha256})
     return event
 
 

@@ -1,15 +1,15 @@
 """Staff pages for complaints: the queue by due date, review, answer, internal notes, checking a printout."""
 
-import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, duties, role_required
-from cabinet.complaints import forms, handling, labels, pdf, service, verification
+from cabinet.complaints import forms, handling, labels, service, verification, versions
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
-from cabinet.complaints.views import checked_attachments
+from cabinet.complaints.pdf import full_name
+from cabinet.complaints.views import checked_attachments, chosen_version, send_version
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
@@ -62,11 +62,13 @@ def detail(number):
             if answered:
                 flash(_("The answer is recorded and the complainant is notified."), "success")
         return redirect(url_for("staff_complaints.detail", number=number))
+    documents = versions.ensure(complaint)
+    filed = versions.load(documents[-1])["complainant"]
     handling.record_view(complaint, actor=current_actor())
     db.session.commit()
     conflict = duties.refusal_for("complaint", actor=current_actor(), subject=complaint.user_id)
     return render_template("staff/complaint.html", complaint=complaint, record=service.record(complaint),
-                           conflict=conflict,
+                           conflict=conflict, documents=documents, filed=filed, filed_name=full_name(filed),
                            deadline=service.deadline(complaint, local_today()), notes=handling.notes(complaint),
                            answer_form=form, note_form=forms.NoteForm(formdata=None, prefix="note"),
                            review_form=forms.ReviewForm(formdata=None), limits=forms)
@@ -115,11 +117,11 @@ def add_note(number):
 @role_required("support")
 def printable(number):
     complaint = get_complaint_or_404(number)
-    data = pdf.render(service.record(complaint))
-    handling.record_view(complaint, actor=current_actor(), what="printed")
+    version = chosen_version(complaint)
+    response = send_version(complaint, version)
+    handling.record_view(complaint, actor=current_actor(), what="printed", version=version.number)
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{complaint.number}.pdf",
-                     max_age=0)
+    return response
 
 
 @bp.route("/<number>/documents/<int:document_id>")
@@ -141,13 +143,14 @@ def document(number, document_id):
 @role_required("support")
 def verify():
     """Check a printed copy: its number and code against the stored complaint."""
-    form, complaint, step = forms.VerifyForm(), None, None
+    form, complaint, match = forms.VerifyForm(), None, None
     if form.validate_on_submit():
         complaint = handling.complaint_by_number(form.number.data.upper())
         if complaint is not None:
-            step = verification.verify(service.record(complaint), form.code.data)
-            handling.record_view(complaint, actor=current_actor(), what="verified", matches=step is not None)
+            match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
+            handling.record_view(complaint, actor=current_actor(), what="verified", matches=match is not None,
+                                 version=match.version.number if match and match.version else None)
             db.session.commit()
     checked = form.is_submitted() and not form.errors
-    return render_template("staff/complaints_verify.html", form=form, checked=checked, step=step,
+    return render_template("staff/complaints_verify.html", form=form, checked=checked, match=match,
                            complaint=complaint)

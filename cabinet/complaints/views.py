@@ -3,11 +3,12 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
-from cabinet.complaints import forms, labels, pdf, service
+from cabinet.complaints import forms, labels, pdf, service, versions
 from cabinet.complaints.models import Complaint
 from cabinet.documents import storage
 from cabinet.extensions import db
@@ -93,21 +94,42 @@ def show(number):
 
 
 def _page(complaint, supplement_form, withdraw_form):
+    documents = versions.ensure(complaint)
+    db.session.commit()  # a complaint filed before snapshots gets its reconstructed version once
     return render_template("complaints/show.html", record=service.record(complaint), complaint=complaint,
                            deadline=service.deadline(complaint, local_today()), supplement_form=supplement_form,
-                           withdraw_form=withdraw_form, limits=forms)
+                           withdraw_form=withdraw_form, limits=forms, documents=documents)
+
+
+def chosen_version(complaint):
+    """The version `?version=N` names, the latest without it; 404 for one that does not exist."""
+    found = versions.ensure(complaint)
+    if "version" not in request.args:
+        return found[-1]
+    wanted = request.args.get("version", type=int)
+    version = next((v for v in found if v.number == wanted), None)
+    if version is None:
+        abort(404)
+    return version
+
+
+def send_version(complaint, version):
+    """The stored bytes of the version in the reader's language: the same file on every download."""
+    rendering = pdf.stored(version, str(get_locale()))
+    return send_file(io.BytesIO(rendering.pdf), mimetype="application/pdf", max_age=0,
+                     download_name=f"{complaint.number}-v{version.number}.pdf")
 
 
 @bp.route("/<number>.pdf")
 @subject_required
 def printable(number):
     complaint = get_own_complaint_or_404(number)
-    data = pdf.render(service.record(complaint))
+    version = chosen_version(complaint)
+    response = send_version(complaint, version)
     trail.record("complaint.printed", actor=current_actor(), subject=current_subject(), obj=complaint,
-                 details={"number": complaint.number})
+                 details={"number": complaint.number, "version": version.number})
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{complaint.number}.pdf",
-                     max_age=0)
+    return response
 
 
 @bp.route("/<number>/supplement", methods=["POST"])

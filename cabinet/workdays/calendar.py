@@ -11,6 +11,8 @@ Layers, later ones win:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
@@ -77,6 +79,17 @@ class WorkCalendar:
             return -self.working_days_between(end, start)
         days = (end - start).days
         return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, days + 1))
+
+    def identity(self, start: date, end: date) -> dict:
+        """What a deadline computed on this calendar rests on: the rules' source and version, a digest of the
+        overrides, and the non-working weekdays between start (not counted) and end, so it can be re-checked."""
+        overrides = sorted((d.isoformat(), v) for d, v in self._overrides.items())
+        digest = hashlib.sha256(json.dumps(overrides, separators=(",", ":")).encode()).hexdigest()
+        days = (end - start).days
+        days_off = [(start + timedelta(days=i)).isoformat() for i in range(1, days + 1)
+                    if (start + timedelta(days=i)).weekday() < 5 and not self.is_working_day(start + timedelta(days=i))]
+        return {"rules": f"KZ five-day week, holidays {holidays.__version__}", "overrides_sha256": digest,
+                "weekdays_off": days_off}
 
     def working_days_in(self, year: int, month: int | None = None) -> list[date]:
         """All working days of a year or month, for production-calendar style summaries."""

@@ -1,0 +1,38 @@
+"""The public check of a printed complaint: number and code in, only the number, dates and status out."""
+
+from flask import Blueprint, flash, render_template
+
+from cabinet.accounts.limits import per_address, seconds_to_wait, wait_text
+from cabinet.complaints import forms, handling, labels, verification, versions
+from cabinet.extensions import db
+
+bp = Blueprint("verify", __name__)
+bp.record_once(labels.register)
+
+#: per client address: a person checks a few papers; a guesser of codes gets nowhere at this pace
+CHECKS_PER_ADDRESS = "10 per minute;100 per hour"
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@per_address(CHECKS_PER_ADDRESS)
+def check():
+    """Anyone holding a printout may check it; an unknown number and a wrong code get the same answer."""
+    form, complaint, match = forms.VerifyForm(), None, None
+    if form.validate_on_submit():
+        complaint = handling.complaint_by_number(form.number.data.strip().upper())
+        if complaint is not None:
+            match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
+            db.session.commit()
+    checked = form.is_submitted() and not form.errors
+    if match is None:
+        complaint = None  # nothing of a complaint whose code was not given
+    return render_template("verify.html", form=form, checked=checked, match=match, complaint=complaint)
+
+
+@bp.errorhandler(429)
+def too_many_checks(_error):
+    """Say how long to wait, on the form as it was filled in."""
+    wait = seconds_to_wait()
+    flash(wait_text(wait), "error")
+    return (render_template("verify.html", form=forms.VerifyForm(), checked=False, match=None, complaint=None),
+            429, {"Retry-After": str(wait)})
