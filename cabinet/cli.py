@@ -16,7 +16,7 @@ policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
 consents_cli = AppGroup("consents", help="Consents and their consequences.")
 mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
-documents_cli = AppGroup("documents", help="Stored scans.")
+documents_cli = AppGroup("documents", help="Stored scans and the operator's signing key.")
 
 
 @users_cli.command("create")
@@ -155,6 +155,21 @@ def sweep_documents(minutes):
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")
+
+
+@documents_cli.command("dev-cert")
+def documents_dev_cert():
+    """Make the development signing certificate in the instance folder, unless a PKCS#12 file is configured."""
+    from cabinet.documents.signing import DEV_CERTIFICATE, current_operator, pkcs12_path
+
+    if current_app.config.get("SIGNING_PKCS12"):
+        click.echo(f"signing with the configured {current_app.config['SIGNING_PKCS12']}; nothing made")
+        return
+    try:
+        path = pkcs12_path()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"signing as {current_operator().name!r} with {path} (certificate: {path.with_name(DEV_CERTIFICATE)})")
 
 
 @i18n_cli.command("extract")

@@ -3,6 +3,7 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,7 +11,7 @@ from cabinet.acting import current_actor, role_required
 from cabinet.complaints import forms, handling, labels, pdf, service, verification
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.views import checked_attachments
-from cabinet.documents import storage
+from cabinet.documents import signing, storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
@@ -105,7 +106,7 @@ def add_note(number):
 @role_required("support")
 def printable(number):
     complaint = get_complaint_or_404(number)
-    data = pdf.render(service.record(complaint))
+    data = signing.sign_pdf(pdf.render(service.record(complaint)), locale=str(get_locale()))
     handling.record_view(complaint, actor=current_actor(), what="printed")
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{complaint.number}.pdf",

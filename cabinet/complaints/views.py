@@ -3,13 +3,14 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.complaints import forms, labels, pdf, service
 from cabinet.complaints.models import Complaint
-from cabinet.documents import storage
+from cabinet.documents import signing, storage
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
@@ -102,7 +103,7 @@ def _page(complaint, supplement_form, withdraw_form):
 @subject_required
 def printable(number):
     complaint = get_own_complaint_or_404(number)
-    data = pdf.render(service.record(complaint))
+    data = signing.sign_pdf(pdf.render(service.record(complaint)), locale=str(get_locale()))
     trail.record("complaint.printed", actor=current_actor(), subject=current_subject(), obj=complaint,
                  details={"number": complaint.number})
     db.session.commit()
