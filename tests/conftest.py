@@ -54,8 +54,16 @@ def fast_hashing(monkeypatch):
     monkeypatch.setattr(security, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
+@pytest.fixture(scope="session")
+def signing_pkcs12(tmp_path_factory):
+    """The operator's signing key for the session: a development certificate, made once (RSA key generation)."""
+    from cabinet.documents.signing import make_dev_certificate
+
+    return make_dev_certificate(tmp_path_factory.mktemp("signing") / "operator.p12", "«Батыс Энергоресурсы» ЖШС")
+
+
 @pytest.fixture
-def app_config(database_url, tmp_path):
+def app_config(database_url, tmp_path, signing_pkcs12):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {
         "DATABASE_URL": database_url,
@@ -66,6 +74,7 @@ def app_config(database_url, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://cabinet.test",
+        "SIGNING_PKCS12": str(signing_pkcs12),
     }
 
 

@@ -13,6 +13,7 @@ from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
 from cabinet.complaints.service import Record, Step
 from cabinet.complaints.verification import code
 from cabinet.database import utcnow
+from cabinet.documents import fonts
 from cabinet.i18n import operator_name
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
@@ -27,8 +28,8 @@ class _Document(FPDF):
     def __init__(self, number: str):
         super().__init__(format="A4")
         self.number = number
-        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
+        fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.set_auto_page_break(True, margin=18)
         self.set_margins(18, 16, 18)
 

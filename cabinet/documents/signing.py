@@ -28,6 +28,8 @@ DEV_PKCS12 = "signing-dev.p12"
 DEV_CERTIFICATE = "signing-dev.pem"
 #: the letters a stamp can need: Latin, Latin-1, Cyrillic with the Kazakh letters, punctuation («», –, №)
 STAMP_LETTERS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x400, 0x530), *range(0x2010, 0x2070), 0x2116]
+#: bytes kept for the CMS container beyond the certificates and the signature value, and for a timestamp token
+CMS_RESERVE, TIMESTAMP_RESERVE = 2048, 6144
 MM = 72 / 25.4
 #: the stamp sits in the last page's bottom margin, at the right, clear of a centred footer
 STAMP_WIDTH, STAMP_HEIGHT, STAMP_RIGHT, STAMP_BOTTOM = 72 * MM, 13 * MM, 10 * MM, 3 * MM
@@ -39,6 +41,9 @@ class Operator:
 
     signer: signers.SimpleSigner
     name: str
+    #: room for the CMS container (in hex digits, as pyHanko counts): fixed, so pyHanko need not sign once more
+    #: to measure it (~10 ms)
+    reserve: int
 
 
 _operators: dict[str, tuple[int, Operator]] = {}
@@ -67,7 +72,8 @@ def sign_pdf(data: bytes, *, locale: str, reason: str | None = None, at: datetim
     signer = _TimedSigner(meta, signer=operator.signer, timestamper=timestamper, at=at,
                           stamp_style=_stamp_style(_stamp_text(operator.name, at, locale)),
                           new_field_spec=fields.SigFieldSpec(FIELD, box=_stamp_box(writer), on_page=-1))
-    return signer.sign_pdf(writer).getvalue()
+    reserve = operator.reserve + (2 * TIMESTAMP_RESERVE if timestamper else 0)
+    return signer.sign_pdf(writer, bytes_reserved=reserve).getvalue()
 
 
 def _stamp_text(signer: str, at: datetime, locale: str) -> str:
@@ -163,7 +169,10 @@ def current_operator(app=None) -> Operator:
     path = pkcs12_path(app)
     password = app.config.get("SIGNING_PKCS12_PASSWORD")
     key = f"{path.resolve()}\0{password}"
-    mtime = path.stat().st_mtime_ns
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as error:
+        raise RuntimeError(f"cannot read the signing key and certificate from {path}: {error}") from error
     with _lock:
         cached = _operators.get(key)
         if cached is None or cached[0] != mtime:
@@ -172,7 +181,7 @@ def current_operator(app=None) -> Operator:
 
 
 def _load(path: Path, password) -> Operator:
-    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
     from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1 as as_asn1
     from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -190,7 +199,10 @@ def _load(path: Path, password) -> Operator:
                             signing_cert=as_asn1(certificate), cert_registry=chain)
     signer.key = key
     subject = signer.signing_cert.subject
-    return Operator(signer=signer, name=subject.native.get("common_name") or subject.human_friendly)
+    certificates = [certificate, *others]
+    reserve = 2 * (CMS_RESERVE + sum(len(c.public_bytes(Encoding.DER)) for c in certificates)
+                   + getattr(key, "key_size", 1024) // 8)
+    return Operator(signer=signer, name=subject.native.get("common_name") or subject.human_friendly, reserve=reserve)
 
 
 class _KeptKeySigner(signers.SimpleSigner):
