@@ -135,6 +135,7 @@ class _StampFont(FontEngineFactory):
 def stamp_font() -> bytes:
     """The stamp's font: DejaVu Sans with only the letters a stamp uses and no layout tables or hinting."""
     from fontTools import subset, ttLib
+    from fontTools.ttLib.scaleUpem import scale_upem
 
     options = subset.Options(layout_features=[], hinting=False, notdef_outline=True)
     options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
@@ -142,6 +143,7 @@ def stamp_font() -> bytes:
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(unicodes=STAMP_LETTERS)
     subsetter.subset(font)
+    scale_upem(font, 1000)  # pyHanko writes the glyph widths unscaled: right only for 1000 units per em
     out = BytesIO()
     font.save(out)
     return out.getvalue()
