@@ -27,6 +27,7 @@ compile: install
 run: compile
 	$(FLASK) db upgrade
 	$(FLASK) demo
+	$(FLASK) documents dev-cert
 	@echo "Open http://$(HOST):$(PORT)/ — sign in with one of the accounts above."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -25,6 +25,7 @@ def create_app(config=None):
 
     from cabinet import acting, cli, database, errors, i18n, mail, security, templating
     from cabinet.audit import labels
+    from cabinet.documents import signing
     from cabinet.extensions import csrf, db, limiter, migrate
 
     templating.init_app(app)  # first: the others add to the template environment it makes
@@ -40,6 +41,7 @@ def create_app(config=None):
     acting.init_app(app)
     mail.delivery.init_app(app)
     cli.init_app(app)
+    signing.init_app(app)
 
     from cabinet.accounts import views as accounts
     from cabinet.admin import views as admin

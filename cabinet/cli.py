@@ -26,7 +26,7 @@ policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
 consents_cli = AppGroup("consents", help="Consents and their consequences.")
 mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
-documents_cli = AppGroup("documents", help="Stored scans.")
+documents_cli = AppGroup("documents", help="Stored scans and the operator's signing key.")
 complaints_cli = AppGroup("complaints", help="Complaints and their frozen document versions.")
 
 
@@ -285,6 +285,21 @@ def freeze_complaints():
         db.session.commit()
         made += 1
     click.echo(f"{made} complaints given a reconstructed version 1")
+
+
+@documents_cli.command("dev-cert")
+def documents_dev_cert():
+    """Make the development signing certificate in the instance folder, unless a PKCS#12 file is configured."""
+    from cabinet.documents.signing import DEV_CERTIFICATE, current_operator, pkcs12_path
+
+    if current_app.config.get("SIGNING_PKCS12"):
+        click.echo(f"signing with the configured {current_app.config['SIGNING_PKCS12']}; nothing made")
+        return
+    try:
+        path = pkcs12_path()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"signing as {current_operator().name!r} with {path} (certificate: {path.with_name(DEV_CERTIFICATE)})")
 
 
 @i18n_cli.command("extract")

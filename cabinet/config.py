@@ -60,6 +60,13 @@ class Defaults:
     #: seconds behind (0 switches the automatic checkpoints off)
     AUDIT_CHECKPOINT_EVERY_EVENTS = 1000
     AUDIT_CHECKPOINT_EVERY_SECONDS = 300
+    #: the operator's PAdES signature on issued PDFs: a PKCS#12 file (key and certificate) and its password;
+    #: unset outside production, a self-signed development certificate is made in the instance folder
+    SIGNING_ENABLED = True
+    SIGNING_PKCS12 = None
+    SIGNING_PKCS12_PASSWORD = None
+    #: an RFC 3161 timestamp server makes the signatures PAdES B-T; none by default (B-B)
+    SIGNING_TIMESTAMP_URL = None
 
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     MAX_UPLOAD_FILES = 5
@@ -125,6 +132,10 @@ def _check_production(cfg) -> None:
     if cfg.get("RATELIMIT_ENABLED") and urlsplit(str(cfg.get("RATELIMIT_STORAGE_URI") or "")).scheme in ("", "memory"):
         raise RuntimeError("CABINET_RATELIMIT_STORAGE_URI must name a store all workers share (redis://host:6379/0) "
                            "when CABINET_ENV=production: in memory each worker counts alone, and the limits multiply")
+    if cfg.get("SIGNING_ENABLED") and not cfg.get("SIGNING_PKCS12"):
+        raise RuntimeError("CABINET_SIGNING_PKCS12 must name the operator's PKCS#12 file (key and certificate) when "
+                           "CABINET_ENV=production, or CABINET_SIGNING_ENABLED=false must say that documents go "
+                           "out unsigned")
     keys = cfg.get("AUDIT_KEYS")
     if not keys:
         raise RuntimeError('CABINET_AUDIT_KEYS must be set when CABINET_ENV=production: {"key id": "secret", …}, '

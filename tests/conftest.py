@@ -66,8 +66,16 @@ def audit_signing_key(tmp_path_factory):
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def signing_pkcs12(tmp_path_factory):
+    """The operator's signing key for the session: a development certificate, made once (RSA key generation)."""
+    from cabinet.documents.signing import make_dev_certificate
+
+    return make_dev_certificate(tmp_path_factory.mktemp("signing") / "operator.p12", "«Батыс Энергоресурсы» ЖШС")
+
+
 @pytest.fixture
-def app_config(database_url, tmp_path, audit_signing_key):
+def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {
         "DATABASE_URL": database_url,
@@ -80,6 +88,7 @@ def app_config(database_url, tmp_path, audit_signing_key):
         "BASE_URL": "http://cabinet.test",
         "AUDIT_SIGNING_KEY": audit_signing_key,
         "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
+        "SIGNING_PKCS12": str(signing_pkcs12),
     }
 
 

@@ -752,7 +752,8 @@ def make_app(app):
 
     made = []
     keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
-            "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE")
+            "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
+            "SIGNING_PKCS12")
 
     def make(**overrides):
         new = create_app({**{k: app.config[k] for k in keys}, **overrides})

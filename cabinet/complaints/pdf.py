@@ -17,6 +17,9 @@ from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
+from cabinet.database import utcnow
+from cabinet.documents import fonts
+from cabinet.i18n import operator_name
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
 
@@ -30,9 +33,9 @@ class _Document(FPDF):
     def __init__(self, number: str, version: int):
         super().__init__(format="A4")
         self.number, self.version = number, version
-        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_auto_page_break(True, margin=20)
+        fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
+        fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_auto_page_break(True, margin=18)
         self.set_margins(18, 16, 18)
 
     def footer(self):
@@ -154,7 +157,7 @@ def stored(version: ComplaintVersion, locale: str) -> ComplaintRendering:
         return found
     with force_locale(locale):
         title = _("Complaint %(number)s", number=versions.load(version)["number"])
-        data = seal(render(version), title=title)
+        data = seal(render(version), title=title, locale=locale)
     found = ComplaintRendering(version_id=version.id, locale=locale, pdf=data, sha256=hashlib.sha256(data).hexdigest())
     db.session.add(found)
     db.session.flush()

@@ -1,0 +1,272 @@
+"""The operator's PAdES signature on the documents the cabinet issues, with a stamp saying who signed and when."""
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.api import ALPHABET, FontEngineFactory, FontSubsetCollection
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.stamp import TextStampStyle
+
+from cabinet.messages import gettext as _
+
+FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
+FIELD = "OperatorSignature"
+DEV_PKCS12 = "signing-dev.p12"
+DEV_CERTIFICATE = "signing-dev.pem"
+#: the letters a stamp can need: Latin, Latin-1, Cyrillic with the Kazakh letters, punctuation («», –, №)
+STAMP_LETTERS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x400, 0x530), *range(0x2010, 0x2070), 0x2116]
+#: bytes kept for the CMS container beyond the certificates and the signature value, and for a timestamp token
+CMS_RESERVE, TIMESTAMP_RESERVE = 2048, 6144
+MM = 72 / 25.4
+#: the stamp sits in the last page's bottom margin, at the right, clear of a centred footer
+STAMP_WIDTH, STAMP_HEIGHT, STAMP_RIGHT, STAMP_BOTTOM = 72 * MM, 13 * MM, 10 * MM, 3 * MM
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The signing key and certificate as loaded from one PKCS#12 file, and the name its certificate gives."""
+
+    signer: signers.SimpleSigner
+    name: str
+    #: room for the CMS container (in hex digits, as pyHanko counts): fixed, so pyHanko need not sign once more
+    #: to measure it (~10 ms)
+    reserve: int
+
+
+_operators: dict[str, tuple[int, Operator]] = {}
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("SIGNING_ENABLED", True))
+
+
+def sign_pdf(data: bytes, *, locale: str, reason: str | None = None, at: datetime | None = None) -> bytes:
+    """The document signed by the operator (PAdES B-B, B-T with a timestamp server); only `at` varies the bytes."""
+    if not enabled():
+        return data
+    operator = current_operator()
+    at = (at or datetime.now(UTC)).replace(microsecond=0)
+    writer = _Writer(BytesIO(data))
+    first_id = writer._document_id[0]  # the second half is random in pyHanko; derived here from what is signed
+    writer._document_id = generic.ArrayObject(
+        [first_id, generic.ByteStringObject(hashlib.sha256(data + at.isoformat().encode()).digest()[:16])])
+    config = current_app.config
+    meta = PdfSignatureMetadata(field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+                                reason=reason, name=operator.name)
+    timestamper = timestamps.HTTPTimeStamper(config["SIGNING_TIMESTAMP_URL"]) \
+        if config.get("SIGNING_TIMESTAMP_URL") else None
+    signer = _TimedSigner(meta, signer=operator.signer, timestamper=timestamper, at=at,
+                          stamp_style=_stamp_style(_stamp_text(operator.name, at, locale)),
+                          new_field_spec=fields.SigFieldSpec(FIELD, box=_stamp_box(writer), on_page=-1))
+    reserve = operator.reserve + (2 * TIMESTAMP_RESERVE if timestamper else 0)
+    return signer.sign_pdf(writer, bytes_reserved=reserve).getvalue()
+
+
+def _stamp_text(signer: str, at: datetime, locale: str) -> str:
+    with force_locale(locale):
+        lines = (_("Signed electronically by %(signer)s", signer=signer),
+                 _("Signed on %(when)s", when=format_datetime(at, "long")))
+    return "\n".join(lines).replace("%", "%%")  # pyHanko formats the stamp text with %
+
+
+def _stamp_style(text: str) -> TextStampStyle:
+    return TextStampStyle(stamp_text=text, border_width=1, timestamp_format="",
+                          text_box_style=TextBoxStyle(font=_StampFont(), font_size=7, leading=9))
+
+
+def _stamp_box(writer: IncrementalPdfFileWriter) -> tuple[float, float, float, float]:
+    page = writer.find_page_for_modification(-1)[0].get_object()
+    left, bottom, right, _top = (float(v) for v in page.get("/MediaBox", (0, 0, 595.28, 841.89)))
+    x2, y1 = right - STAMP_RIGHT, bottom + STAMP_BOTTOM
+    return x2 - STAMP_WIDTH, y1, x2, y1 + STAMP_HEIGHT
+
+
+class _TimedSigner(PdfSigner):
+    """One signing time for the signature dictionary, the CMS signing-time attribute and the stamp."""
+
+    def __init__(self, *args, at: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._at = at
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        session.system_time = self._at
+        return session
+
+
+@dataclass(frozen=True)
+class _NumberedSubsets(FontSubsetCollection):
+    """Font subsets named in order (pyHanko draws random names), so equal input gives equal bytes."""
+
+    def add_subset(self) -> str:
+        return "CABST" + ALPHABET[len(self.subsets) % len(ALPHABET)]
+
+
+class _Writer(IncrementalPdfFileWriter):
+    def get_subset_collection(self, base_postscript_name: str):
+        found = self._font_resources.get(base_postscript_name)
+        if found is None:
+            found = self._font_resources[base_postscript_name] = _NumberedSubsets(base_postscript_name)
+        return found
+
+
+class _StampFont(FontEngineFactory):
+    """DejaVu Sans cut down once per process to the stamp's letters: embedding it then costs ~1 ms, not ~150."""
+
+    def create_font_engine(self, writer, obj_stream=None):
+        return GlyphAccumulator(writer=writer, font_handle=BytesIO(stamp_font()), font_size=7, obj_stream=obj_stream)
+
+
+@cache
+def stamp_font() -> bytes:
+    """The stamp's font: DejaVu Sans with only the letters a stamp uses and no layout tables or hinting."""
+    from fontTools import subset, ttLib
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    options = subset.Options(layout_features=[], hinting=False, notdef_outline=True)
+    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
+    font = ttLib.TTFont(str(FONT_FILE))
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=STAMP_LETTERS)
+    subsetter.subset(font)
+    scale_upem(font, 1000)  # pyHanko writes the glyph widths unscaled: right only for 1000 units per em
+    out = BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+# -- the operator's key --------------------------------------------------------------------------------------------
+
+def pkcs12_path(app=None) -> Path:
+    """The configured PKCS#12 file; in development and tests a self-signed one made in the instance folder."""
+    app = app or current_app
+    configured = app.config.get("SIGNING_PKCS12")
+    if configured:
+        return Path(configured)
+    if app.config.get("ENV") == "production":
+        raise RuntimeError("CABINET_SIGNING_PKCS12 must name the operator's PKCS#12 file when CABINET_ENV=production")
+    path = Path(app.instance_path) / DEV_PKCS12
+    if not path.exists():
+        make_dev_certificate(path, app.config["OPERATOR_NAME"])
+    return path
+
+
+def current_operator(app=None) -> Operator:
+    """The operator's signer, loaded once per process and again only when its file changes."""
+    app = app or current_app
+    path = pkcs12_path(app)
+    password = app.config.get("SIGNING_PKCS12_PASSWORD")
+    key = f"{path.resolve()}\0{password}"
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as error:
+        raise RuntimeError(f"cannot read the signing key and certificate from {path}: {error}") from error
+    with _lock:
+        cached = _operators.get(key)
+        if cached is None or cached[0] != mtime:
+            cached = _operators[key] = (mtime, _load(path, password))
+    return cached[1]
+
+
+def _load(path: Path, password) -> Operator:
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1 as as_asn1
+    from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    passphrase = str(password).encode() if password not in (None, "") else None
+    try:
+        key, certificate, others = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
+    except (OSError, ValueError) as error:
+        raise RuntimeError(f"cannot read the signing key and certificate from {path}: {error}") from error
+    if key is None or certificate is None:
+        raise RuntimeError(f"{path} must hold the operator's private key and its certificate")
+    chain = SimpleCertificateStore()
+    chain.register_multiple([as_asn1(c) for c in others])
+    signer = _KeptKeySigner(signing_key=translate_pyca_cryptography_key_to_asn1(key),
+                            signing_cert=as_asn1(certificate), cert_registry=chain)
+    signer.key = key
+    subject = signer.signing_cert.subject
+    certificates = [certificate, *others]
+    reserve = 2 * (CMS_RESERVE + sum(len(c.public_bytes(Encoding.DER)) for c in certificates)
+                   + getattr(key, "key_size", 1024) // 8)
+    return Operator(signer=signer, name=subject.native.get("common_name") or subject.human_friendly, reserve=reserve)
+
+
+class _KeptKeySigner(signers.SimpleSigner):
+    """Signs with the key parsed once: pyHanko parses it again for every signature (~60 ms for RSA, twice)."""
+
+    key = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+        from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        hashing = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self.key, rsa.RSAPrivateKey):
+            return self.key.sign(data, PKCS1v15(), hashing)
+        if mechanism == "ecdsa" and isinstance(self.key, ec.EllipticCurvePrivateKey):
+            return self.key.sign(data, ec.ECDSA(hashing))
+        return super().sign_raw(data, digest_algorithm)
+
+
+def make_dev_certificate(path: Path, operator: str) -> Path:
+    """A self-signed certificate and RSA key for development, as PKCS#12 (no password) with the PEM beside it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{operator} (development)"),
+                      x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])
+    now = datetime.now(UTC).replace(microsecond=0)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=5 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = pkcs12.serialize_key_and_certificates(b"cabinet-development", key, certificate, None,
+                                                   serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, bundle)
+    made = pkcs12.load_pkcs12(path.read_bytes(), None).cert.certificate  # the file that won a race, if any
+    _write_atomically(path.with_name(DEV_CERTIFICATE), made.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Two processes making the development key at once each leave a whole file, never half of one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    temporary.write_bytes(data)
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+
+
+def init_app(app) -> None:
+    """Production loads the key at start, so a missing file or a wrong password stops it before any request."""
+    if app.config.get("ENV") == "production" and app.config.get("SIGNING_ENABLED", True):
+        current_operator(app)
