@@ -132,10 +132,6 @@ def _check_production(cfg) -> None:
     if cfg.get("RATELIMIT_ENABLED") and urlsplit(str(cfg.get("RATELIMIT_STORAGE_URI") or "")).scheme in ("", "memory"):
         raise RuntimeError("CABINET_RATELIMIT_STORAGE_URI must name a store all workers share (redis://host:6379/0) "
                            "when CABINET_ENV=production: in memory each worker counts alone, and the limits multiply")
-    if cfg.get("SIGNING_ENABLED") and not cfg.get("SIGNING_PKCS12"):
-        raise RuntimeError("CABINET_SIGNING_PKCS12 must name the operator's PKCS#12 file (key and certificate) when "
-                           "CABINET_ENV=production, or CABINET_SIGNING_ENABLED=false must say that documents go "
-                           "out unsigned")
     keys = cfg.get("AUDIT_KEYS")
     if not keys:
         raise RuntimeError('CABINET_AUDIT_KEYS must be set when CABINET_ENV=production: {"key id": "secret", …}, '
@@ -145,6 +141,10 @@ def _check_production(cfg) -> None:
     if not cfg.get("AUDIT_SIGNING_KEY"):
         raise RuntimeError("CABINET_AUDIT_SIGNING_KEY must name the Ed25519 private key (PEM file) that signs the "
                            "audit checkpoints when CABINET_ENV=production")
+    if cfg.get("SIGNING_ENABLED") and not cfg.get("SIGNING_PKCS12"):
+        raise RuntimeError("CABINET_SIGNING_PKCS12 must name the operator's PKCS#12 file (key and certificate) when "
+                           "CABINET_ENV=production, or CABINET_SIGNING_ENABLED=false must say that documents go "
+                           "out unsigned")
 
 
 def _audit_settings(cfg, instance: Path) -> None:

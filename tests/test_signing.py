@@ -155,7 +155,7 @@ def test_the_dev_cert_command_makes_it_once(app_config, tmp_path):
 
 
 PRODUCTION = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test",
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40}}
 
 
 def test_production_refuses_to_start_without_the_operators_key(app_config, monkeypatch):

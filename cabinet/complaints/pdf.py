@@ -15,11 +15,9 @@ from cabinet.complaints import versions
 from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
+from cabinet.documents import fonts
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
-from cabinet.database import utcnow
-from cabinet.documents import fonts
-from cabinet.i18n import operator_name
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
 

@@ -10,7 +10,7 @@ from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.complaints import forms, labels, pdf, service, versions
 from cabinet.complaints.models import Complaint
-from cabinet.documents import signing, storage
+from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _

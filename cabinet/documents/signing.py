@@ -3,6 +3,7 @@
 import hashlib
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -16,8 +17,11 @@ from pyhanko.pdf_utils.font.api import ALPHABET, FontEngineFactory, FontSubsetCo
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+
+with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, deprecated since cryptography 51
+    warnings.filterwarnings("ignore", "DSA is deprecated")
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.stamp import TextStampStyle
 
 from cabinet.messages import gettext as _

@@ -4,14 +4,14 @@ Both tables refuse UPDATE (a trigger): a version and its rendering are written o
 this revision get a reconstructed version 1 when first read (or all at once: `flask complaints freeze`).
 
 Revision ID: 0005_frozen_documents
-Revises: 0003_scale_indexes
+Revises: 0004_audit_mac
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_frozen_documents"
-down_revision = "0003_scale_indexes"
+down_revision = "0004_audit_mac"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Who in full: a history entry names the acting session it was made in; an act keeps the staff member's role.
 
 Revision ID: 0006_who
-Revises: 0003_scale_indexes
+Revises: 0005_frozen_documents
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_who"
-down_revision = "0003_scale_indexes"
+down_revision = "0005_frozen_documents"
 branch_labels = None
 depends_on = None
 
