@@ -7,6 +7,7 @@ Screenshots of every step go to test-artifacts/browser/ (git-ignored) for a huma
 
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -148,7 +149,9 @@ def register(journey, person, email, scan: Path):
 
 def confirm_from_mail(journey, app, outbox, email):
     """Open the link of the confirmation mail, pointed at the live server instead of BASE_URL."""
-    mails = [m for m in outbox() if m["To"] == email]
+    deadline = time.monotonic() + 15  # the mail is written after the response, as for an unknown address
+    while not (mails := [m for m in outbox() if m["To"] == email]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(mails) == 1, f"expected one confirmation mail to {email}, got {len(mails)}"
     body = mails[0].get_body(("plain",)).get_content()
     base = app.config["BASE_URL"]

@@ -90,6 +90,7 @@ FORMS = {
     "staff_complaints.review": complaints.ReviewForm,
     "staff_complaints.add_note": complaints.NoteForm,
     "staff_complaints.verify": complaints.VerifyForm,
+    "verify.check": complaints.VerifyForm,
     "admin.policies": admin.PublishPolicyForm,
     "admin.users": admin.RolesForm,
     "admin.end_user_sessions": None,
@@ -109,6 +110,7 @@ NOTHING_TO_WRITE = {
     "accounts.resend_confirmation": "A's address is confirmed already",
     "policies.review": "A accepted the version in effect when registering",
     "staff.stop": "support does not act for anyone on the staff pages",
+    "verify.check": "the public check reads a complaint's versions; it changes nothing",
 }
 
 
