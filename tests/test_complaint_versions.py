@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from limits import parse_many
@@ -161,7 +162,8 @@ def test_public_check_shows_number_dates_status_only(app, client, subject, lang)
     assert 'data-result="genuine"' in answer.text and number in answer.text
     with app.app_context():
         received = db.session.scalar(select(Complaint.received_at).where(Complaint.number == number))
-    assert f'datetime="{received.isoformat()}' in answer.text or received.date().isoformat() in answer.text
+        filed_on = received.astimezone(ZoneInfo(app.config["TIMEZONE"])).date()  # the operator's day, not UTC's
+    assert f'datetime="{received.isoformat()}' in answer.text or filed_on.isoformat() in answer.text
     for secret in ("Сейітова", "Әйгерім", subject.email, "+77011234567", "Деректерім рұқсатсыз", "скан.png",
                    hashlib.sha256(PNG).hexdigest()):
         assert secret not in answer.text
