@@ -2,12 +2,8 @@
 
 import hashlib
 from datetime import date, datetime
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, get_locale
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 
 from cabinet.audit.labels import filesize
@@ -15,55 +11,22 @@ from cabinet.complaints import versions
 from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
-from cabinet.documents import fonts
+from cabinet.documents.layout import Page, verify_url
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
 
-FONTS = Path(__file__).resolve().parent.parent / "fonts"
-FONT = "DejaVu"
 
-
-class _Document(FPDF):
-    """A4 with the complaint's number, version, page and where to check it at the foot of every page."""
-
-    def __init__(self, number: str, version: int):
-        super().__init__(format="A4")
-        self.number, self.version = number, version
-        fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
-        fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
-        self.set_auto_page_break(True, margin=18)
-        self.set_margins(18, 16, 18)
-
-    def footer(self):
-        self.set_y(-15)
-        self.set_font(FONT, "", 8)
-        self.cell(0, 4, _("%(number)s, document version %(version)s, page %(page)s of %(pages)s",
-                          number=self.number, version=self.version, page=self.page_no(), pages="{nb}"),
-                  align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(0, 4, _("Check this document at %(url)s", url=verify_url()), align="C")
-
-    def line_of(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5.2, gap: float = 0):
-        self.set_font(FONT, "B" if bold else "", size)
-        self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        if gap:
-            self.ln(gap)
-
-    def heading(self, text: str):
-        self.ln(2)
-        self.line_of(text, size=11.5, bold=True, height=6.5)
-
-
-def verify_url() -> str:
-    return f"{current_app.config['BASE_URL']}/verify"
+def _document(number: str, version: int) -> Page:
+    return Page(_("%(number)s, document version %(version)s", number=number, version=version))
 
 
 def _when(value: str) -> str:
     return format_datetime(datetime.fromisoformat(value), "long")
 
 
-def _files(pdf: _Document, step: dict) -> None:
+def _files(pdf: Page, step: dict) -> None:
     for i, file in enumerate(step["attachments"], 1):
         pdf.line_of(f"{i}. {file['name']} ({filesize(file['size'])})", size=9.5)
         pdf.line_of(f"SHA-256: {file['sha256']}", size=8.5, gap=1)
@@ -73,7 +36,7 @@ def full_name(person: dict) -> str:
     return " ".join(p for p in (person["surname"], person["given_name"], person["patronymic"]) if p)
 
 
-def _header(pdf: _Document, frozen: dict, locale: str) -> None:
+def _header(pdf: Page, frozen: dict, locale: str) -> None:
     operator, person = frozen["operator"], frozen["complainant"]
     pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=operator["name_ru" if locale == "ru" else "name_kk"],
                   bin=operator["bin"]))
@@ -96,7 +59,7 @@ def render(version: ComplaintVersion) -> bytes:
     """The version as a PDF in the current language: only what its snapshot holds, nothing read live."""
     frozen = versions.load(version)
     locale = str(get_locale())
-    pdf = _Document(frozen["number"], frozen["version"])
+    pdf = _document(frozen["number"], frozen["version"])
     pdf.set_title(_("Complaint %(number)s", number=frozen["number"]))
     pdf.set_author(full_name(frozen["complainant"]))
     pdf.set_creator(frozen["operator"]["name_ru" if locale == "ru" else "name_kk"])

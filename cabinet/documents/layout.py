@@ -1,0 +1,46 @@
+"""The page every issued document shares: A4, DejaVu, and a foot naming the document, its page and where to check it."""
+
+from pathlib import Path
+
+from flask import current_app
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from cabinet.documents import fonts
+from cabinet.messages import gettext as _
+
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+FONT = "DejaVu"
+
+
+def verify_url() -> str:
+    return f"{current_app.config['BASE_URL']}/verify"
+
+
+class Page(FPDF):
+    """A4 with `foot` (the document's name and version) and the page number on every page."""
+
+    def __init__(self, foot: str):
+        super().__init__(format="A4")
+        self.foot = foot
+        fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
+        fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_auto_page_break(True, margin=18)
+        self.set_margins(18, 16, 18)
+
+    def footer(self):
+        self.set_y(-15)
+        self.set_font(FONT, "", 8)
+        self.cell(0, 4, _("%(document)s, page %(page)s of %(pages)s", document=self.foot, page=self.page_no(),
+                          pages="{nb}"), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 4, _("Check this document at %(url)s", url=verify_url()), align="C")
+
+    def line_of(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5.2, gap: float = 0):
+        self.set_font(FONT, "B" if bold else "", size)
+        self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if gap:
+            self.ln(gap)
+
+    def heading(self, text: str):
+        self.ln(2)
+        self.line_of(text, size=11.5, bold=True, height=6.5)
