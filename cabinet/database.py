@@ -45,7 +45,8 @@ def _sqlite_connect(dbapi_connection, _record):
 
 #: methods that only read: their transactions start deferred, so pages never queue behind writers
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: statements that write (a savepoint is only taken to write inside it)
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
 
 def _reads_only() -> bool:
@@ -70,7 +71,7 @@ def _sqlite_upgrade(conn, cursor, statement, _parameters, _context, _executemany
     Nothing was written yet, so ending the read snapshot loses nothing; what the page read is shown
     as read, and the writes (appends that re-read what they depend on) wait for the lock properly.
     """
-    if conn.info.get("sqlite_deferred") and statement.lstrip()[:7].upper().startswith(WRITES):
+    if conn.info.get("sqlite_deferred") and statement.lstrip()[:9].upper().startswith(WRITES):
         conn.info["sqlite_deferred"] = False
         cursor.execute("COMMIT")
         cursor.execute("BEGIN IMMEDIATE")

@@ -1,7 +1,7 @@
 """Locale and time zone: this browser's choice (cookie), then the account's, then the browser's; Kazakh by default."""
 
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
@@ -79,6 +79,14 @@ def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(machine, escape(shown))
 
 
+def iso_time_tag(value: str | None, kind: str = "datetime", fmt: str = "medium") -> Markup:
+    """time_tag for a moment as a frozen snapshot writes it (ISO 8601, UTC)."""
+    if not value:
+        return Markup("")
+    moment = datetime.fromisoformat(value)
+    return time_tag(moment if moment.tzinfo else moment.replace(tzinfo=UTC), kind, fmt)
+
+
 def operator_name() -> str:
     """The operator as its registration names it in the current language."""
     return current_app.config["OPERATOR_NAME_RU"] if str(get_locale()) == "ru" else current_app.config["OPERATOR_NAME"]
@@ -126,5 +134,6 @@ def init_app(app):
     app.jinja_env.globals.update(messages.TEMPLATE_CALLABLES)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["time"] = time_tag
+    app.jinja_env.filters["iso_time"] = iso_time_tag
     app.context_processor(_template_context)
     app.register_blueprint(bp)

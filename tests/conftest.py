@@ -75,6 +75,17 @@ def signing_pkcs12(tmp_path_factory):
 
 
 @pytest.fixture
+def trust(signing_pkcs12):
+    """The development certificate as the only trust root, as an auditor given the operator's certificate would."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko_certvalidator import ValidationContext
+
+    from cabinet.documents.signing import DEV_CERTIFICATE
+
+    return ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_pkcs12.with_name(DEV_CERTIFICATE)))])
+
+
+@pytest.fixture
 def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {

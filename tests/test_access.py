@@ -108,6 +108,8 @@ ROUTES = [
     cabinet("/cabinet/profile/edit"),
     cabinet("/cabinet/profile/edit", method="POST"),  # an empty form: shown again with its errors
     cabinet("/cabinet/profile/history"),
+    cabinet("/cabinet/profile/corrections/<request_id>/decision.pdf",
+            "/cabinet/profile/corrections/{correction}/decision.pdf", status=404),  # C's, under review
     cabinet("/cabinet/documents"),
     cabinet("/cabinet/documents/<document_id>", "/cabinet/documents/{doc}", other=404),
     cabinet("/cabinet/documents/<document_id>", "/cabinet/documents/987654", status=404),
@@ -118,6 +120,10 @@ ROUTES = [
     cabinet("/cabinet/consents", method="POST"),
     cabinet("/cabinet/consents/<purpose>/receipt", "/cabinet/consents/marketing/receipt"),
     cabinet("/cabinet/consents/<purpose>/receipt", "/cabinet/consents/no-such-purpose/receipt", status=404),
+    cabinet("/cabinet/consents/receipts/<event_id>", "/cabinet/consents/receipts/{consent}", other=404),
+    cabinet("/cabinet/consents/receipts/<event_id>", "/cabinet/consents/receipts/987654", status=404),
+    cabinet("/cabinet/consents/receipts/<event_id>.pdf", "/cabinet/consents/receipts/{consent}.pdf", other=404),
+    cabinet("/cabinet/consents/receipts/<event_id>.pdf", "/cabinet/consents/receipts/987654.pdf", status=404),
     cabinet("/cabinet/consents/withdraw-all"),
     cabinet("/cabinet/consents/withdraw-all", method="POST"),
     cabinet("/cabinet/access-log"),
@@ -264,6 +270,7 @@ def world(app, create_user):
     from cabinet.accounts.models import User
     from cabinet.complaints import service as complaints
     from cabinet.consents import withdrawal
+    from cabinet.consents.models import ConsentEvent
     from cabinet.documents import storage
     from cabinet.i18n import local_today
     from cabinet.profile import service as profile
@@ -288,14 +295,18 @@ def world(app, create_user):
                                                                     Document.kind == "complaint"))
         correction_doc = db.session.scalar(select(Document.id).where(Document.owner_id == c.id,
                                                                      Document.kind == "correction"))
-        ids = {"complaint": complaint.number, "correction": correction.id, "withdrawal": scheduled.id}
+        consent = db.session.scalar(select(ConsentEvent.id).where(ConsentEvent.user_id == a.id)
+                                    .order_by(ConsentEvent.id.desc()).limit(1))
+        ids = {"complaint": complaint.number, "correction": correction.id, "withdrawal": scheduled.id,
+               "consent": consent}
     return {"a": a, "b": b, "doc": doc, "complaint_doc": complaint_doc, "correction_doc": correction_doc, **ids}
 
 
 def fill(template: str, world) -> str:
     return template.format(doc=world["doc"], user=world["a"].id, complaint=world["complaint"],
                            complaint_doc=world["complaint_doc"], correction=world["correction"],
-                           correction_doc=world["correction_doc"], withdrawal=world["withdrawal"])
+                           correction_doc=world["correction_doc"], withdrawal=world["withdrawal"],
+                           consent=world["consent"])
 
 
 def check(response, expected, world):

@@ -188,6 +188,24 @@ def test_public_check_answers_a_wrong_code_and_an_unknown_number_alike(app, clie
     assert stranger.get("/verify/anything").status_code == 404
 
 
+def test_each_public_check_of_a_complaint_is_in_the_complainants_access_log(app, client, subject):
+    from cabinet.audit.models import AuditEvent
+
+    number = file_complaint(client)
+    code = code_of(client.get(f"/cabinet/complaints/{number}.pdf").data)
+    stranger = app.test_client()
+    check(stranger, number, code)
+    check(stranger, number, code[:-1] + ("0" if code[-1] != "0" else "1"))
+    check(stranger, "BE-2026-999999", code)  # no complaint: nobody's log
+    with app.app_context():
+        checks = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "complaint.verified_publicly")
+                                    .order_by(AuditEvent.seq)).all()
+    assert [(e.subject_id, e.actor_id, e.details["matches"], e.details["version"]) for e in checks] == \
+        [(subject.id, None, True, 1), (subject.id, None, False, None)]
+    log = client.get("/cabinet/access-log").text
+    assert log.count("Басып шығарылған шағым ашық тексеру бетінде тексерілді") == 2
+
+
 def test_public_check_is_rate_limited_and_needs_its_form(app, client, subject, make_app):
     from cabinet.complaints.public_views import CHECKS_PER_ADDRESS
 

@@ -10,11 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_datetime
 from fpdf import FPDF
-from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from cabinet import create_app
 from cabinet.documents import signing
@@ -31,13 +29,6 @@ def subject(create_user, login):
     user = create_user(surname="Сейітова", given_name="Әйгерім")
     login(user)
     return user
-
-
-@pytest.fixture
-def trust(signing_pkcs12):
-    """The development certificate as the only trust root, as an auditor given the operator's certificate would."""
-    certificate = load_cert_from_pemder(str(signing_pkcs12.with_name(signing.DEV_CERTIFICATE)))
-    return ValidationContext(trust_roots=[certificate])
 
 
 def validated(data: bytes, trust):

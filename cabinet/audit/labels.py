@@ -1,5 +1,6 @@
 """Words for the trail's actions and the history's bases, as a subject reads them."""
 
+from cabinet.audit import wording
 from cabinet.messages import lazy_gettext as _l
 from cabinet.messages import lazy_pgettext
 
@@ -31,10 +32,12 @@ ACTIONS = {
     "consent.decline": _l("Consent not given"),
     "consent.withdraw": _l("Consent withdrawn"),
     "consent.withdraw_all": _l("All consent withdrawn"),
+    "consent.receipt_downloaded": _l("Consent receipt downloaded"),
     "consent.withdraw_all_refused": _l("Withdrawal of all consent refused"),
     "account.destroyed": _l("Personal data destroyed"),
     "profile.correction_approved": _l("Name correction approved"),
     "profile.correction_rejected": _l("Name correction rejected"),
+    "profile.decision_downloaded": _l("Correction decision downloaded"),
     "staff.subject_viewed": _l("Staff opened your record"),
     "staff.acting_started": _l("Staff started acting on your behalf"),
     "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
@@ -125,7 +128,7 @@ def init_app(app):
                                  acceptance_method=lambda m: label(METHODS, m),
                                  language_name=lambda code: label(LANGUAGES, code),
                                  purpose_title=_purpose_title, month_name=month_name,
-                                 deadline_kind=lambda k: label(DEADLINES, k))
+                                 deadline_kind=lambda k: label(DEADLINES, k), decided_by=wording.for_subject)
 
 
 def _purpose_title(code: str):

@@ -8,6 +8,9 @@ from contextvars import ContextVar
 
 from flask import has_request_context
 
+from cabinet.documents.models import Document
+from cabinet.extensions import db
+
 #: the command-line job running in this process, if any: {"name", "run_by", "by"}
 _job: ContextVar[dict | None] = ContextVar("cabinet_job", default=None)
 
@@ -55,3 +58,20 @@ def context_details(subject) -> dict:
     """What the trail adds to every event's details: the acting session, the running job."""
     running = current_job()
     return {**on_behalf(subject), **({"job": running} if running else {})}
+
+
+def frozen(actor, subject) -> dict:
+    """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis."""
+    subject_id = getattr(subject, "id", subject)
+    who = {"name": f"{actor.given_name} {actor.surname}".strip() if actor is not None else None,
+           "role": "subject" if actor is not None and actor.id == subject_id else
+           staff_role(actor) if actor is not None else "job"}
+    behalf = on_behalf(subject).get("on_behalf")
+    if behalf:
+        document = db.session.get(Document, behalf["basis_document"])
+        who.update(role=behalf["staff_role"], on_behalf=True, reason=behalf["reason"],
+                   basis={"name": document.original_name, "sha256": document.sha256} if document else None)
+    running = current_job()
+    if running:
+        who["job"] = {"name": running["name"], "run_by": running["run_by"]}
+    return who

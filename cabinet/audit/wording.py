@@ -21,9 +21,10 @@ def document_title(document) -> str:
     return f"«{document.original_name}»" if document is not None else _("a document no longer kept")
 
 
-def on_your_behalf(name: str, role: str, document) -> str:
+def on_your_behalf(name: str, role: str, document: str) -> str:
+    """`document` as document_title() words it."""
     return _("Made by %(name)s, %(role)s, on your behalf — basis: %(document)s",
-             name=name, role=str(ROLES.get(role, role)), document=document_title(document))
+             name=name, role=str(ROLES.get(role, role)), document=document)
 
 
 def by_job(job: dict, people: dict) -> str:
@@ -35,12 +36,42 @@ def by_job(job: dict, people: dict) -> str:
     return _("Job “%(job)s”, run by %(run_by)s", job=job.get("name", "?"), run_by=job.get("run_by", "?"))
 
 
+def _frozen_basis(frozen: dict) -> str:
+    basis = frozen.get("basis")
+    return "«" + basis["name"] + "»" if basis else _("a document no longer kept")
+
+
+def by_whom(frozen: dict) -> str:
+    """Who took a decision, as an issued document states it (audit.who.frozen), in the third person."""
+    role = str(ROLES.get(frozen["role"], frozen["role"]))
+    if frozen.get("job"):
+        return _("Job “%(job)s”, run by %(run_by)s", job=frozen["job"]["name"], run_by=frozen["job"]["run_by"])
+    if frozen["role"] == "subject":
+        return _("%(name)s, the data subject", name=frozen["name"] or "—")
+    if frozen.get("on_behalf"):
+        return _("%(name)s, %(role)s, on behalf of the data subject — basis: %(document)s (%(reason)s)",
+                 name=frozen["name"] or "—", role=role, reason=frozen.get("reason") or "—",
+                 document=_frozen_basis(frozen))
+    return _("%(name)s, %(role)s of the operator", name=frozen["name"] or "—", role=role)
+
+
+def for_subject(frozen: dict) -> str:
+    """The same, as the subject reads it on their pages: "You", or staff on your behalf with the basis."""
+    if frozen.get("job"):
+        return by_whom(frozen)
+    if frozen["role"] == "subject":
+        return _("You")
+    if frozen.get("on_behalf"):
+        return on_your_behalf(frozen["name"] or "—", frozen["role"], _frozen_basis(frozen))
+    return by_whom(frozen)
+
+
 def for_change(change, subject) -> str:
     """The "by whom" of a history entry."""
     if change.basis == "acting":
         act = change.acting
         return on_your_behalf(full_name(change.actor), act.staff_role if act else "support",
-                              act.basis_document if act else None)
+                              document_title(act.basis_document if act else None))
     if change.actor_id == subject.id:
         return _("You")
     return full_name(change.actor) if change.actor is not None else "—"
@@ -69,7 +100,7 @@ class EventWords:
         if "on_behalf" in details:
             behalf = details["on_behalf"]
             return on_your_behalf(actor_name or "—", behalf.get("staff_role", "support"),
-                                  self.documents.get(behalf.get("basis_document")))
+                                  document_title(self.documents.get(behalf.get("basis_document"))))
         if details.get("job"):
             return by_job(details["job"], self.people)
         if event.actor_id == self.subject.id:

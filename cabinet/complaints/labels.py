@@ -29,6 +29,7 @@ ACTIONS = {
     "complaint.viewed": _l("Complaint viewed by staff"),
     "complaint.printed": _l("Complaint printed as PDF"),
     "complaint.verified": _l("Printed complaint checked for authenticity"),
+    "complaint.verified_publicly": _l("Printed complaint checked on the public verification page"),
     "complaint.note_added": _l("Internal note on a complaint added by staff"),
     "complaint.document_downloaded": _l("Complaint attachment downloaded by staff"),
 }

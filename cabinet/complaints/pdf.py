@@ -19,7 +19,7 @@ from cabinet.messages import ngettext
 
 
 def _document(number: str, version: int) -> Page:
-    return Page(_("%(number)s, document version %(version)s", number=number, version=version))
+    return Page(_("%(number)s, document version %(version)s", number=number, version=version), checkable=True)
 
 
 def _when(value: str) -> str:

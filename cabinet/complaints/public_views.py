@@ -16,12 +16,17 @@ CHECKS_PER_ADDRESS = "10 per minute;100 per hour"
 @bp.route("/verify", methods=["GET", "POST"])
 @per_address(CHECKS_PER_ADDRESS)
 def check():
-    """Anyone holding a printout may check it; an unknown number and a wrong code get the same answer."""
+    """Anyone holding a printout may check it; an unknown number and a wrong code get the same answer.
+
+    A check of an existing complaint, right or wrong, goes into the trail: the complainant's access log shows it.
+    """
     form, complaint, match = forms.VerifyForm(), None, None
     if form.validate_on_submit():
         complaint = handling.complaint_by_number(form.number.data.strip().upper())
         if complaint is not None:
             match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
+            handling.record_view(complaint, actor=None, what="verified_publicly", matches=match is not None,
+                                 version=match.version.number if match and match.version else None)
             db.session.commit()
     checked = form.is_submitted() and not form.errors
     if match is None:

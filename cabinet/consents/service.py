@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from cabinet.audit import trail
+from cabinet.consents import receipts
 from cabinet.consents.models import ConsentEvent
 from cabinet.consents.purposes import BY_CODE, PURPOSES
 from cabinet.extensions import db
@@ -49,4 +50,5 @@ def change(subject, purpose: str, action: str, *, actor, channel: str, policy_ve
     db.session.flush()
     trail.record(f"consent.{action}", actor=actor, subject=subject, obj=event,
                  details={"purpose": purpose, "channel": channel})
+    receipts.freeze(event, subject, actor=actor)
     return event

@@ -1,16 +1,21 @@
 """My consents: each purpose with its clause, state, since when, and history."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import get_locale
 
 from cabinet.acting import current_actor, current_subject, subject_required
-from cabinet.consents import service, withdrawal
+from cabinet.audit import trail
+from cabinet.consents import receipts, service, withdrawal
 from cabinet.consents.forms import ConsentForm, WithdrawAllForm
+from cabinet.consents.models import ConsentEvent
 from cabinet.consents.purposes import BY_CODE, PURPOSES
+from cabinet.documents import issued
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
-from cabinet.profile.models import FIELDS
 from cabinet.security import check_password
 
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
@@ -43,20 +48,55 @@ def index():
     for event in history:
         states[event.purpose] = event
     return render_template("consents/index.html", purposes=PURPOSES, states=states,
-                           history=list(reversed(history)), subject=subject)
+                           history=list(reversed(history)), subject=subject,
+                           deciders={event_id: issued.load(document)["by"]
+                                     for event_id, document in receipts.receipts_of(history).items()})
 
 
 @bp.route("/consents/<purpose>/receipt")
 @subject_required
 def receipt(purpose):
-    """What art. 8 p.4 says a consent must state, printable, for one purpose."""
+    """What art. 8 p.4 says a consent must state, for the latest decision on one purpose, as it was issued."""
     if purpose not in BY_CODE:
         abort(404)
-    subject = current_subject()
-    state = service.current_states(subject)[purpose]
-    third_party = service.current_states(subject)["third_party"]
-    return render_template("consents/receipt.html", purpose=BY_CODE[purpose], state=state, subject=subject,
-                           third_party=bool(third_party and third_party.granted), fields=FIELDS)
+    event = service.current_states(current_subject())[purpose]
+    if event is None:
+        return render_template("consents/receipt.html", purpose=BY_CODE[purpose], document=None, frozen=None)
+    return _receipt_page(event)
+
+
+@bp.route("/consents/receipts/<int:event_id>")
+@subject_required
+def past_receipt(event_id):
+    return _receipt_page(_own_event_or_404(event_id))
+
+
+@bp.route("/consents/receipts/<int:event_id>.pdf")
+@subject_required
+def receipt_pdf(event_id):
+    """The receipt signed by the operator, in the reader's language: the same bytes on every download."""
+    event = _own_event_or_404(event_id)
+    document = receipts.receipt(event)
+    rendering = issued.stored(document, str(get_locale()))
+    trail.record("consent.receipt_downloaded", actor=current_actor(), subject=current_subject(), obj=event,
+                 details={"purpose": event.purpose})
+    db.session.commit()
+    return send_file(io.BytesIO(rendering.pdf), mimetype="application/pdf", max_age=0,
+                     download_name=f"{receipts.number(issued.load(document))}.pdf")
+
+
+def _own_event_or_404(event_id: int) -> ConsentEvent:
+    event = db.session.get(ConsentEvent, event_id)
+    if event is None or event.user_id != current_subject().id:
+        abort(404)
+    return event
+
+
+def _receipt_page(event: ConsentEvent):
+    document = receipts.receipt(event)
+    db.session.commit()  # a decision recorded before receipts were frozen gets its receipt once
+    return render_template("consents/receipt.html", purpose=BY_CODE[event.purpose], document=document,
+                           frozen=issued.load(document), number=receipts.number(issued.load(document)))
 
 
 @bp.route("/consents/withdraw-all", methods=["GET", "POST"])

@@ -1,8 +1,10 @@
 """The page every issued document shares: A4, DejaVu, and a foot naming the document, its page and where to check it."""
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_datetime, get_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -11,6 +13,37 @@ from cabinet.messages import gettext as _
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVu"
+#: the foot's width in mm: the page's 174 less the stamp's 72 and a gap
+FOOT_WIDTH = 96
+
+
+def when(value: str) -> str:
+    """A moment as a snapshot writes it (ISO 8601), as a document states it in the reader's language and zone."""
+    return format_datetime(datetime.fromisoformat(value), "long")
+
+
+def reader_locale() -> str:
+    return "ru" if str(get_locale()) == "ru" else "kk"
+
+
+def issued_page(title: str, frozen: dict) -> "Page":
+    """The first page of an issued document: titled, made by the operator at the moment its snapshot was made."""
+    pdf = Page(title)
+    pdf.set_title(title)
+    pdf.set_creator(frozen["operator"][f"name_{reader_locale()}"])
+    pdf.set_creation_date(datetime.fromisoformat(frozen["made_at"]))
+    pdf.add_page()
+    return pdf
+
+
+def issued_end(pdf: "Page", frozen: dict) -> bytes:
+    """The last lines of an issued document (when it was issued, and whether it was made later) and its bytes."""
+    pdf.ln(2)
+    pdf.line_of(_("Issued on %(when)s.", when=when(frozen["made_at"])), size=8.5)
+    if frozen["reconstructed_at"]:
+        pdf.line_of(_("This document was made on %(when)s from the data as then stored: the decision was recorded "
+                      "before documents were frozen with it.", when=when(frozen["reconstructed_at"])), size=8.5)
+    return bytes(pdf.output())
 
 
 def verify_url() -> str:
@@ -20,20 +53,22 @@ def verify_url() -> str:
 class Page(FPDF):
     """A4 with `foot` (the document's name and version) and the page number on every page."""
 
-    def __init__(self, foot: str):
+    def __init__(self, foot: str, *, checkable: bool = False):
         super().__init__(format="A4")
-        self.foot = foot
+        self.foot, self.checkable = foot, checkable
         fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
         fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.set_auto_page_break(True, margin=18)
         self.set_margins(18, 16, 18)
 
     def footer(self):
+        """At the left, clear of the signature stamp in the last page's bottom right corner."""
         self.set_y(-15)
         self.set_font(FONT, "", 8)
-        self.cell(0, 4, _("%(document)s, page %(page)s of %(pages)s", document=self.foot, page=self.page_no(),
-                          pages="{nb}"), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(0, 4, _("Check this document at %(url)s", url=verify_url()), align="C")
+        self.cell(FOOT_WIDTH, 4, _("%(document)s, page %(page)s of %(pages)s", document=self.foot,
+                                   page=self.page_no(), pages="{nb}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if self.checkable:
+            self.cell(FOOT_WIDTH, 4, _("Check this document at %(url)s", url=verify_url()))
 
     def line_of(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5.2, gap: float = 0):
         self.set_font(FONT, "B" if bold else "", size)

@@ -1,8 +1,8 @@
-"""Stored documents (scans) and what they support."""
+"""Stored documents: the scans people upload, and the documents the operator issues (frozen, rendered once)."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet.database import UTCDateTime, utcnow
@@ -28,3 +28,36 @@ class Document(db.Model):
     #: random file name inside the upload folder, never derived from user input
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IssuedDocument(db.Model):
+    """A document the operator issues (a consent receipt, a correction decision): its canonical snapshot, frozen
+    in the transaction of the decision it records. Never updated (a trigger refuses it)."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "consent_receipt" (ref: a consent event), "correction_decision" (ref: a correction request)
+    kind: Mapped[str] = mapped_column(String(24))
+    ref_id: Mapped[int]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    #: made later from the data as then stored, for a decision recorded before documents were frozen
+    reconstructed: Mapped[bool] = mapped_column(default=False)
+
+
+class IssuedRendering(db.Model):
+    """An issued document's signed PDF in one language, rendered on the first download and served ever after."""
+
+    __tablename__ = "issued_renderings"
+    __table_args__ = (UniqueConstraint("document_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(5))
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -11,7 +11,8 @@ from cabinet.consents import service as consents
 from cabinet.consents.models import Withdrawal
 from cabinet.consents.purposes import PURPOSES
 from cabinet.disclosures import service as disclosures
-from cabinet.documents.models import Document
+from cabinet.documents import issued
+from cabinet.documents.models import Document, IssuedDocument
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyAcceptance
 from cabinet.profile import service as profile
@@ -46,6 +47,9 @@ def collect(subject) -> dict:
                                 .where(AuditEvent.subject_id == subject.id).order_by(AuditEvent.seq)).all()
     words = wording.EventWords([e for e, *_names in events], subject, documents={d.id: d for d in documents})
     history = consents.history(subject)
+    issued_documents = list(db.session.scalars(select(IssuedDocument).where(IssuedDocument.owner_id == subject.id)
+                                               .order_by(IssuedDocument.id)))
+    receipts = {d.ref_id: issued.load(d) for d in issued_documents if d.kind == "consent_receipt"}
     states = {event.purpose: event for event in history}
     withdrawals = db.session.scalars(select(Withdrawal).where(Withdrawal.user_id == subject.id)
                                      .order_by(Withdrawal.id))
@@ -73,7 +77,8 @@ def collect(subject) -> dict:
                         for p in PURPOSES for e in [states.get(p.code)]},
             "history": [
                 {"purpose": e.purpose, "action": e.action, "at": _iso(e.at), "actor_id": e.actor_id,
-                 "channel": e.channel, "policy_version": e.policy_version.label if e.policy_version else None}
+                 "channel": e.channel, "policy_version": e.policy_version.label if e.policy_version else None,
+                 "who": wording.for_subject(receipts[e.id]["by"]) if e.id in receipts else None}
                 for e in history
             ],
             "withdrawals": [
@@ -90,6 +95,10 @@ def collect(subject) -> dict:
             {"id": r.id, "changes": r.changes, "reason": r.reason, "status": r.status,
              "created_at": _iso(r.created_at), "due_on": _iso(r.due_on), "decided_at": _iso(r.decided_at),
              "decision_reason": r.decision_reason} for r in profile.corrections(subject)
+        ],
+        "issued_documents": [
+            {"kind": d.kind, "made_at": _iso(d.made_at), "reconstructed": d.reconstructed,
+             "sha256": d.snapshot_sha256, "content": issued.load(d)} for d in issued_documents
         ],
         "access_log": [
             {"at": _iso(e.occurred_at), "action": e.action, "actor_id": e.actor_id, "ip": e.ip,

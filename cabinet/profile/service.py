@@ -10,6 +10,7 @@ from cabinet.audit import trail
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
+from cabinet.profile import decisions
 from cabinet.profile.models import FIELDS, CorrectionRequest, ProfileChange
 
 NAME_FIELDS = ("surname", "given_name", "patronymic")
@@ -163,6 +164,7 @@ def decide_correction(request: CorrectionRequest, decision: str, reason: str, *,
     if decision not in ("approve", "reject"):
         raise ProfileError("unknown decision")
     subject = db.session.get(User, request.user_id)
+    before = decisions.names_of(subject)
     request.status = "approved" if decision == "approve" else "rejected"
     request.decided_at, request.decided_by_id, request.decision_reason = utcnow(), actor.id, reason or None
     if decision == "approve":
@@ -170,4 +172,5 @@ def decide_correction(request: CorrectionRequest, decision: str, reason: str, *,
             _change(subject, field, value, actor=actor, basis="correction", correction=request)
     trail.record(f"profile.correction_{request.status}", actor=actor, subject=subject, obj=request,
                  details={"reason": reason})
+    decisions.freeze(request, subject, before, actor=actor)
     send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request)

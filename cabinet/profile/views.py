@@ -1,18 +1,22 @@
 """My data (policy 2.3, 1.5): view it, correct it, see its history, download my scans."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_act, current_actor, current_subject, subject_required
 from cabinet.audit import trail, wording
-from cabinet.documents import storage
+from cabinet.documents import issued, storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
-from cabinet.profile import service
+from cabinet.profile import decisions, service
 from cabinet.profile.forms import ProfileEditForm
+from cabinet.profile.models import CorrectionRequest
 from cabinet.security import check_password
 from cabinet.workdays.service import calendar
 
@@ -140,3 +144,18 @@ def download(document_id):
     trail.record("document.downloaded", actor=current_actor(), subject=current_subject(), obj=document)
     db.session.commit()
     return storage.send(document)
+
+
+@bp.route("/profile/corrections/<int:request_id>/decision.pdf")
+@subject_required
+def correction_decision(request_id):
+    """The decision on one of my name corrections, signed by the operator: the same bytes on every download."""
+    correction = db.session.get(CorrectionRequest, request_id)
+    if correction is None or correction.user_id != current_subject().id or correction.status == "pending":
+        abort(404)
+    document = decisions.decision(correction)
+    rendering = issued.stored(document, str(get_locale()))
+    trail.record("profile.decision_downloaded", actor=current_actor(), subject=current_subject(), obj=correction)
+    db.session.commit()
+    return send_file(io.BytesIO(rendering.pdf), mimetype="application/pdf", max_age=0,
+                     download_name=f"{decisions.number(issued.load(document))}.pdf")
