@@ -28,6 +28,7 @@ consents_cli = AppGroup("consents", help="Consents and their consequences.")
 mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
 documents_cli = AppGroup("documents", help="Stored scans and the operator's signing key.")
 complaints_cli = AppGroup("complaints", help="Complaints and their frozen document versions.")
+deadlines_cli = AppGroup("deadlines", help="The deadlines the operator must keep.")
 
 
 def named_job(name: str):
@@ -218,6 +219,18 @@ def destroy_due():
     click.echo(f"{run(local_today())} withdrawals carried out")
 
 
+@deadlines_cli.command("remind")
+@named_job("deadlines remind")
+def deadlines_remind():
+    """Mail support what falls due within 3 working days and the admins what is overdue (once a day)."""
+    from cabinet.i18n import local_today
+    from cabinet.staff.reminders import remind
+
+    mailed = remind(local_today())
+    db.session.commit()
+    click.echo(f"{mailed['support']} due soon mailed to support, {mailed['admins']} overdue mailed to the admins")
+
+
 @mail_cli.command("marketing")
 @click.option("--kk", "kk_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--ru", "ru_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -352,5 +365,5 @@ def demo():
 
 def init_app(app):
     for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, complaints_cli,
-                    demo):
+                    deadlines_cli, demo):
         app.cli.add_command(command)

@@ -33,6 +33,7 @@ ACTIONS = {
     "consent.withdraw": _l("Consent withdrawn"),
     "consent.withdraw_all": _l("All consent withdrawn"),
     "consent.receipt_downloaded": _l("Consent receipt downloaded"),
+    "deadlines.reminded": _l("Deadline reminder mailed to staff"),
     "consent.withdraw_all_refused": _l("Withdrawal of all consent refused"),
     "account.destroyed": _l("Personal data destroyed"),
     "profile.correction_approved": _l("Name correction approved"),

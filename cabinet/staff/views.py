@@ -21,7 +21,7 @@ from cabinet.messages import gettext as _
 from cabinet.paging import page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
-from cabinet.staff import service
+from cabinet.staff import reminders, service
 from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
 from cabinet.workdays.service import calendar
 
@@ -60,8 +60,8 @@ def deadlines():
     items += [("complaint", c.due_on, c, url_for("staff_complaints.detail", number=c.number))
               for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
     items.sort(key=lambda item: item[1])
-    return render_template("staff/deadlines.html", items=items, today=today,
-                           left=lambda due: cal.working_days_between(today, due))
+    return render_template("staff/deadlines.html", items=items, today=today, reminders=reminders.latest(),
+                           warn_days=reminders.WARN_WORKING_DAYS, left=lambda due: cal.working_days_between(today, due))
 
 
 @bp.route("/subjects")
