@@ -345,6 +345,7 @@ def state(app) -> State:
 #: what a refused request still records, with the tables it may write: the attempt itself, the page it showed, or a
 #: refusal the subject and auditors must see (all consent withdrawn while obligations remain: recorded as refused)
 RECORDED_ON_REFUSAL = {"account.sign_in_failed": set(), "complaint.viewed": set(), "complaint.verified": set(),
+                       "complaint.verified_publicly": set(),
                        "consent.withdraw_all_refused": {"withdrawals"}}
 
 
