@@ -29,6 +29,9 @@ class Defaults:
     #: where the rate limits count; memory:// counts per process, so production needs a shared store (Redis)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
+    #: when the shared store cannot be reached, each worker counts in its own memory until it is back:
+    #: weaker limits for a while rather than no sign-in at all (a 500) or no limits
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: the last hour's attempts, not the clock hour's: no double burst across a window's edge
     RATELIMIT_STRATEGY = "moving-window"
     TIMEZONE = "Asia/Almaty"

@@ -313,6 +313,17 @@ def test_login_is_rate_limited(app, create_user, limited):
     assert response.status_code == 302  # another account from the same address is not affected
 
 
+def test_a_shared_store_out_of_reach_still_signs_in_and_still_limits(app, create_user, make_app):
+    """Redis down (nothing listens on port 1): each worker counts in memory meanwhile; no 500, no free guessing.
+    (Without RATELIMIT_IN_MEMORY_FALLBACK_ENABLED every sign-in answered 500.)"""
+    user = create_user()
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
+    codes = [client.post("/login", data={"email": user.email, "password": "wrong-password-1"}).status_code
+             for _attempt in range(allowed(SIGN_IN_PER_ACCOUNT) + 1)]
+    assert codes == [200] * allowed(SIGN_IN_PER_ACCOUNT) + [429]
+    assert client.get("/login").status_code == 200
+
+
 @pytest.mark.parametrize("url", ["/reset", "/register"])
 def test_reset_and_register_are_rate_limited(app, policy, limited, url):
     client = limited.test_client()
