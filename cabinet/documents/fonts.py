@@ -1,9 +1,9 @@
 """Fonts for generated PDFs, parsed once per process: fpdf2 would read the whole TTF again for every document.
 
 Each document embeds a subset of the glyphs it uses, which fpdf2 cuts when the document is saved. Cutting it out
-of DejaVu's 6,000 glyphs cost ~12 ms per font and document; cut out of a font already reduced to the letters
-documents usually hold (Latin, Cyrillic with the Kazakh letters, Greek, punctuation), it costs a tenth of that and
-gives the same subset. A document using a glyph outside that is cut from the whole font, as before.
+of DejaVu's 6,000 glyphs cost ~14 ms per font and document; cut out of a font already reduced to the letters
+documents usually hold (Latin, Cyrillic with the Kazakh letters, punctuation), it costs a third of that and gives
+the same subset. A document using a glyph outside that is cut from the whole font, as before.
 """
 
 import threading
@@ -19,9 +19,11 @@ from fpdf.fonts import SubsetMap, TTFFont
 UNUSED_TABLES = ("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT", "CBLC", "EBDT", "EBLC",
                  "EBSC", "SVG ", "CPAL", "COLR", "kern")
 
-#: the letters documents usually hold; the usual font is DejaVu cut down to these (and the glyphs they are made of)
-USUAL_LETTERS = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x370, 0x530), *range(0x2000, 0x2070),
-                 *range(0x20A0, 0x20D0), *range(0x2100, 0x2200), *range(0x2212, 0x2216), *range(0x25A0, 0x25D0),
+#: the letters documents usually hold (the usual font is DejaVu cut down to these and the glyphs they are made of):
+#: Latin with Latin-1 and Extended-A (the Kazakh Latin alphabet too), Cyrillic with the Kazakh letters,
+#: punctuation, currency signs (₸), №, arrows, the minus, bullets
+USUAL_LETTERS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x400, 0x530), *range(0x2010, 0x2070),
+                 *range(0x20A0, 0x20D0), *range(0x2100, 0x2123), *range(0x2190, 0x219A), 0x2212, *range(0x25A0, 0x25D0),
                  0xFFFD]
 
 _lock = threading.Lock()
