@@ -22,6 +22,7 @@ with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, dep
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.stamp import TextStampStyle
 
+from cabinet.documents.signer import KeptKeySigner
 from cabinet.documents.stamp import FONT_FILE, FONT_SIZE, SAMPLE_DATES, StampFont  # noqa: F401 (FONT_FILE: tests)
 from cabinet.messages import gettext as _
 
@@ -183,7 +184,7 @@ def _load(path: Path, password) -> Operator:
         raise RuntimeError(f"{path} must hold the operator's private key and its certificate")
     chain = SimpleCertificateStore()
     chain.register_multiple([as_asn1(c) for c in others])
-    signer = _KeptKeySigner(signing_key=translate_pyca_cryptography_key_to_asn1(key),
+    signer = KeptKeySigner(signing_key=translate_pyca_cryptography_key_to_asn1(key),
                             signing_cert=as_asn1(certificate), cert_registry=chain)
     signer.key = key
     subject = signer.signing_cert.subject
@@ -191,25 +192,6 @@ def _load(path: Path, password) -> Operator:
     reserve = 2 * (CMS_RESERVE + sum(len(c.public_bytes(Encoding.DER)) for c in certificates)
                    + getattr(key, "key_size", 1024) // 8)
     return Operator(signer=signer, name=subject.native.get("common_name") or subject.human_friendly, reserve=reserve)
-
-
-class _KeptKeySigner(signers.SimpleSigner):
-    """Signs with the key parsed once: pyHanko parses it again for every signature (~60 ms for RSA, twice)."""
-
-    key = None
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-        from pyhanko_certvalidator.util import get_pyca_cryptography_hash
-
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        hashing = get_pyca_cryptography_hash(digest_algorithm)
-        if mechanism == "rsassa_pkcs1v15" and isinstance(self.key, rsa.RSAPrivateKey):
-            return self.key.sign(data, PKCS1v15(), hashing)
-        if mechanism == "ecdsa" and isinstance(self.key, ec.EllipticCurvePrivateKey):
-            return self.key.sign(data, ec.ECDSA(hashing))
-        return super().sign_raw(data, digest_algorithm)
 
 
 def make_dev_certificate(path: Path, operator: str) -> Path:
