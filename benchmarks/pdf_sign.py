@@ -1,16 +1,20 @@
 """The complaint PDF: render alone, sign alone, render + sign; median and p90 of N runs after warm-up, kk and ru.
 
-    .venv/bin/python benchmarks/pdf_sign.py [--repeat 100] [--warmup 10] [--key rsa2048|rsa3072|ec256] [--profile]
+    .venv/bin/python benchmarks/pdf_sign.py [--repeat 100] [--warmup 10] [--key rsa2048|rsa3072|ec256] [--no-freeze]
+                                            [--profile]
 
 A fresh SQLite database in a temporary folder; one subject files a complaint of about two pages (Kazakh and
 Russian text with the Kazakh letters), with two attachments, adds a supplement, and a support worker answers it:
 the benchmark renders that complaint's last document version (3), as a download does. The operator's key is a
 development certificate made there (RSA 2048 as `make run` makes it, unless --key says otherwise). "sign" signs
 an already rendered PDF; "render + sign" is what the first download of a version costs (`pdf.stored`, less the
-database write). --profile prints the cProfile of render + sign in kk instead of the table.
+database write). After set-up, the objects made so far are frozen out of the cycle collector, as a gunicorn worker
+does at start (gunicorn.conf.py); --no-freeze leaves them in (a full collection then lands in about one render in
+five). --profile prints the cProfile of render + sign in kk instead of the table.
 """
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -100,7 +104,7 @@ def complaint_version(app):
     return versions.versions_of(complaint)[-1]
 
 
-def measure(repeat: int, warmup: int, key: str, profile: bool) -> list[tuple[str, str, dict]]:
+def measure(repeat: int, warmup: int, key: str, profile: bool, freeze: bool) -> list[tuple[str, str, dict]]:
     from flask_babel import force_locale
 
     from cabinet.complaints import pdf
@@ -113,6 +117,9 @@ def measure(repeat: int, warmup: int, key: str, profile: bool) -> list[tuple[str
     rows = []
     with app.test_request_context("/", method="POST"):
         version = complaint_version(app)
+        if freeze:
+            gc.collect()
+            gc.freeze()
         if profile:
             import cProfile
             import pstats
@@ -142,13 +149,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--key", choices=KEYS, default="rsa2048")
+    parser.add_argument("--no-freeze", dest="freeze", action="store_false")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    rows = measure(args.repeat, args.warmup, args.key, args.profile)
+    rows = measure(args.repeat, args.warmup, args.key, args.profile, args.freeze)
     if args.profile:
         return
     print(f"{machine()} — key {args.key}; {args.repeat} runs after {args.warmup} warm-up, "
+          f"start-up objects {'frozen' if args.freeze else 'not frozen'}, "
           f"{time.perf_counter() - started:.0f} s")
     print("| language | operation | median ms | p90 ms | median CPU ms | p90 CPU ms |\n|---|---|---:|---:|---:|---:|")
     for locale, operation, found in rows:

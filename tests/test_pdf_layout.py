@@ -1,8 +1,11 @@
 """The fast paths of the documents' page give the bytes fpdf2's own would: line breaking, and the font subsets."""
 
+import gc
+import runpy
 import shutil
 import subprocess
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fpdf.enums import XPos, YPos
@@ -67,3 +70,13 @@ def test_a_letter_outside_the_usual_ones_comes_from_the_whole_font(app, tmp_path
     path.write_bytes(written(app, Page.line_of, [(text, 10, False)])[0])
     extracted = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert text in extracted
+
+
+def test_a_server_worker_prepares_the_fonts_and_freezes_its_start_up_objects():
+    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+        assert fonts.usual.cache_info().currsize == len(layout.FACES)
+    finally:
+        gc.unfreeze()
