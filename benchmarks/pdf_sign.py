@@ -1,12 +1,13 @@
 """The complaint PDF: render alone, sign alone, render + sign; median and p90 of N runs after warm-up, kk and ru.
 
     .venv/bin/python benchmarks/pdf_sign.py [--repeat 100] [--warmup 10] [--key rsa2048|rsa3072|ec256] [--no-freeze]
-                                            [--profile]
+                                            [--pkcs12 operator.p12 [--password …]] [--profile]
 
 A fresh SQLite database in a temporary folder; one subject files a complaint of about two pages (Kazakh and
 Russian text with the Kazakh letters), with two attachments, adds a supplement, and a support worker answers it:
 the benchmark renders that complaint's last document version (3), as a download does. The operator's key is a
-development certificate made there (RSA 2048 as `make run` makes it, unless --key says otherwise). "sign" signs
+development certificate made there (RSA 2048 as `make run` makes it, unless --key says otherwise), or the
+PKCS#12 file given with --pkcs12 (a production key, to see what its signatures cost). "sign" signs
 an already rendered PDF; "render + sign" is what the first download of a version costs (`pdf.stored`, less the
 database write). After set-up, the objects made so far are frozen out of the cycle collector, as a gunicorn worker
 does at start (gunicorn.conf.py); --no-freeze leaves them in (a full collection then lands in about one render in
@@ -62,6 +63,17 @@ def dev_certificate(path: Path, key: str) -> Path:
     return path
 
 
+def key_type(path: Path, password: str | None) -> str:
+    """What the benchmark signs with, e.g. "RSA 3072" or "EC secp256r1"."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key = pkcs12.load_key_and_certificates(path.read_bytes(), password.encode() if password else None)[0]
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return f"EC {key.curve.name}"
+    return f"{type(key).__name__.removeprefix('_').replace('PrivateKey', '')} {getattr(key, 'key_size', '')}".strip()
+
+
 def spread(action, repeat: int, warmup: int) -> dict:
     """Median and p90 of wall-clock and of this process's CPU time: on a shared machine the CPU time shows the work."""
     for _ in range(warmup):
@@ -104,15 +116,16 @@ def complaint_version(app):
     return versions.versions_of(complaint)[-1]
 
 
-def measure(repeat: int, warmup: int, key: str, profile: bool, freeze: bool) -> list[tuple[str, str, dict]]:
+def measure(repeat: int, warmup: int, pkcs12: Path, password: str | None, profile: bool,
+            freeze: bool) -> list[tuple[str, str, dict]]:
     from flask_babel import force_locale
 
     from cabinet.complaints import pdf
     from cabinet.documents import signing
 
     folder = Path(tempfile.mkdtemp(prefix="cabinet-pdf-sign-"))
-    app = make_app(f"sqlite:///{folder / 'bench.sqlite'}", folder,
-                   SIGNING_PKCS12=str(dev_certificate(folder / "dev.p12", key)))
+    app = make_app(f"sqlite:///{folder / 'bench.sqlite'}", folder, SIGNING_PKCS12=str(pkcs12),
+                   SIGNING_PKCS12_PASSWORD=password)
     upgrade_schema(app)
     rows = []
     with app.test_request_context("/", method="POST"):
@@ -149,14 +162,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--key", choices=KEYS, default="rsa2048")
+    parser.add_argument("--pkcs12", type=Path, help="sign with this PKCS#12 file instead of a development key")
+    parser.add_argument("--password", help="the --pkcs12 file's password")
     parser.add_argument("--no-freeze", dest="freeze", action="store_false")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    rows = measure(args.repeat, args.warmup, args.key, args.profile, args.freeze)
+    pkcs12 = args.pkcs12 or dev_certificate(Path(tempfile.mkdtemp(prefix="cabinet-pdf-key-")) / "dev.p12", args.key)
+    signed_with = key_type(pkcs12, args.password)
+    rows = measure(args.repeat, args.warmup, pkcs12, args.password, args.profile, args.freeze)
     if args.profile:
         return
-    print(f"{machine()} — key {args.key}; {args.repeat} runs after {args.warmup} warm-up, "
+    print(f"{machine()} — key {signed_with}; {args.repeat} runs after {args.warmup} warm-up, "
           f"start-up objects {'frozen' if args.freeze else 'not frozen'}, "
           f"{time.perf_counter() - started:.0f} s")
     print("| language | operation | median ms | p90 ms | median CPU ms | p90 CPU ms |\n|---|---|---:|---:|---:|---:|")
