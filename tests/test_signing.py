@@ -11,12 +11,14 @@ import pytest
 from babel.dates import format_datetime
 from fpdf import FPDF
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from cabinet import create_app
 from cabinet.documents import signing
 from cabinet.documents.fonts import add_font
+from cabinet.documents.signer import KeptKeySigner
 from tests.test_complaints import file_complaint, login_as
 
 OPERATOR = "«Батыс Энергоресурсы» ЖШС (development)"
@@ -125,6 +127,18 @@ def test_signing_is_deterministic_but_for_the_time(app, client, subject):
         later = signing.sign_pdf(unsigned, locale="kk", at=datetime(2026, 12, 7, 9, 31, tzinfo=UTC))
     assert first == again
     assert later != first
+
+
+def test_the_signature_is_the_one_pyhanko_makes_unaided(app, client, subject, monkeypatch):
+    """The signer builds its constant parts once (documents/signer.py): the bytes stay those pyHanko would make."""
+    data = downloaded(client)
+    unsigned = data[:data.index(b"%%EOF") + 5]
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    with app.test_request_context():
+        fast = [signing.sign_pdf(unsigned, locale=lang, at=at) for lang in ("kk", "ru")]
+        monkeypatch.setattr(KeptKeySigner, "_signed_attr_provider_spec", SimpleSigner._signed_attr_provider_spec)
+        unaided = [signing.sign_pdf(unsigned, locale=lang, at=at) for lang in ("kk", "ru")]
+    assert fast == unaided
 
 
 def test_development_makes_its_certificate_on_first_use(app_config, tmp_path):

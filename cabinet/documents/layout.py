@@ -8,11 +8,12 @@ from flask_babel import format_datetime, get_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from cabinet.documents import fonts
+from cabinet.documents import fonts, wrapping
 from cabinet.messages import gettext as _
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "DejaVu"
+FACES = (("", FONTS / "DejaVuSans.ttf"), ("B", FONTS / "DejaVuSans-Bold.ttf"))
 #: the foot's width in mm: the page's 174 less the stamp's 72 and a gap
 FOOT_WIDTH = 96
 
@@ -50,14 +51,21 @@ def verify_url() -> str:
     return f"{current_app.config['BASE_URL']}/verify"
 
 
+def warm() -> None:
+    """The fonts prepared now rather than by the first download (~0.5 s): a server worker calls this at start."""
+    pdf = FPDF()
+    for style, path in FACES:
+        fonts.add_font(pdf, FONT, style, path)
+
+
 class Page(FPDF):
     """A4 with `foot` (the document's name and version) and the page number on every page."""
 
     def __init__(self, foot: str, *, checkable: bool = False):
         super().__init__(format="A4")
         self.foot, self.checkable = foot, checkable
-        fonts.add_font(self, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
-        fonts.add_font(self, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        for style, path in FACES:
+            fonts.add_font(self, FONT, style, path)  # parsed once per process
         self.set_auto_page_break(True, margin=18)
         self.set_margins(18, 16, 18)
 
@@ -71,8 +79,20 @@ class Page(FPDF):
             self.cell(FOOT_WIDTH, 4, _("Check this document at %(url)s", url=verify_url()))
 
     def line_of(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5.2, gap: float = 0):
+        """`multi_cell(0, height, text)`, its lines found in one pass (fpdf2 measures each line once per letter)."""
         self.set_font(FONT, "B" if bold else "", size)
-        self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        room = self.w - self.r_margin - self.x
+        found = wrapping.lines(text, self.current_font.cw, self.font_size_pt, self.k,
+                               room - self.c_margin - self.c_margin)
+        if found is None:
+            self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            found, newline = found
+            for i, line in enumerate(found, 1):
+                self.cell(room, height, line, align="L", new_x=XPos.LMARGIN if i == len(found) else XPos.LEFT,
+                          new_y=YPos.NEXT)
+            if newline:  # as multi_cell does after a text ending with a newline
+                self.ln()
         if gap:
             self.ln(gap)
 

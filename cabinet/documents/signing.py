@@ -6,15 +6,13 @@ import threading
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.font.api import ALPHABET, FontEngineFactory, FontSubsetCollection
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.font.api import ALPHABET, FontSubsetCollection
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 
@@ -24,14 +22,13 @@ with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, dep
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.stamp import TextStampStyle
 
+from cabinet.documents.signer import KeptKeySigner
+from cabinet.documents.stamp import FONT_FILE, FONT_SIZE, SAMPLE_DATES, StampFont  # noqa: F401 (FONT_FILE: tests)
 from cabinet.messages import gettext as _
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
 FIELD = "OperatorSignature"
 DEV_PKCS12 = "signing-dev.p12"
 DEV_CERTIFICATE = "signing-dev.pem"
-#: the letters a stamp can need: Latin, Latin-1, Cyrillic with the Kazakh letters, punctuation («», –, №)
-STAMP_LETTERS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x400, 0x530), *range(0x2010, 0x2070), 0x2116]
 #: bytes kept for the CMS container beyond the certificates and the signature value, and for a timestamp token
 CMS_RESERVE, TIMESTAMP_RESERVE = 2048, 6144
 MM = 72 / 25.4
@@ -51,6 +48,8 @@ class Operator:
 
 
 _operators: dict[str, tuple[int, Operator]] = {}
+#: the letters of the stamps per (signer, language), worked out once per process
+_letters: dict[tuple[str, str], str] = {}
 _lock = threading.Lock()
 
 
@@ -74,7 +73,8 @@ def sign_pdf(data: bytes, *, locale: str, reason: str | None = None, at: datetim
     timestamper = timestamps.HTTPTimeStamper(config["SIGNING_TIMESTAMP_URL"]) \
         if config.get("SIGNING_TIMESTAMP_URL") else None
     signer = _TimedSigner(meta, signer=operator.signer, timestamper=timestamper, at=at,
-                          stamp_style=_stamp_style(_stamp_text(operator.name, at, locale)),
+                          stamp_style=_stamp_style(_stamp_text(operator.name, at, locale),
+                                                   _stamp_letters(operator.name, locale)),
                           new_field_spec=fields.SigFieldSpec(FIELD, box=_stamp_box(writer), on_page=-1))
     reserve = operator.reserve + (2 * TIMESTAMP_RESERVE if timestamper else 0)
     return signer.sign_pdf(writer, bytes_reserved=reserve).getvalue()
@@ -87,9 +87,17 @@ def _stamp_text(signer: str, at: datetime, locale: str) -> str:
     return "\n".join(lines).replace("%", "%%")  # pyHanko formats the stamp text with %
 
 
-def _stamp_style(text: str) -> TextStampStyle:
+def _stamp_letters(signer: str, locale: str) -> str:
+    """Every letter a stamp by this signer in this language can hold: its words, digits, every month's name."""
+    key = (signer, locale)
+    if key not in _letters:
+        _letters[key] = "".join(sorted(set("0123456789".join(_stamp_text(signer, d, locale) for d in SAMPLE_DATES))))
+    return _letters[key]
+
+
+def _stamp_style(text: str, letters: str) -> TextStampStyle:
     return TextStampStyle(stamp_text=text, border_width=1, timestamp_format="",
-                          text_box_style=TextBoxStyle(font=_StampFont(), font_size=7, leading=9))
+                          text_box_style=TextBoxStyle(font=StampFont(letters), font_size=FONT_SIZE, leading=9))
 
 
 def _stamp_box(writer: IncrementalPdfFileWriter) -> tuple[float, float, float, float]:
@@ -126,31 +134,6 @@ class _Writer(IncrementalPdfFileWriter):
         if found is None:
             found = self._font_resources[base_postscript_name] = _NumberedSubsets(base_postscript_name)
         return found
-
-
-class _StampFont(FontEngineFactory):
-    """DejaVu Sans cut down once per process to the stamp's letters: embedding it then costs ~1 ms, not ~150."""
-
-    def create_font_engine(self, writer, obj_stream=None):
-        return GlyphAccumulator(writer=writer, font_handle=BytesIO(stamp_font()), font_size=7, obj_stream=obj_stream)
-
-
-@cache
-def stamp_font() -> bytes:
-    """The stamp's font: DejaVu Sans with only the letters a stamp uses and no layout tables or hinting."""
-    from fontTools import subset, ttLib
-    from fontTools.ttLib.scaleUpem import scale_upem
-
-    options = subset.Options(layout_features=[], hinting=False, notdef_outline=True)
-    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
-    font = ttLib.TTFont(str(FONT_FILE))
-    subsetter = subset.Subsetter(options=options)
-    subsetter.populate(unicodes=STAMP_LETTERS)
-    subsetter.subset(font)
-    scale_upem(font, 1000)  # pyHanko writes the glyph widths unscaled: right only for 1000 units per em
-    out = BytesIO()
-    font.save(out)
-    return out.getvalue()
 
 
 # -- the operator's key --------------------------------------------------------------------------------------------
@@ -201,7 +184,7 @@ def _load(path: Path, password) -> Operator:
         raise RuntimeError(f"{path} must hold the operator's private key and its certificate")
     chain = SimpleCertificateStore()
     chain.register_multiple([as_asn1(c) for c in others])
-    signer = _KeptKeySigner(signing_key=translate_pyca_cryptography_key_to_asn1(key),
+    signer = KeptKeySigner(signing_key=translate_pyca_cryptography_key_to_asn1(key),
                             signing_cert=as_asn1(certificate), cert_registry=chain)
     signer.key = key
     subject = signer.signing_cert.subject
@@ -209,25 +192,6 @@ def _load(path: Path, password) -> Operator:
     reserve = 2 * (CMS_RESERVE + sum(len(c.public_bytes(Encoding.DER)) for c in certificates)
                    + getattr(key, "key_size", 1024) // 8)
     return Operator(signer=signer, name=subject.native.get("common_name") or subject.human_friendly, reserve=reserve)
-
-
-class _KeptKeySigner(signers.SimpleSigner):
-    """Signs with the key parsed once: pyHanko parses it again for every signature (~60 ms for RSA, twice)."""
-
-    key = None
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-        from pyhanko_certvalidator.util import get_pyca_cryptography_hash
-
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        hashing = get_pyca_cryptography_hash(digest_algorithm)
-        if mechanism == "rsassa_pkcs1v15" and isinstance(self.key, rsa.RSAPrivateKey):
-            return self.key.sign(data, PKCS1v15(), hashing)
-        if mechanism == "ecdsa" and isinstance(self.key, ec.EllipticCurvePrivateKey):
-            return self.key.sign(data, ec.ECDSA(hashing))
-        return super().sign_raw(data, digest_algorithm)
 
 
 def make_dev_certificate(path: Path, operator: str) -> Path:
