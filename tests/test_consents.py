@@ -65,6 +65,11 @@ def test_receipt_states_what_the_law_asks(client, create_user, login, lang):
     assert "Сейітова Айгерім" in receipt.text
     assert "000000000000" in receipt.text  # the operator's BIN from configuration
     assert "2.2.1" in receipt.text
+    heading = {"kk": "Дербес деректерді жинауға, өңдеуге келісім",
+               "ru": "Согласие на сбор и обработку персональных данных"}
+    assert heading[lang] in receipt.text  # as the law words it
+    data = {"kk": "тегі, аты, әкесінің аты", "ru": "фамилия, имя, отчество"}
+    assert data[lang] in receipt.text  # the data list in lower case, inside a sentence
     assert "<time datetime=" in receipt.text
     assert client.get("/cabinet/consents/nonsense/receipt").status_code == 404
 

@@ -64,11 +64,16 @@ def _snapshot(event: ConsentEvent, subject: User, by: dict) -> dict:
     }
 
 
+def _in_a_sentence(field_label: str) -> str:
+    """A field's label inside a list: "Тегі" → "тегі" (its first letter only: "E-mail" → "e-mail")."""
+    return field_label[:1].lower() + field_label[1:]
+
+
 def _data_processed() -> dict[str, list[str]]:
     result = {}
     for locale in LOCALES:
         with force_locale(locale):
-            result[locale] = [*(str(label(FIELDS, f)) for f in FIELDS), _("scanned documents you gave")]
+            result[locale] = [_in_a_sentence(str(label(FIELDS, f))) for f in FIELDS] + [_("scanned documents you gave")]
     return result
 
 
@@ -111,7 +116,7 @@ def render(frozen: dict) -> bytes:
     locale = reader_locale()
     operator, person, purpose = frozen["operator"], frozen["subject"], frozen["purpose"]
     pdf = issued_page(title(frozen), frozen)
-    pdf.line_of(_("Consent to the processing of personal data"), size=14, bold=True, height=7.5)
+    pdf.line_of(_("Consent to the collection and processing of personal data"), size=14, bold=True, height=7.5)
     pdf.line_of(_("Law of the Republic of Kazakhstan “On personal data and their protection”, article 8"), size=9,
                 gap=2)
     pdf.line_of(_("Receipt %(number)s", number=number(frozen)), size=12, bold=True, height=7, gap=2)
