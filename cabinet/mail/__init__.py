@@ -1,4 +1,4 @@
-"""Outgoing mail: rendered in the recipient's language, queued with the change that caused it, sent after commit."""
+"""Outgoing mail: rendered in the recipient's language, queued with the change that caused it, sent by the worker."""
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail.delivery import queue_for_delivery
 from cabinet.mail.models import OutgoingMail
@@ -35,7 +36,8 @@ def send(to: str, template: str, *, locale: str, **context) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="cabinet")
     message.set_content(body.strip() + "\n")
     message["Content-Language"] = locale  # after set_content, which would drop it
-    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes())
+    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes(), message_id=message["Message-ID"],
+                        state="queued", next_attempt_at=utcnow())
     db.session.add(mail)
     queue_for_delivery(mail)
     return message
