@@ -137,9 +137,9 @@ class FakeMailServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, offer_starttls=False):
-        super().__init__(("127.0.0.1", 0), SmtpSession)
-        self.offer_starttls, self.received = offer_starttls, []
+    def __init__(self, offer_starttls=False, port=0):
+        super().__init__(("127.0.0.1", port), SmtpSession)
+        self.offer_starttls, self.received, self.received_at = offer_starttls, [], []  # received_at: (when, what)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -164,7 +164,9 @@ class SmtpSession(socketserver.StreamRequestHandler):
                 lines = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
                     lines.append(data)
-                self.server.received.append(b"".join(lines))
+                data = b"".join(lines)
+                self.server.received.append(data)
+                self.server.received_at.append((time.time(), data))
                 say("250 queued")
             elif verb == "QUIT":
                 say("221 bye")

@@ -1,0 +1,142 @@
+"""The worker on a real queue (SQLite file; the database SQLite or PostgreSQL): two worker processes deliver each
+mail exactly once, a mail server down is retried with back-off, a rolled-back change enqueues nothing."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
+
+import pytest
+
+from cabinet.extensions import db
+from cabinet.mail import send
+from cabinet.mail.delivery import backoff, counts
+from cabinet.mail.tasks import deliver_mail
+from cabinet.queue import huey
+from tests.test_mail_queue import FakeMailServer, mail_queue
+
+ROOT = Path(__file__).resolve().parent.parent
+#: the settings a worker process takes from the tests' app (through the environment, as in production)
+SHARED = ("DATABASE_URL", "SECRET_KEY", "QUEUE_URL", "UPLOAD_DIR", "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY",
+          "AUDIT_CHECKPOINT_FILE", "SIGNING_PKCS12", "MAIL_RETRY_SECONDS")
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """A queue the worker reads (not the tests' immediate one); the first retry after a second."""
+    return {**app_config, "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}", "MAIL_RETRY_SECONDS": 1}
+
+
+def run_queue(until, timeout=30.0) -> None:
+    """A consumer in the test's thread: due scheduled tasks enqueued, then each task run, until until() holds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, "the queue did not get there in time"
+        for task in huey.read_schedule():
+            huey.enqueue(task)
+        task = huey.dequeue()
+        if task is None:
+            time.sleep(0.05)
+        else:
+            huey.execute(task)
+
+
+def queue_mail(app, recipient: str) -> tuple[int, str]:
+    """One mail committed as a change would commit it: (its id, its Message-ID)."""
+    with app.app_context():
+        message = send(recipient, "audit_checkpoint", locale="kk", seq=1, line="{}")
+        db.session.commit()
+        (mail,) = [m for m in mail_queue(app) if m.message_id == message["Message-ID"]]
+        return mail.id, message["Message-ID"]
+
+
+def test_nothing_is_enqueued_for_a_rolled_back_change(app):
+    with app.app_context():
+        send("nobody@example.kz", "audit_checkpoint", locale="kk", seq=1, line="{}")
+        db.session.flush()
+        db.session.rollback()
+    assert huey.pending_count() == 0 and mail_queue(app) == []
+
+
+def test_a_mail_server_down_is_retried_with_back_off_then_the_mail_is_sent(app, closed_port):
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
+    mail_id, message_id = queue_mail(app, "patient@example.kz")
+    assert huey.pending_count() == 1  # only its id: the row is the truth
+    waits = []
+
+    def failed(times):
+        (mail,) = mail_queue(app)
+        if mail.attempts == times and mail.state == "queued":
+            waits.append(mail.next_attempt_at.timestamp() - time.time())
+            return True
+        return False
+
+    run_queue(lambda: failed(1))
+    run_queue(lambda: failed(2))
+    server = FakeMailServer(port=closed_port)  # the mail server is back
+    try:
+        run_queue(lambda: mail_queue(app)[0].state == "sent")
+    finally:
+        server.shutdown()
+        server.server_close()
+    (mail,) = mail_queue(app)
+    assert (mail.attempts, mail.last_error) == (3, None)
+    assert 0.5 < waits[0] <= 1.0 and 1.5 < waits[1] <= 2.0  # each wait twice the one before
+    (received,) = server.received
+    assert message_from_bytes(received, policy=email_policy.default)["Message-ID"] == message_id
+    with app.app_context():
+        assert backoff(20).total_seconds() == 3600  # at most an hour
+
+
+def start_worker(app, log: Path) -> subprocess.Popen:
+    """`flask worker` in a process of its own, configured through the environment as a service would be."""
+    env = {**os.environ, **{f"CABINET_{key}": str(app.config[key]) for key in SHARED},
+           "CABINET_SMTP_URL": app.config["SMTP_URL"], "CABINET_AUDIT_CHECKPOINT_EVERY_EVENTS": "0"}
+    env.pop("CABINET_TESTING", None)
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"], cwd=ROOT,
+                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def test_two_workers_deliver_each_mail_exactly_once(app, tmp_path):
+    """Every task is enqueued twice (as a sweep would after a lost task), so both workers race for each mail."""
+    server = FakeMailServer()
+    app.config["SMTP_URL"] = server.url
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    workers = [start_worker(app, log) for log in logs]
+    try:
+        deadline = time.monotonic() + 60
+        while not all("Huey consumer started" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers), \
+                [log.read_text() for log in logs]
+            time.sleep(0.1)
+        committed = {}
+        for n in range(40):
+            mail_id, message_id = queue_mail(app, f"subject{n}@example.kz")
+            committed[message_id] = time.time()
+            deliver_mail(mail_id)  # a second task for the same mail
+            time.sleep(0.02)
+        while len(server.received) < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # time enough for a double delivery to show
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+        server.shutdown()
+        server.server_close()
+    ids = [message_from_bytes(data, policy=email_policy.default)["Message-ID"] for _at, data in server.received_at]
+    assert sorted(ids) == sorted(committed)  # each exactly once
+    with app.app_context():
+        assert counts() == {"queued": 0, "sending": 0, "sent": 40, "failed": 0}
+    worked = [log.read_text().count("Executing cabinet.mail.tasks.mail.deliver") for log in logs]
+    assert sum(worked) == 80 and all(worked), worked  # both workers took tasks; half of them found nothing to do
+    latencies = sorted(at - committed[message_id] for (at, _data), message_id in zip(server.received_at, ids,
+                                                                                      strict=True))
+    print(f"\ncommit → SMTP receipt over {len(latencies)} mails: median {statistics.median(latencies):.3f} s, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.3f} s, max {latencies[-1]:.3f} s")
+    assert statistics.median(latencies) < 5
