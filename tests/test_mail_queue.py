@@ -140,6 +140,7 @@ class FakeMailServer(socketserver.ThreadingTCPServer):
     def __init__(self, offer_starttls=False, port=0):
         super().__init__(("127.0.0.1", port), SmtpSession)
         self.offer_starttls, self.received, self.received_at = offer_starttls, [], []  # received_at: (when, what)
+        self.hang = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -164,6 +165,9 @@ class SmtpSession(socketserver.StreamRequestHandler):
                 lines = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
                     lines.append(data)
+                if self.server.hang.is_set():  # a server that takes the message and never answers
+                    time.sleep(60)
+                    return
                 data = b"".join(lines)
                 self.server.received.append(data)
                 self.server.received_at.append((time.time(), data))

@@ -2,6 +2,7 @@
 mail exactly once, a mail server down is retried with back-off, a rolled-back change enqueues nothing."""
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -95,10 +96,63 @@ def test_a_mail_server_down_is_retried_with_back_off_then_the_mail_is_sent(app, 
 def start_worker(app, log: Path) -> subprocess.Popen:
     """`flask worker` in a process of its own, configured through the environment as a service would be."""
     env = {**os.environ, **{f"CABINET_{key}": str(app.config[key]) for key in SHARED},
+           "CABINET_MAIL_LEASE_SECONDS": str(app.config["MAIL_LEASE_SECONDS"]),
            "CABINET_SMTP_URL": app.config["SMTP_URL"], "CABINET_AUDIT_CHECKPOINT_EVERY_EVENTS": "0"}
     env.pop("CABINET_TESTING", None)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"], cwd=ROOT,
                             env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def wait_for(condition, seconds=60.0, what="") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def started(workers, logs) -> bool:
+    assert all(w.poll() is None for w in workers), [log.read_text() for log in logs]
+    return all("Huey consumer started" in log.read_text() for log in logs)
+
+
+def stop(workers) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=30)
+
+
+def test_a_mail_whose_worker_was_killed_mid_send_is_sent_once_by_another(app, tmp_path):
+    """kill -9 while the mail server holds the message unanswered: the mail stays "sending" until its lease runs
+    out, then the next worker sends it, once."""
+    server = FakeMailServer()
+    server.hang.set()
+    app.config.update(SMTP_URL=server.url, MAIL_LEASE_SECONDS=2)
+    first = start_worker(app, tmp_path / "first.log")
+    try:
+        mail_id, message_id = queue_mail(app, "patient@example.kz")
+        wait_for(lambda: mail_queue(app)[0].state == "sending", what="the first worker never claimed the mail")
+        time.sleep(0.5)  # in the middle of the SMTP conversation
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        (mail,) = mail_queue(app)
+        assert (mail.state, mail.attempts, server.received) == ("sending", 1, [])  # neither lost nor sent
+        server.hang.clear()
+        time.sleep(2)  # the lease runs out; the next worker's sweep (at its start, then each minute) takes it
+        second = start_worker(app, tmp_path / "second.log")
+        try:
+            wait_for(lambda: mail_queue(app)[0].state == "sent", what=(tmp_path / "second.log").read_text())
+            time.sleep(1)
+        finally:
+            stop([second])
+    finally:
+        stop([first])
+        server.shutdown()
+        server.server_close()
+    (received,) = server.received
+    assert message_from_bytes(received, policy=email_policy.default)["Message-ID"] == message_id
+    assert mail_queue(app)[0].attempts == 2
 
 
 def test_two_workers_deliver_each_mail_exactly_once(app, tmp_path):
@@ -108,25 +162,17 @@ def test_two_workers_deliver_each_mail_exactly_once(app, tmp_path):
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     workers = [start_worker(app, log) for log in logs]
     try:
-        deadline = time.monotonic() + 60
-        while not all("Huey consumer started" in log.read_text() for log in logs):
-            assert time.monotonic() < deadline and all(w.poll() is None for w in workers), \
-                [log.read_text() for log in logs]
-            time.sleep(0.1)
+        wait_for(lambda: started(workers, logs))
         committed = {}
         for n in range(40):
             mail_id, message_id = queue_mail(app, f"subject{n}@example.kz")
             committed[message_id] = time.time()
             deliver_mail(mail_id)  # a second task for the same mail
             time.sleep(0.02)
-        while len(server.received) < 40 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(server.received) >= 40)
         time.sleep(1.5)  # time enough for a double delivery to show
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop(workers)
         server.shutdown()
         server.server_close()
     ids = [message_from_bytes(data, policy=email_policy.default)["Message-ID"] for _at, data in server.received_at]
