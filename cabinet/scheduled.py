@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from huey import crontab
 
+from cabinet import i18n
 from cabinet.audit import who
 from cabinet.consents.withdrawal import destroy_due
 from cabinet.documents.storage import sweep
 from cabinet.extensions import db
-from cabinet.i18n import local_today
 from cabinet.queue import huey, in_app
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ UPLOAD_MIN_AGE = timedelta(minutes=60)
 def withdrawals_due() -> int:
     """Every quarter of an hour: carry out the withdrawals whose 15 working days have come."""
     with who.job("consents destroy-due"):
-        done = destroy_due(local_today())
+        done = destroy_due(i18n.local_today())
     if done:
         log.info("%s withdrawals carried out", done)
     return done
