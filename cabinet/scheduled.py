@@ -1,4 +1,4 @@
-"""Deadline work the worker does on its own (no cron): withdrawals whose day has come, stale uploads.
+"""Work the worker does on its own (no cron): withdrawals whose day has come, stale uploads, audit checkpoints.
 
 Each runs as the same named job as its command (`consents destroy-due`, `documents sweep`), so the trail
 reads alike whoever started it, and under a lock: two workers never run the same job at once.
@@ -7,13 +7,16 @@ reads alike whoever started it, and under a lock: two workers never run the same
 import logging
 from datetime import timedelta
 
+from flask import current_app
 from huey import crontab
 
 from cabinet import i18n
-from cabinet.audit import who
+from cabinet.audit import checkpoints, who
+from cabinet.audit.trail import verify
 from cabinet.consents.withdrawal import destroy_due
 from cabinet.documents.storage import sweep
 from cabinet.extensions import db
+from cabinet.mail import send
 from cabinet.queue import huey, in_app
 
 log = logging.getLogger(__name__)
@@ -45,3 +48,30 @@ def sweep_uploads() -> int:
     if removed:
         log.info("%s orphaned upload files removed", len(removed))
     return len(removed)
+
+
+@huey.periodic_task(crontab(minute="5"), name="audit.checkpoint")
+@huey.lock_task("audit.checkpoint")
+@in_app
+def audit_checkpoint() -> int | None:
+    """Hourly, as `flask audit checkpoint` from cron did: verify the events since the latest checkpoint, sign the
+    head into the checkpoints file and mail it to the auditor; nothing when no event came since. On tampering
+    nothing is signed and the error is logged (`flask audit verify` tells where)."""
+    found, bad = checkpoints.read()
+    if bad is not None:
+        log.error("audit checkpoints TAMPERED WITH: %s; no checkpoint taken", bad)
+        return None
+    after = (found[-1].seq, found[-1].mac, found[-1].key_id) if found else None
+    verdict = verify(anchors=checkpoints.anchors(found[-1:]), after=after)
+    if not verdict.ok:
+        log.error("audit trail TAMPERED WITH from position %s: %s; no checkpoint taken", verdict.seq, verdict.problem)
+        return None
+    if not verdict.checked:
+        return None
+    line = checkpoints.append(*verdict.head, only_if_newer=True)
+    recipient = current_app.config.get("AUDIT_MAIL_TO")
+    if line and recipient:
+        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=verdict.head[0],
+             line=line)
+        db.session.commit()
+    return verdict.head[0] if line else None
