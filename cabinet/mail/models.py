@@ -32,6 +32,8 @@ class OutgoingMail(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the claim's random token: only the worker holding it records the outcome
     claim: Mapped[str | None] = mapped_column(String(32))
+    #: what the notice is about ("complaint:12"), so the pages can show its real state
+    regarding: Mapped[str | None] = mapped_column(String(64), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""Mail delivery as a state machine: queued → sending → sent | failed, a lease per claim, back-off, the Message-ID.
+"""Mail delivery as a state machine: queued → sending → sent | failed, a lease per claim, back-off, the Message-ID,
+and what each notice is about (regarding), so pages show its real state.
 
 Revision ID: 0007_mail_states
 Revises: 0006_who
@@ -25,6 +26,7 @@ def upgrade():
         batch_op.add_column(sa.Column("next_attempt_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("lease_until", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("claim", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("regarding", sa.String(length=64), nullable=True))
     mail = sa.table("outgoing_mail", sa.column("id", sa.Integer), sa.column("message", sa.LargeBinary),
                     sa.column("message_id", sa.String), sa.column("state", sa.String),
                     sa.column("sent_at", sa.DateTime), sa.column("attempts", sa.Integer),
@@ -40,11 +42,14 @@ def upgrade():
     with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
         batch_op.alter_column("next_attempt_at", existing_type=sa.DateTime(), nullable=False)
         batch_op.create_index("ix_outgoing_mail_state_next", ["state", "next_attempt_at"])
+        batch_op.create_index("ix_outgoing_mail_regarding", ["regarding"])
 
 
 def downgrade():
     with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
+        batch_op.drop_index("ix_outgoing_mail_regarding")
         batch_op.drop_index("ix_outgoing_mail_state_next")
+        batch_op.drop_column("regarding")
         batch_op.drop_column("claim")
         batch_op.drop_column("lease_until")
         batch_op.drop_column("next_attempt_at")
