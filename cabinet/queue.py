@@ -7,12 +7,21 @@ default (one machine, nothing to install), Redis (redis://…) when web and work
 
 import functools
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import String, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from cabinet.database import UTCDateTime, utcnow
+from cabinet.extensions import db
+
+log = logging.getLogger(__name__)
 
 #: results are never read: a task's effect is in the database
 huey = Huey("cabinet", results=False, utc=True, immediate_use_memory=False, storage_class=MemoryStorage)
@@ -61,12 +70,55 @@ def enqueue_safely(task, *args) -> bool:
     try:
         task(*args)
     except Exception:  # the queue's store is down (Redis restarting): the periodic sweep makes up for it
-        logging.getLogger(__name__).exception("could not enqueue %s%r; the sweep will pick it up", task.name, args)
+        log.exception("could not enqueue %s%r; the sweep will pick it up", task.name, args)
         return False
     return True
 
 
 def consumer(workers: int = 2):
-    """The worker: delivery tasks in threads, and the scheduler for periodic work (locks of a killed run cleared)."""
+    """The worker: delivery tasks in threads, and the scheduler that enqueues the periodic work."""
     return huey.create_consumer(workers=workers, worker_type="thread", periodic=True, initial_delay=0.05,
-                                backoff=1.15, max_delay=POLL_MAX_SECONDS, flush_locks=True)
+                                backoff=1.15, max_delay=POLL_MAX_SECONDS)
+
+
+class JobLease(db.Model):
+    """A periodic job's current period: the worker that took it runs the job; the others skip until it ends."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def claim_period(name: str, period: timedelta) -> bool:
+    """Take the job's next period: one UPDATE (or the first INSERT) that only one worker wins."""
+    now = utcnow()
+    with Session(db.engine) as session:
+        won = session.execute(update(JobLease).where(JobLease.name == name, JobLease.until <= now)
+                              .values(until=now + period).execution_options(synchronize_session=False)).rowcount
+        if not won and session.get(JobLease, name) is None:
+            session.add(JobLease(name=name, until=now + period))
+            try:
+                session.commit()
+            except IntegrityError:  # another worker's first run got in first
+                return False
+            return True
+        session.commit()
+        return bool(won)
+
+
+def once_per(period: timedelta):
+    """Run the job at most once per period across all workers (each worker's scheduler enqueues it); a run
+    killed midway leaves nothing locked: the next period is free again."""
+
+    def decorator(work):
+        @functools.wraps(work)
+        def run(*args, **kwargs):
+            if not claim_period(work.__name__, period):
+                log.debug("%s: another worker has this period", work.__name__)
+                return None
+            return work(*args, **kwargs)
+
+        return run
+
+    return decorator

@@ -1,7 +1,7 @@
 """Work the worker does on its own (no cron): withdrawals whose day has come, stale uploads, audit checkpoints.
 
 Each runs as the same named job as its command (`consents destroy-due`, `documents sweep`), so the trail
-reads alike whoever started it, and under a lock: two workers never run the same job at once.
+reads alike whoever started it, and once per period however many workers there are (`once_per`).
 """
 
 import logging
@@ -17,7 +17,7 @@ from cabinet.consents.withdrawal import destroy_due
 from cabinet.documents.storage import sweep
 from cabinet.extensions import db
 from cabinet.mail import send
-from cabinet.queue import huey, in_app
+from cabinet.queue import huey, in_app, once_per
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,8 @@ UPLOAD_MIN_AGE = timedelta(minutes=60)
 
 
 @huey.periodic_task(crontab(minute="*/15"), name="consents.destroy_due")
-@huey.lock_task("consents.destroy_due")
 @in_app
+@once_per(timedelta(minutes=12))
 def withdrawals_due() -> int:
     """Every quarter of an hour: carry out the withdrawals whose 15 working days have come."""
     with who.job("consents destroy-due"):
@@ -38,8 +38,8 @@ def withdrawals_due() -> int:
 
 
 @huey.periodic_task(crontab(minute="37", hour="*/6"), name="documents.sweep")
-@huey.lock_task("documents.sweep")
 @in_app
+@once_per(timedelta(hours=5))
 def sweep_uploads() -> int:
     """Every six hours: delete upload files no document names (left by a process killed mid-upload)."""
     with who.job("documents sweep"):
@@ -51,8 +51,8 @@ def sweep_uploads() -> int:
 
 
 @huey.periodic_task(crontab(minute="5"), name="audit.checkpoint")
-@huey.lock_task("audit.checkpoint")
 @in_app
+@once_per(timedelta(minutes=50))
 def audit_checkpoint() -> int | None:
     """Hourly, as `flask audit checkpoint` from cron did: verify the events since the latest checkpoint, sign the
     head into the checkpoints file and mail it to the auditor; nothing when no event came since. On tampering

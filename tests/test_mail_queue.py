@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail import OutgoingMail, send
-from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback, claim, counts
+from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback, claim, counts, deliver_due
 from cabinet.mail.tasks import sweep_mail
+from cabinet.queue import JobLease, claim_period
 from tests.test_accounts import EMAIL, registration
 
 
@@ -106,13 +107,25 @@ def test_the_sweep_resends_once_what_a_dead_worker_left_and_leaves_a_live_claim_
     add_mail(app, "fresh@example.kz")  # its own task is on its way: the sweep leaves it a minute
     with app.app_context():
         assert sweep_mail.call_local() == 1
-        assert sweep_mail.call_local() == 0  # sent once, never twice
+        assert deliver_due(timedelta(seconds=60)) == (0, 0)  # sent once, never twice
     assert [m["To"] for m in outbox()] == ["dead@example.kz"]
     states = {m.recipient: (m.state, m.attempts) for m in mail_queue(app)}
     assert states == {"dead@example.kz": ("sent", 2), "busy@example.kz": ("sending", 1),
                       "fresh@example.kz": ("queued", 0)}
     with app.app_context():
         assert counts() == {"queued": 1, "sending": 1, "sent": 1, "failed": 0}
+
+
+def test_a_periodic_job_runs_once_a_period_however_many_workers_enqueue_it(app):
+    with app.app_context():
+        assert claim_period("job", timedelta(minutes=1)) is True
+        assert claim_period("job", timedelta(minutes=1)) is False  # the other worker's scheduler
+        assert sweep_mail.call_local() == 0 and sweep_mail.call_local() is None
+        assert claim_period("job", timedelta(0)) is False  # still this period
+    with app.app_context():
+        db.session.execute(update(JobLease).values(until=utcnow() - timedelta(seconds=1)))  # the period ended
+        db.session.commit()
+        assert claim_period("job", timedelta(minutes=1)) is True
 
 
 def test_a_mail_is_failed_after_many_attempts_and_sent_mail_is_deleted_after_30_days(app, closed_port, runner):

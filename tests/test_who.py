@@ -184,7 +184,7 @@ def test_the_worker_carries_out_due_withdrawals_as_the_same_named_job(app, subje
     due = due_in_15_working_days(app)
     monkeypatch.setattr(cabinet.i18n, "local_today", lambda: due)
     assert withdrawals_due.call_local() == 1
-    assert withdrawals_due.call_local() == 0
+    assert withdrawals_due.call_local() is None  # another worker's scheduler, the same quarter of an hour: skipped
     [destroyed] = events(app, "account.destroyed")
     assert destroyed.actor_id is None and "by" not in destroyed.details["job"]
     assert destroyed.details["job"]["name"] == "consents destroy-due" and "@" in destroyed.details["job"]["run_by"]

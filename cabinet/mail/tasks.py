@@ -8,7 +8,7 @@ from sqlalchemy import event, inspect
 
 from cabinet.extensions import db
 from cabinet.mail import delivery
-from cabinet.queue import enqueue_safely, huey, in_app
+from cabinet.queue import enqueue_safely, huey, in_app, once_per
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ def deliver_mail(mail_id: int) -> None:
 
 @huey.periodic_task(crontab(minute="*"), name="mail.sweep")
 @in_app
+@once_per(timedelta(seconds=45))
 def sweep_mail() -> int:
     """Each minute: enqueue what is due and has no live task (lost with a store, or abandoned by a dead worker),
     and delete sent mail past its keeping time."""

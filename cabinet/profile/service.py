@@ -170,4 +170,5 @@ def decide_correction(request: CorrectionRequest, decision: str, reason: str, *,
             _change(subject, field, value, actor=actor, basis="correction", correction=request)
     trail.record(f"profile.correction_{request.status}", actor=actor, subject=subject, obj=request,
                  details={"reason": reason})
-    send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request)
+    send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request,
+         regarding=f"correction:{request.id}")

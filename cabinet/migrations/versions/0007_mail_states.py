@@ -1,5 +1,6 @@
 """Mail delivery as a state machine: queued → sending → sent | failed, a lease per claim, back-off, the Message-ID,
-and what each notice is about (regarding), so pages show its real state.
+and what each notice is about (regarding), so pages show its real state; the periodic jobs' leases (one run a period
+however many workers).
 
 Revision ID: 0007_mail_states
 Revises: 0006_who
@@ -39,6 +40,12 @@ def upgrade():
         found = message_from_bytes(row.message, policy=email_policy.default)["Message-ID"]
         if found:
             connection.execute(mail.update().where(mail.c.id == row.id).values(message_id=str(found)[:255]))
+    op.create_table(
+        "job_leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("until", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_leases")),
+    )
     with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
         batch_op.alter_column("next_attempt_at", existing_type=sa.DateTime(), nullable=False)
         batch_op.create_index("ix_outgoing_mail_state_next", ["state", "next_attempt_at"])
@@ -46,6 +53,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("job_leases")
     with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
         batch_op.drop_index("ix_outgoing_mail_regarding")
         batch_op.drop_index("ix_outgoing_mail_state_next")
