@@ -32,10 +32,11 @@ POLL_MAX_SECONDS = 1.0
 
 
 def storage_for(url: str):
-    """The Huey storage a CABINET_QUEUE_URL names."""
+    """The Huey storage a CABINET_QUEUE_URL names; a fragment names the queue in a Redis several cabinets share
+    (redis://host:6379/1#staging), "cabinet" by default."""
     parts = urlsplit(url)
     if parts.scheme in ("redis", "rediss", "unix"):
-        return RedisStorage("cabinet", url=url)
+        return RedisStorage(parts.fragment or "cabinet", url=parts._replace(fragment="").geturl())
     if parts.scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
