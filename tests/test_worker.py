@@ -8,20 +8,22 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from cabinet import queue
+from cabinet.database import utcnow
 from cabinet.extensions import db
-from cabinet.mail import send
+from cabinet.mail import OutgoingMail, send
 from cabinet.mail.delivery import backoff, counts
-from cabinet.mail.tasks import deliver_mail
-from cabinet.queue import JobLease, huey
+from cabinet.mail.tasks import deliver_mail, sweep_mail
+from cabinet.queue import JobLease, huey, storage_for
 from tests.test_mail_queue import FakeMailServer, mail_queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +97,27 @@ def test_a_mail_server_down_is_retried_with_back_off_then_the_mail_is_sent(app, 
     assert message_from_bytes(received, policy=email_policy.default)["Message-ID"] == message_id
     with app.app_context():
         assert backoff(20).total_seconds() == 3600  # at most an hour
+
+
+def test_a_mail_whose_task_was_lost_is_found_by_the_sweep(app, closed_port, outbox, caplog):
+    """The queue's store is down at the commit (Redis restarting): the change and its mail are on record all the
+    same, and the sweep enqueues the mail a minute later."""
+    working = huey.storage
+    huey.storage = storage_for(f"redis://127.0.0.1:{closed_port}/0")
+    try:
+        queue_mail(app, "patient@example.kz")
+    finally:
+        huey.storage = working
+    assert "the sweep will pick it up" in caplog.text
+    assert huey.pending_count() == 0 and mail_queue(app)[0].state == "queued"
+    with app.app_context():
+        assert sweep_mail.call_local() == 0  # a task may still be on its way: left alone for a minute
+        db.session.execute(update(JobLease).values(until=utcnow()))
+        db.session.execute(update(OutgoingMail).values(next_attempt_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        assert sweep_mail.call_local() == 1
+    run_queue(lambda: mail_queue(app)[0].state == "sent")
+    assert [m["To"] for m in outbox()] == ["patient@example.kz"]
 
 
 def start_worker(app, log: Path) -> subprocess.Popen:
