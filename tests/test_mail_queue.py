@@ -220,3 +220,20 @@ def test_mail_is_never_sent_in_clear_when_encryption_fails(app, client, create_u
                                                 ("mail.example.kz", False), ("10.0.0.5", False), (None, False)])
 def test_only_a_relay_on_this_machine_may_take_mail_without_tls(host, loopback):
     assert _loopback(host) is loopback
+
+
+def test_the_cabinet_shows_where_the_confirmation_mail_is(app, client, policy, closed_port):
+    """Not only "open the link we sent": whether the mail with it has gone, or is still waiting for the server."""
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
+    client.post("/register", data=registration())
+    client.post("/login", data={"email": EMAIL, "password": registration()["password"]})
+    page = client.get("/cabinet").text
+    assert 'data-mail-state="queued" data-attempts="1"' in page
+    app.config["SMTP_URL"] = None
+    due_now(app)
+    send_queued(app)
+    assert 'data-mail-state="sent"' in client.get("/cabinet").text
+    client.post("/confirm/resend")
+    page = client.get("/cabinet").text
+    assert 'data-mail-state="sent" data-attempts="1"' in page  # the latest one
+    assert len(mail_queue(app)) == 2
