@@ -112,6 +112,8 @@ def _record(mail_id: int, token: str, **values) -> bool:
                                        .values(claim=None, lease_until=None, **values)
                                        .execution_options(synchronize_session=False)).rowcount
                 session.commit()
+            if not done:  # the lease ran out mid-send and another worker claimed it: it may go out twice
+                log.warning("mail %s: the claim was lost before its outcome was recorded", mail_id)
             return done == 1
         except SQLAlchemyError:
             log.exception("could not record the delivery of mail %s (try %s)", mail_id, attempt + 1)
