@@ -14,7 +14,7 @@ from cabinet.extensions import db
 from cabinet.mail.delivery import queue_for_delivery
 from cabinet.mail.models import OutgoingMail
 
-__all__ = ["external_url", "notices", "send", "OutgoingMail"]
+__all__ = ["external_url", "notices", "notices_by", "send", "OutgoingMail"]
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -43,6 +43,15 @@ def send(to: str, template: str, *, locale: str, regarding: str | None = None, *
     db.session.add(mail)
     queue_for_delivery(mail)
     return message
+
+
+def notices_by(regarding: list[str]) -> dict[str, list[OutgoingMail]]:
+    """The mails about each of several things (one page of a list), in one query."""
+    found: dict[str, list[OutgoingMail]] = {}
+    for mail in db.session.scalars(select(OutgoingMail).where(OutgoingMail.regarding.in_(regarding))
+                                   .order_by(OutgoingMail.id)):
+        found.setdefault(mail.regarding, []).append(mail)
+    return found
 
 
 def notices(regarding: str) -> list[OutgoingMail]:
