@@ -28,8 +28,8 @@ run: compile
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	$(FLASK) documents dev-cert
-	@echo "Open http://$(HOST):$(PORT)/ — sign in with one of the accounts above."
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Open http://$(HOST):$(PORT)/ — sign in with one of the accounts above. Mail: the worker writes it to instance/outbox/."
+	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 test: compile browser
 	$(PY) -m ruff check cabinet tests benchmarks

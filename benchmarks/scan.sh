@@ -56,7 +56,7 @@ export CABINET_AUDIT_KEYS
 openssl genpkey -algorithm ed25519 -out "$WORK/audit-signing.pem" 2>/dev/null
 export CABINET_AUDIT_SIGNING_KEY="$WORK/audit-signing.pem" CABINET_AUDIT_CHECKPOINT_FILE="$WORK/audit-checkpoints.jsonl"
 export CABINET_DATABASE_URL="sqlite:///$WORK/cabinet.sqlite"
-export CABINET_UPLOAD_DIR="$WORK/uploads" CABINET_OUTBOX_DIR="$WORK/outbox"
+export CABINET_UPLOAD_DIR="$WORK/uploads" CABINET_OUTBOX_DIR="$WORK/outbox" CABINET_QUEUE_URL="sqlite:///$WORK/queue.sqlite"
 export CABINET_RATELIMIT_ENABLED=false
 # production signs every PDF it serves: a throw-away operator key (the development certificate's kind)
 "$APP_VENV/bin/python" -c 'import sys; from pathlib import Path; from cabinet.documents.signing import make_dev_certificate as m; m(Path(sys.argv[1]), "scan")' "$WORK/operator.p12"

@@ -26,9 +26,10 @@ if str(ROOT) not in sys.path:
 
 
 def app_config(url: str, folder: Path) -> dict:
-    """The settings of a bench run: no rate limits; uploads and mail in a folder beside the database."""
+    """The settings of a bench run: no rate limits; uploads, mail and its queue in a folder beside the database."""
     return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-bench-secret-key!", "RATELIMIT_ENABLED": False,
             "UPLOAD_DIR": str(folder / "uploads"), "OUTBOX_DIR": str(folder / "outbox"),
+            "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
             "BASE_URL": "http://cabinet.test", "AUDIT_CHECKPOINT_FILE": str(folder / "audit-checkpoints.jsonl")}
 
 

@@ -23,7 +23,7 @@ def create_app(config=None):
         app.config.from_mapping(config)
     defaults.finish(app)
 
-    from cabinet import acting, cli, database, errors, i18n, mail, security, templating
+    from cabinet import acting, cli, database, errors, i18n, mail, queue, security, templating
     from cabinet.audit import labels
     from cabinet.documents import signing
     from cabinet.extensions import csrf, db, limiter, migrate
@@ -39,6 +39,7 @@ def create_app(config=None):
     errors.init_app(app)
     labels.init_app(app)
     acting.init_app(app)
+    queue.init_app(app)
     mail.delivery.init_app(app)
     cli.init_app(app)
     signing.init_app(app)
@@ -60,5 +61,8 @@ def create_app(config=None):
     for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
                  staff_complaints, admin, translate, verify):
         app.register_blueprint(area.bp)
+    from cabinet import scheduled  # noqa: F401  the worker's periodic tasks, registered with the queue
+    from cabinet.mail import tasks  # noqa: F401  mail delivery, enqueued after each commit
+
     verification.check_config(app.config)
     return app

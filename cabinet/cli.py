@@ -25,7 +25,7 @@ audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 policy_cli = AppGroup("policy", help="Policy versions.")
 i18n_cli = AppGroup("i18n", help="The translators' catalog workflow.")
 consents_cli = AppGroup("consents", help="Consents and their consequences.")
-mail_cli = AppGroup("mail", help="Mail to many subjects, in batches.")
+mail_cli = AppGroup("mail", help="Mail to many subjects, in batches; the delivery queue.")
 documents_cli = AppGroup("documents", help="Stored scans and the operator's signing key.")
 complaints_cli = AppGroup("complaints", help="Complaints and their frozen document versions.")
 deadlines_cli = AppGroup("deadlines", help="The deadlines the operator must keep.")
@@ -248,21 +248,49 @@ def mail_marketing(kk_file, ru_file):
         for user in batch:
             subject, body = texts.get(user.locale, texts["kk"])
             send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
-        db.session.commit()  # each batch is queued and handed to the mail server before the next
+        db.session.commit()  # each batch is on record (and on its way to the worker) before the next
         last_id, total = batch[-1].id, total + len(batch)
     click.echo(f"marketing mail sent to {total} subjects")
 
 
 @mail_cli.command("send-queued")
-@click.option("--older-than", default=60, show_default=True, help="Only mail queued at least this many seconds ago.")
+@click.option("--older-than", default=0, show_default=True,
+              help="Only mail whose next attempt has been due at least this many seconds.")
 def mail_send_queued(older_than):
-    """Send mail still queued (the mail server was down); run it from cron every few minutes."""
-    from cabinet.mail.delivery import deliver_queued
+    """Send the mail that is due here and now, without the worker (it does this by itself every minute)."""
+    from cabinet.mail.delivery import deliver_due
 
-    sent, failed = deliver_queued(older_than=timedelta(seconds=older_than))
-    click.echo(f"{sent} sent, {failed} still queued")
-    if failed:
+    sent, unsent = deliver_due(timedelta(seconds=older_than))
+    click.echo(f"{sent} sent, {unsent} still queued")
+    if unsent:
         raise SystemExit(1)
+
+
+@mail_cli.command("status")
+def mail_status():
+    """How many mails are queued, being sent, sent and failed."""
+    from cabinet.mail.delivery import counts
+
+    for state, count in counts().items():
+        click.echo(f"{state:8} {count}")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Threads delivering mail; the periodic work runs beside them.")
+@with_appcontext
+def worker(workers):
+    """The background worker: mail delivery with retries, withdrawals due, stale uploads (no cron needed)."""
+    import logging
+
+    from cabinet.queue import consumer, huey
+
+    if huey.immediate:
+        raise click.ClickException("CABINET_QUEUE_URL=immediate: runs every task where it is enqueued; "
+                                   "a worker needs a queue (unset for SQLite in the instance folder, or redis://…)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"worker on {current_app.config['QUEUE_URL']} with {workers} delivery threads")
+    consumer(workers).run()
 
 
 @documents_cli.command("sweep")
@@ -365,5 +393,5 @@ def demo():
 
 def init_app(app):
     for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, complaints_cli,
-                    deadlines_cli, demo):
+                    deadlines_cli, demo, worker):
         app.cli.add_command(command)

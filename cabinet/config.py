@@ -71,6 +71,14 @@ class Defaults:
     #: an RFC 3161 timestamp server makes the signatures PAdES B-T; none by default (B-B)
     SIGNING_TIMESTAMP_URL = None
 
+    #: the background queue: unset is a SQLite file in the instance folder (one machine); redis://host:6379/1 for
+    #: several; "immediate:" runs each task at once in the process that commits (the tests' default)
+    QUEUE_URL = None
+    #: a worker that claimed a mail owns it this long; if it dies, the mail is claimable again afterwards
+    MAIL_LEASE_SECONDS = 300
+    #: the first retry after a failed attempt; each next one waits twice as long, at most an hour
+    MAIL_RETRY_SECONDS = 30
+
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     MAX_UPLOAD_FILES = 5
     MAX_CONTENT_LENGTH = 52 * 1024 * 1024
@@ -109,6 +117,8 @@ def finish(app):
     cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
     cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
+    if not cfg.get("QUEUE_URL"):
+        cfg["QUEUE_URL"] = "immediate:" if cfg.get("TESTING") else f"sqlite:///{instance / 'queue.sqlite'}"
     _audit_settings(cfg, instance)
     # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
@@ -135,6 +145,9 @@ def _check_production(cfg) -> None:
     if cfg.get("RATELIMIT_ENABLED") and urlsplit(str(cfg.get("RATELIMIT_STORAGE_URI") or "")).scheme in ("", "memory"):
         raise RuntimeError("CABINET_RATELIMIT_STORAGE_URI must name a store all workers share (redis://host:6379/0) "
                            "when CABINET_ENV=production: in memory each worker counts alone, and the limits multiply")
+    if str(cfg.get("QUEUE_URL") or "").startswith("immediate"):
+        raise RuntimeError("CABINET_QUEUE_URL=immediate: runs background work inside web requests; production needs "
+                           "the worker's queue (unset for SQLite in the instance folder, or redis://host:6379/1)")
     keys = cfg.get("AUDIT_KEYS")
     if not keys:
         raise RuntimeError('CABINET_AUDIT_KEYS must be set when CABINET_ENV=production: {"key id": "secret", …}, '

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from cabinet.audit import checkpoints, trail
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
+from cabinet.scheduled import audit_checkpoint
 from tests import test_accounts, test_audit
 from tests.test_audit import sql, verify
 
@@ -291,6 +292,25 @@ def test_checkpoint_is_mailed_to_the_auditor(app, make_app, history, outbox):
     assert mail["To"] == "auditor@example.kz" and mail["Content-Language"] == "ru"
     assert str(history) in mail["Subject"]
     assert checkpoint_lines(app)[-1] in mail.get_content()
+
+
+def test_the_worker_takes_and_mails_a_checkpoint_each_hour_only_when_events_came(app, make_app, history, outbox):
+    mailing = make_app(AUDIT_MAIL_TO="auditor@example.kz")
+    with mailing.app_context():
+        assert audit_checkpoint.call_local() == history
+        assert audit_checkpoint.call_local() is None  # nothing new: no line, no mail
+    assert [json.loads(line)["seq"] for line in checkpoint_lines(app)] == [history]
+    (mail,) = [m for m in outbox() if m["To"] == "auditor@example.kz"]
+    assert checkpoint_lines(app)[-1] in mail.get_content()
+
+
+def test_the_worker_signs_no_checkpoint_over_a_tampered_trail(app, history, caplog):
+    sql(app, "UPDATE audit_events SET action = 'account.nothing' WHERE seq = 2")
+    with app.app_context(), caplog.at_level(logging.ERROR, logger="cabinet.scheduled"):
+        assert audit_checkpoint.call_local() is None
+    assert "TAMPERED WITH from position 2" in caplog.text
+    with pytest.raises(FileNotFoundError):
+        checkpoint_lines(app)
 
 
 # --- the MAC itself ------------------------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def answer_as_support(trip, app, number):
     trip.done("04-staff-answer-filled")
     page.get_by_role("button", name=t(app, lang, "Send the answer")).click()
     expect(page.locator(".flash-success")).to_have_text(
-        t(app, lang, "The answer is recorded and the complainant is notified."))
+        t(app, lang, "The answer is recorded; the mail to the complainant is on its way (its state is below)."))
     trip.done("05-staff-answered")
 
 

@@ -373,7 +373,7 @@ def test_export_lists_complaints_with_timeline(client, subject):
 
 
 def test_a_mail_server_down_does_not_hide_a_filed_complaint(app, client, subject, closed_port, outbox):
-    from tests.test_mail_queue import mail_queue
+    from tests.test_mail_queue import due_now, mail_queue
 
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
     number = file_complaint(client)
@@ -382,7 +382,9 @@ def test_a_mail_server_down_does_not_hide_a_filed_complaint(app, client, subject
     (queued,) = mail_queue(app)
     assert queued.template == "complaint_received" and queued.sent_at is None and queued.attempts == 1
     assert "ConnectionRefusedError" in queued.last_error
-    app.config["SMTP_URL"] = None  # the server is back: the cron's run sends the receipt
+    assert queued.state == "queued" and queued.next_attempt_at > queued.created_at  # tried again after a while
+    app.config["SMTP_URL"] = None  # the server is back: when the back-off ends, the receipt goes
+    due_now(app)
     result = app.test_cli_runner().invoke(args=["mail", "send-queued", "--older-than", "0"])
     assert result.output.strip() == "1 sent, 0 still queued"
     (receipt,) = outbox()

@@ -11,6 +11,7 @@ from cabinet.extensions import db
 from tests.conftest import PDF, PDF_WITH_JS, PNG, upload
 from tests.test_complaint_numbering import file_at
 from tests.test_complaints import CODE, complaint_form, file_complaint, login_as, pdf_text, written
+from tests.test_mail_queue import due_now
 
 NOTE = "ІШКІ-ЕСКЕРТПЕ-7f3a: тек қызметкерлерге"
 
@@ -318,3 +319,34 @@ def test_staff_acting_on_behalf_files_through_the_same_pages(app, create_user, s
         assert complaint.user_id == user.id and complaint.filed_by_id != user.id
     visitor = login_as(app, user)
     assert 'data-action="complaint.filed"' in visitor.get("/cabinet/access-log").text
+
+
+# --- the notices' real state ------------------------------------------------------------------------
+
+def notice_states(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'data-mail-state="(\w+)" data-template="(\w+)"', page)
+
+
+def test_pages_show_each_notice_as_it_really_is(app, client, subject, staff, closed_port):
+    """Not "the complainant is notified": queued, not sent yet after a failure, sent at a time."""
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"  # the mail server is down
+    number = file_complaint(client)
+    answer(staff, number)
+    page = staff.get(f"/staff/complaints/{number}").text
+    assert notice_states(page) == [("queued", "complaint_received"), ("queued", "complaint_answered")]
+    assert page.count('data-attempts="1"') == 2  # "not sent yet: 1 attempt failed, the next at …"
+    app.config["SMTP_URL"] = None  # back: the next attempt goes
+    due_now(app)
+    assert app.test_cli_runner().invoke(args=["mail", "send-queued"]).output.startswith("2 sent")
+    for page in (staff.get(f"/staff/complaints/{number}").text, client.get(f"/cabinet/complaints/{number}").text):
+        assert notice_states(page) == [("sent", "complaint_received"), ("sent", "complaint_answered")]
+        assert page.count("<time") >= 4  # received, due, and each mail's sending time
+
+
+def test_a_notice_of_another_complaint_is_not_shown(app, client, subject, staff):
+    first = file_complaint(client)
+    second = file_complaint(client, subject="Басқа шағым", submission_token="other-token-000000000001")
+    answer(staff, first)
+    assert [t for _s, t in notice_states(client.get(f"/cabinet/complaints/{second}").text)] == ["complaint_received"]
+    assert [t for _s, t in notice_states(staff.get(f"/staff/complaints/{first}").text)] == [
+        "complaint_received", "complaint_answered"]

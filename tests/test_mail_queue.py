@@ -1,16 +1,20 @@
-"""Mail is queued with the change that caused it and sent after the commit: never lost, never sent for nothing."""
+"""Mail is queued with the change that caused it and delivered by the worker: never lost, never sent for nothing,
+claimed by one worker at a time, retried with back-off, resent after a worker died."""
 
 import socketserver
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail import OutgoingMail, send
-from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback
+from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback, claim, counts, deliver_due
+from cabinet.mail.tasks import sweep_mail
+from cabinet.queue import JobLease, claim_period
 from tests.test_accounts import EMAIL, registration
 
 
@@ -27,18 +31,32 @@ def send_queued(app, older_than=0):
     return app.test_cli_runner().invoke(args=["mail", "send-queued", "--older-than", str(older_than)])
 
 
+def due_now(app) -> None:
+    """Let the back-off of every queued mail run out (as if its time had passed)."""
+    with app.app_context():
+        db.session.execute(update(OutgoingMail).where(OutgoingMail.state == "queued")
+                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+
+
 def test_registration_goes_through_while_the_mail_server_is_down(app, client, policy, closed_port, outbox):
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
     response = client.post("/register", data=registration())
     assert response.status_code == 200 and EMAIL in response.text
     (queued,) = mail_queue(app)
-    assert (queued.recipient, queued.template, queued.sent_at) == (EMAIL, "confirm", None)
+    assert (queued.recipient, queued.template, queued.state, queued.sent_at) == (EMAIL, "confirm", "queued", None)
+    assert queued.attempts == 1 and "ConnectionRefusedError" in queued.last_error
+    assert timedelta(seconds=25) < queued.next_attempt_at - utcnow() <= timedelta(seconds=30)  # the back-off
     assert outbox() == []
     app.config["SMTP_URL"] = None
+    assert send_queued(app).output.strip() == "0 sent, 0 still queued"  # not before its back-off ends
+    due_now(app)
     assert send_queued(app).output.strip() == "1 sent, 0 still queued"
     (mail,) = outbox()
     assert mail["To"] == EMAIL and "/confirm/" in mail.get_content()
-    assert mail_queue(app)[0].sent_at is not None
+    (sent,) = mail_queue(app)
+    assert sent.state == "sent" and sent.sent_at is not None and sent.last_error is None
+    assert sent.message_id == mail["Message-ID"]  # the one fixed at queueing
     assert send_queued(app).output.strip() == "0 sent, 0 still queued"  # sent once, never twice
     assert len(outbox()) == 1
 
@@ -53,29 +71,77 @@ def test_mail_of_a_rolled_back_change_is_never_sent(app, create_user, outbox):
     assert mail_queue(app) == [] and outbox() == []
 
 
-def test_mail_committed_outside_a_request_is_sent_at_once(app, create_user, outbox):
+def test_mail_committed_is_handed_to_the_queue_at_once(app, create_user, outbox):
     user = create_user()
     with app.app_context():
         send(user.email, "reset", locale="ru", user=user, link="http://cabinet.test/reset/x")
         db.session.commit()
-    (mail,) = outbox()
+    (mail,) = outbox()  # the tests' queue runs each task where it is enqueued
     assert mail["To"] == user.email and mail["Content-Language"] == "ru"
 
 
-def test_the_cron_run_leaves_fresh_mail_to_its_request_and_gives_up_after_many_attempts(app, create_user):
-    user = create_user()
+def add_mail(app, recipient="someone@example.kz", **values) -> int:
+    """A mail row put in by hand (not through send(): no task is enqueued for it)."""
     with app.app_context():
-        fresh = OutgoingMail(recipient=user.email, template="reset", message=b"To: x\n\nx\n")
-        hopeless = OutgoingMail(recipient=user.email, template="reset", message=b"To: x\n\nx\n",
-                                attempts=MAX_ATTEMPTS, created_at=utcnow() - timedelta(days=1))
-        old_sent = OutgoingMail(recipient=user.email, template="reset", message=b"To: x\n\nx\n",
-                                created_at=utcnow() - timedelta(days=40), sent_at=utcnow() - timedelta(days=40))
-        db.session.add_all([fresh, hopeless, old_sent])
-        db.session.info.pop("mail_queued", None)  # added by hand, not through send(): nothing to deliver now
+        mail = OutgoingMail(recipient=recipient, template="reset", message=f"To: {recipient}\nMessage-ID: "
+                            f"<m{time.time_ns()}@cabinet>\n\nx\n".encode(),
+                            **{"state": "queued", "next_attempt_at": utcnow(), **values})
+        db.session.add(mail)
+        db.session.info.pop("mail_queued", None)
         db.session.commit()
-    assert send_queued(app, older_than=60).output.strip() == "0 sent, 0 still queued"
-    left = mail_queue(app)
-    assert [m.attempts for m in left] == [0, MAX_ATTEMPTS]  # the sent one, kept 30 days, is gone
+        return mail.id
+
+
+def test_a_mail_is_claimed_by_one_worker_only(app):
+    mail_id = add_mail(app)
+    with app.app_context():
+        first, second = claim(mail_id), claim(mail_id)
+    assert first and second is None
+    (mail,) = mail_queue(app)
+    assert (mail.state, mail.attempts, mail.claim) == ("sending", 1, first)
+
+
+def test_the_sweep_resends_once_what_a_dead_worker_left_and_leaves_a_live_claim_alone(app, outbox):
+    add_mail(app, "dead@example.kz", state="sending", attempts=1, lease_until=utcnow() - timedelta(seconds=1))
+    add_mail(app, "busy@example.kz", state="sending", attempts=1, lease_until=utcnow() + timedelta(minutes=5))
+    add_mail(app, "fresh@example.kz")  # its own task is on its way: the sweep leaves it a minute
+    with app.app_context():
+        assert sweep_mail.call_local() == 1
+        assert deliver_due(timedelta(seconds=60)) == (0, 0)  # sent once, never twice
+    assert [m["To"] for m in outbox()] == ["dead@example.kz"]
+    states = {m.recipient: (m.state, m.attempts) for m in mail_queue(app)}
+    assert states == {"dead@example.kz": ("sent", 2), "busy@example.kz": ("sending", 1),
+                      "fresh@example.kz": ("queued", 0)}
+    with app.app_context():
+        assert counts() == {"queued": 1, "sending": 1, "sent": 1, "failed": 0}
+
+
+def test_a_periodic_job_runs_once_a_period_however_many_workers_enqueue_it(app):
+    with app.app_context():
+        assert claim_period("job", timedelta(minutes=1)) is True
+        assert claim_period("job", timedelta(minutes=1)) is False  # the other worker's scheduler
+        assert sweep_mail.call_local() == 0 and sweep_mail.call_local() is None
+        assert claim_period("job", timedelta(0)) is False  # still this period
+    with app.app_context():
+        db.session.execute(update(JobLease).values(until=utcnow() - timedelta(seconds=1)))  # the period ended
+        db.session.commit()
+        assert claim_period("job", timedelta(minutes=1)) is True
+
+
+def test_a_mail_is_failed_after_many_attempts_and_sent_mail_is_deleted_after_30_days(app, closed_port, runner):
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
+    add_mail(app, "hopeless@example.kz", attempts=MAX_ATTEMPTS - 1)
+    add_mail(app, "old@example.kz", state="sent", created_at=utcnow() - timedelta(days=40),
+             sent_at=utcnow() - timedelta(days=40))
+    assert send_queued(app).output.strip() == "0 sent, 1 still queued"
+    with app.app_context():
+        sweep_mail.call_local()
+    (left,) = mail_queue(app)  # the sent one, kept 30 days, is gone
+    assert (left.recipient, left.state, left.attempts) == ("hopeless@example.kz", "failed", MAX_ATTEMPTS)
+    assert "ConnectionRefusedError" in left.last_error
+    assert send_queued(app).output.strip() == "0 sent, 0 still queued"  # given up: only a person resends it
+    assert runner.invoke(args=["mail", "status"]).output.split() == ["queued", "0", "sending", "0", "sent", "0",
+                                                                     "failed", "1"]
 
 
 class FakeMailServer(socketserver.ThreadingTCPServer):
@@ -84,9 +150,10 @@ class FakeMailServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, offer_starttls=False):
-        super().__init__(("127.0.0.1", 0), SmtpSession)
-        self.offer_starttls, self.received = offer_starttls, []
+    def __init__(self, offer_starttls=False, port=0):
+        super().__init__(("127.0.0.1", port), SmtpSession)
+        self.offer_starttls, self.received, self.received_at = offer_starttls, [], []  # received_at: (when, what)
+        self.hang = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -111,7 +178,12 @@ class SmtpSession(socketserver.StreamRequestHandler):
                 lines = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
                     lines.append(data)
-                self.server.received.append(b"".join(lines))
+                if self.server.hang.is_set():  # a server that takes the message and never answers
+                    time.sleep(60)
+                    return
+                data = b"".join(lines)
+                self.server.received.append(data)
+                self.server.received_at.append((time.time(), data))
                 say("250 queued")
             elif verb == "QUIT":
                 say("221 bye")
@@ -148,3 +220,20 @@ def test_mail_is_never_sent_in_clear_when_encryption_fails(app, client, create_u
                                                 ("mail.example.kz", False), ("10.0.0.5", False), (None, False)])
 def test_only_a_relay_on_this_machine_may_take_mail_without_tls(host, loopback):
     assert _loopback(host) is loopback
+
+
+def test_the_cabinet_shows_where_the_confirmation_mail_is(app, client, policy, closed_port):
+    """Not only "open the link we sent": whether the mail with it has gone, or is still waiting for the server."""
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{closed_port}"
+    client.post("/register", data=registration())
+    client.post("/login", data={"email": EMAIL, "password": registration()["password"]})
+    page = client.get("/cabinet").text
+    assert 'data-mail-state="queued" data-attempts="1"' in page
+    app.config["SMTP_URL"] = None
+    due_now(app)
+    send_queued(app)
+    assert 'data-mail-state="sent"' in client.get("/cabinet").text
+    client.post("/confirm/resend")
+    page = client.get("/cabinet").text
+    assert 'data-mail-state="sent" data-attempts="1"' in page  # the latest one
+    assert len(mail_queue(app)) == 2

@@ -118,3 +118,16 @@ def test_the_command_names_its_job_and_the_page_shows_the_last_reminder(app, peo
     staff.get("/lang/ru")
     page = staff.get("/staff").text
     assert "Напоминания" in page and "2 вопроса" in page and "1 вопрос" in page
+
+
+def test_the_worker_reminds_once_a_day_as_the_named_job(app, people, matters, outbox, monkeypatch):
+    from cabinet import i18n
+    from cabinet.scheduled import deadline_reminders
+
+    monkeypatch.setattr(i18n, "local_today", lambda: TODAY)
+    with app.app_context():
+        assert deadline_reminders.call_local() == {"support": 2, "admins": 1}
+        assert deadline_reminders.call_local() == {"support": 0, "admins": 0}  # the next hour: made already
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deadlines.reminded")).all()
+    assert [e.details["job"]["name"] for e in events] == ["deadlines remind"] * 2
+    assert len(mails(outbox, "s-kk@example.kz")) == 1

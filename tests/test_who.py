@@ -3,16 +3,20 @@ basis document — on the history page, in the access log, in the export and in 
 reads as theirs; jobs and commands name themselves and who ran them."""
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+import cabinet.i18n
 from cabinet.accounts.models import User
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
+from cabinet.scheduled import sweep_uploads, withdrawals_due
 from tests.conftest import PASSWORD, PDF, upload
 from tests.test_complaints import login_as
 from tests.test_profile import submit
@@ -173,6 +177,19 @@ def test_destruction_by_the_daily_job_names_the_job_and_who_requested_it(app, ru
     assert destroyed.details["requested"]["event"] == requested.seq
 
 
+def test_the_worker_carries_out_due_withdrawals_as_the_same_named_job(app, subject, monkeypatch):
+    from tests.test_withdrawal import due_in_15_working_days
+
+    scheduled_withdrawal(app, subject)
+    due = due_in_15_working_days(app)
+    monkeypatch.setattr(cabinet.i18n, "local_today", lambda: due)
+    assert withdrawals_due.call_local() == 1
+    assert withdrawals_due.call_local() is None  # another worker's scheduler, the same quarter of an hour: skipped
+    [destroyed] = events(app, "account.destroyed")
+    assert destroyed.actor_id is None and "by" not in destroyed.details["job"]
+    assert destroyed.details["job"]["name"] == "consents destroy-due" and "@" in destroyed.details["job"]["run_by"]
+
+
 def test_destruction_carried_out_by_staff_names_them(app, subject, support):
     requested = scheduled_withdrawal(app, subject)
     staff = login_as(app, support)
@@ -212,6 +229,19 @@ def test_documents_sweep_records_itself_as_a_named_job(app, runner):
     assert result.exit_code == 0, result.output
     [swept] = events(app, "documents.swept")
     assert swept.details["job"]["name"] == "documents sweep" and swept.details["removed"] == 1
+
+
+def test_the_worker_sweeps_stale_uploads_as_the_same_named_job(app):
+    folder = Path(app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, fresh = folder / ("a" * 40), folder / ("b" * 40)
+    stale.write_bytes(b"orphan")
+    fresh.write_bytes(b"an upload in progress")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert sweep_uploads.call_local() == 1
+    assert not stale.exists() and fresh.exists()
+    [swept] = events(app, "documents.swept")
+    assert swept.details["job"]["name"] == "documents sweep" and swept.details["older_than_minutes"] == 60
 
 
 def test_policy_notify_records_each_batch_as_a_named_job(app, runner, subject, tmp_path):

@@ -328,3 +328,8 @@ def test_a_destroyed_account_is_no_longer_found_by_staff(app, runner, browser, s
     destroy_due(runner, monkeypatch, due_in_15_working_days(app))
     assert f'href="/staff/subjects/{subject.id}"' not in staff.get(f"/staff/subjects?q={subject.id}").text
     assert staff.get(f"/staff/subjects/{subject.id}").status_code == 404
+
+
+def test_the_staff_see_whether_the_subject_was_told_of_the_destruction_date(app, staff, scheduled):
+    page = staff.get("/staff/withdrawals").text
+    assert page.count('data-mail-state="sent" data-attempts="1"') == 1  # the notice of the scheduled destruction

@@ -55,7 +55,15 @@ def confirmation_link(user: User, email: str) -> str:
 
 
 def send_confirmation(user: User) -> None:
-    send(user.email, "confirm", locale=user.locale, user=user, link=confirmation_link(user, user.email))
+    if user.id is None:
+        db.session.flush()  # the link and the notice's state name the account by its id
+    send(user.email, "confirm", locale=user.locale, user=user, link=confirmation_link(user, user.email),
+         regarding=confirmation_regarding(user))
+
+
+def confirmation_regarding(user: User) -> str:
+    """How the confirmation mails name the account (outgoing_mail.regarding), for the cabinet to show their state."""
+    return f"confirm:{user.id}"
 
 
 def confirm_email(token: str) -> User | None:

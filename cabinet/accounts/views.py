@@ -144,6 +144,7 @@ def resend_confirmation():
     user = current_user._get_current_object()
     if user.email_confirmed_at is None:
         service.send_confirmation(user)
+        db.session.commit()  # without it the mail was never on record, let alone sent
     flash(_("We have sent the confirmation link again."), "info")
     return redirect(url_for("overview.cabinet"))
 

@@ -15,6 +15,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
+from cabinet.mail import notices as mail_notices
 from cabinet.messages import lazy_gettext as _l
 from cabinet.workdays.service import calendar
 
@@ -205,8 +206,20 @@ def send_receipt(complaint: Complaint) -> None:
 def notify(complaint: Complaint, template: str) -> None:
     """Queue the complainant's mail in the step's transaction; a mail server down cannot undo the step."""
     user = complaint.complainant
-    send(user.email, template, locale=user.locale, user=user, complaint=complaint,
+    if complaint.id is None:
+        db.session.flush()  # the notice names the complaint by its id
+    send(user.email, template, locale=user.locale, user=user, complaint=complaint, regarding=regarding(complaint),
          link=external_url("complaints.show", number=complaint.number))
+
+
+def regarding(complaint: Complaint) -> str:
+    """How the complaint's notices name it (outgoing_mail.regarding)."""
+    return f"complaint:{complaint.id}"
+
+
+def notices(complaint: Complaint) -> list:
+    """The complainant's notices about this complaint and where each is: queued, sent at …, failed."""
+    return mail_notices(regarding(complaint))
 
 
 def export(subject) -> list[dict]:

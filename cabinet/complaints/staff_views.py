@@ -60,7 +60,8 @@ def detail(number):
                   "error")
         else:
             if answered:
-                flash(_("The answer is recorded and the complainant is notified."), "success")
+                flash(_("The answer is recorded; the mail to the complainant is on its way (its state is below)."),
+                      "success")
         return redirect(url_for("staff_complaints.detail", number=number))
     documents = versions.ensure(complaint)
     filed = versions.load(documents[-1])["complainant"]
@@ -71,7 +72,8 @@ def detail(number):
                            conflict=conflict, documents=documents, filed=filed, filed_name=full_name(filed),
                            deadline=service.deadline(complaint, local_today()), notes=handling.notes(complaint),
                            answer_form=form, note_form=forms.NoteForm(formdata=None, prefix="note"),
-                           review_form=forms.ReviewForm(formdata=None), limits=forms)
+                           review_form=forms.ReviewForm(formdata=None), limits=forms,
+                           notices=service.notices(complaint))
 
 
 @bp.route("/<number>/review", methods=["POST"])

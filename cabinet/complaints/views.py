@@ -98,7 +98,8 @@ def _page(complaint, supplement_form, withdraw_form):
     db.session.commit()  # a complaint filed before snapshots gets its reconstructed version once
     return render_template("complaints/show.html", record=service.record(complaint), complaint=complaint,
                            deadline=service.deadline(complaint, local_today()), supplement_form=supplement_form,
-                           withdraw_form=withdraw_form, limits=forms, documents=documents)
+                           withdraw_form=withdraw_form, limits=forms, documents=documents,
+                           notices=service.notices(complaint))
 
 
 def chosen_version(complaint):

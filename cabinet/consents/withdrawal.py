@@ -103,7 +103,8 @@ def withdraw_all(subject, *, actor, today, channel: str = "cabinet") -> Withdraw
     db.session.flush()
     trail.record("consent.withdraw_all", actor=actor, subject=subject, obj=withdrawal,
                  details={"due_on": withdrawal.due_on.isoformat()})
-    send(subject.email, "withdrawal_scheduled", locale=subject.locale, user=subject, withdrawal=withdrawal)
+    send(subject.email, "withdrawal_scheduled", locale=subject.locale, user=subject, withdrawal=withdrawal,
+         regarding=f"withdrawal:{withdrawal.id}")
     return withdrawal
 
 

@@ -1,4 +1,4 @@
-"""Outgoing mail: rendered in the recipient's language, queued with the change that caused it, sent after commit."""
+"""Outgoing mail: rendered in the recipient's language, queued with the change that caused it, sent by the worker."""
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -7,12 +7,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import select
 
+from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail.delivery import queue_for_delivery
 from cabinet.mail.models import OutgoingMail
 
-__all__ = ["external_url", "send", "OutgoingMail"]
+__all__ = ["external_url", "notices", "notices_by", "send", "OutgoingMail"]
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -22,8 +24,9 @@ def external_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def send(to: str, template: str, *, locale: str, **context) -> EmailMessage:
-    """Render templates/mail/<template>.txt and queue it in the current transaction: a rollback unsends it."""
+def send(to: str, template: str, *, locale: str, regarding: str | None = None, **context) -> EmailMessage:
+    """Render templates/mail/<template>.txt and queue it in the current transaction: a rollback unsends it.
+    regarding ("complaint:12") names what the notice is about, for the pages that show its state."""
     with force_locale(locale):
         text = render_template(f"mail/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
@@ -35,7 +38,23 @@ def send(to: str, template: str, *, locale: str, **context) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="cabinet")
     message.set_content(body.strip() + "\n")
     message["Content-Language"] = locale  # after set_content, which would drop it
-    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes())
+    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes(), message_id=message["Message-ID"],
+                        state="queued", next_attempt_at=utcnow(), regarding=regarding)
     db.session.add(mail)
     queue_for_delivery(mail)
     return message
+
+
+def notices_by(regarding: list[str]) -> dict[str, list[OutgoingMail]]:
+    """The mails about each of several things (one page of a list), in one query."""
+    found: dict[str, list[OutgoingMail]] = {}
+    for mail in db.session.scalars(select(OutgoingMail).where(OutgoingMail.regarding.in_(regarding))
+                                   .order_by(OutgoingMail.id)):
+        found.setdefault(mail.regarding, []).append(mail)
+    return found
+
+
+def notices(regarding: str) -> list[OutgoingMail]:
+    """The mails about one thing (a complaint…), oldest first, with their delivery state as it is now."""
+    return list(db.session.scalars(select(OutgoingMail).where(OutgoingMail.regarding == regarding)
+                                   .order_by(OutgoingMail.id)))

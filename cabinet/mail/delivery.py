@@ -1,14 +1,22 @@
-"""Delivery of queued mail after the commit: after the response in a request, at once in a command.
+"""Delivery of queued mail by the worker: claimed atomically, sent, its outcome recorded on the mail's row.
 
-A request never waits for the mail server (a dead one cannot fail a step already on record, and a
-reset request takes as long for an unknown address as for a known one); what could not be sent
-stays queued for `flask mail send-queued`. Work whose length would tell a visitor whether an address
-has an account is put off until after the response too (`after_response`).
+The row is the truth: queued → sending → sent | failed. A worker claims a mail with one UPDATE that only
+one worker can win (state queued and due, or sending with a lease run out: its worker died) and holds it
+for MAIL_LEASE_SECONDS. A failed attempt puts the mail back in the queue with an exponential back-off;
+after MAX_ATTEMPTS it is failed, with the error kept. At least once, never lost: a worker killed after
+the mail server took a message but before it recorded "sent" leaves the mail to be sent again when the
+lease runs out, with the same Message-ID (fixed at queueing), so the receiving server can drop the copy.
+
+A request never sends mail. Work whose length would tell a visitor whether an address has an account
+is put off until after the response (`after_response`); the mail it queues goes to the worker too.
 """
 
 import ipaddress
+import logging
+import secrets
 import smtplib
 import ssl
+import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -16,40 +24,28 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import copy_current_request_context, current_app, g, has_request_context
-from sqlalchemy import delete, event, inspect, select
+from flask import copy_current_request_context, current_app, g
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cabinet.database import utcnow
 from cabinet.extensions import db
-from cabinet.mail.models import OutgoingMail
+from cabinet.mail.models import STATES, OutgoingMail
 
-#: a queued message is given up after this many failed attempts (it stays in the table, with its error)
+log = logging.getLogger(__name__)
+
+#: a mail is given up (state failed) after this many attempts; it stays in the table, with its error
 MAX_ATTEMPTS = 10
+#: the longest wait between two attempts
+MAX_BACKOFF = timedelta(hours=1)
 #: sent messages hold personal data: they are deleted from the queue after this long
 KEEP_SENT = timedelta(days=30)
 
 
 def queue_for_delivery(mail) -> None:
-    """Remember the message in the session; it is handed over only if the transaction commits."""
+    """Remember the message in the session; it is handed to the queue only if the transaction commits."""
     db.session.info.setdefault("mail_queued", []).append(mail)
-
-
-def _committed(session) -> None:
-    """Hand over the messages that are now on record (a savepoint rolled back leaves no identity)."""
-    queued = session.info.pop("mail_queued", [])
-    ids = [key[0] for key in (inspect(mail).identity for mail in queued) if key]
-    if not ids:
-        return
-    if has_request_context():
-        g.setdefault("mail_ids", []).extend(ids)
-    else:
-        deliver_queued(ids)
-
-
-def _rolled_back(session) -> None:
-    """Nothing of a rolled-back transaction is sent."""
-    session.info.pop("mail_queued", None)
 
 
 def after_response(work, *args, **kwargs) -> None:
@@ -62,71 +58,125 @@ def _do_deferred(work, *args, **kwargs) -> None:
     """The visitor has had the answer already: a failure can only be logged (and the work asked for again)."""
     try:
         work(*args, **kwargs)
-        db.session.commit()
+        db.session.commit()  # its mail goes to the queue on this commit, like any other
     except Exception:
         db.session.rollback()
         current_app.logger.exception("%s failed after the response", work.__qualname__)
-    ids = g.pop("mail_ids", None)
-    if ids:
-        deliver_queued(ids)
 
 
 def _after_response(response):
-    """Once the response has gone to the browser: the work put off until then, and this request's mail."""
-    ids, deferred = g.pop("mail_ids", None), g.pop("deferred", ())
-    if ids or deferred:
-        app = current_app._get_current_object()
-
-        def send_now():
+    """Once the response has gone to the browser: the work put off until then (never any sending)."""
+    deferred = g.pop("deferred", ())
+    if deferred:
+        def run_deferred():
             for job in deferred:
                 job()
-            if ids:
-                with app.app_context():
-                    deliver_queued(ids)
 
-        response.call_on_close(send_now)
+        response.call_on_close(run_deferred)
     return response
 
 
-def deliver_queued(ids=None, *, older_than: timedelta | None = None) -> tuple[int, int]:
-    """Send the given queued messages, or every unsent one older than older_than; returns (sent, failed)."""
-    sent = failed = 0
+def backoff(attempts: int) -> timedelta:
+    """The wait after the given number of failed attempts: MAIL_RETRY_SECONDS, doubling, at most an hour."""
+    first = timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"])
+    return min(first * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def _claimable(now):
+    """Queued and due, or sending for a worker whose lease ran out (it died or hangs)."""
+    return or_(and_(OutgoingMail.state == "queued", OutgoingMail.next_attempt_at <= now),
+               and_(OutgoingMail.state == "sending", OutgoingMail.lease_until < now))
+
+
+def claim(mail_id: int) -> str | None:
+    """Take the mail for this worker: one UPDATE that only one worker wins (SQLite's write lock, PostgreSQL's
+    row lock with the condition checked again); returns the claim's token, or None when another has it."""
+    token, now = secrets.token_hex(16), utcnow()
+    lease = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     with Session(db.engine) as session:
-        query = select(OutgoingMail).where(OutgoingMail.sent_at.is_(None), OutgoingMail.attempts < MAX_ATTEMPTS)
-        if ids is not None:
-            query = query.where(OutgoingMail.id.in_(ids))
-        if older_than is not None:
-            query = query.where(OutgoingMail.created_at < utcnow() - older_than)
-        for mail_id in session.scalars(query.with_only_columns(OutgoingMail.id).order_by(OutgoingMail.id)).all():
-            if _deliver_one(session, mail_id):
-                sent += 1
-            else:
-                failed += 1
-        if ids is None:
-            session.execute(delete(OutgoingMail).where(OutgoingMail.sent_at < utcnow() - KEEP_SENT))
-            session.commit()
-    return sent, failed
-
-
-def _deliver_one(session, mail_id: int) -> bool:
-    """Claim one message (another worker may be sending it), send it, record the outcome."""
-    mail = session.scalar(select(OutgoingMail).where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_(None))
-                          .with_for_update(skip_locked=True))
-    if mail is None:
-        session.rollback()
-        return True
-    mail.attempts += 1
-    try:
-        deliver(message_from_bytes(mail.message, policy=email_policy.default))
-    except OSError as error:  # smtplib's errors included
-        mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-        current_app.logger.warning("mail %s to %s not sent: %s", mail.template, mail.recipient, error)
+        won = session.execute(update(OutgoingMail).where(OutgoingMail.id == mail_id, _claimable(now))
+                              .values(state="sending", claim=token, lease_until=lease,
+                                      attempts=OutgoingMail.attempts + 1)
+                              .execution_options(synchronize_session=False)).rowcount
         session.commit()
-        return False
-    mail.sent_at = utcnow()
-    mail.last_error = None
-    session.commit()
-    return True
+    return token if won == 1 else None
+
+
+def _record(mail_id: int, token: str, **values) -> bool:
+    """Write the outcome if this worker still holds the claim; a few tries, as a lost write means a resend."""
+    for attempt in range(3):
+        try:
+            with Session(db.engine) as session:
+                done = session.execute(update(OutgoingMail).where(OutgoingMail.id == mail_id,
+                                                                  OutgoingMail.claim == token)
+                                       .values(claim=None, lease_until=None, **values)
+                                       .execution_options(synchronize_session=False)).rowcount
+                session.commit()
+            if not done:  # the lease ran out mid-send and another worker claimed it: it may go out twice
+                log.warning("mail %s: the claim was lost before its outcome was recorded", mail_id)
+            return done == 1
+        except SQLAlchemyError:
+            log.exception("could not record the delivery of mail %s (try %s)", mail_id, attempt + 1)
+            time.sleep(0.5 * (attempt + 1))
+    return False
+
+
+def deliver_one(mail_id: int) -> tuple[str | None, timedelta | None]:
+    """Claim, send and record one mail: (its new state, the wait before the next attempt), or (None, None)
+    when it was not ours to send (sent already, another worker's, not due)."""
+    token = claim(mail_id)
+    if token is None:
+        return None, None
+    with Session(db.engine) as session:
+        mail = session.get(OutgoingMail, mail_id)
+        raw, attempts, template = mail.message, mail.attempts, mail.template
+    try:
+        deliver(message_from_bytes(raw, policy=email_policy.default))
+    except Exception as error:  # smtplib's errors are OSErrors; anything else is retried and kept the same way
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        log.warning("mail %s (%s), attempt %s, not sent: %s", mail_id, template, attempts, reason)
+        if attempts >= MAX_ATTEMPTS:
+            _record(mail_id, token, state="failed", last_error=reason)
+            return "failed", None
+        wait = backoff(attempts)
+        _record(mail_id, token, state="queued", last_error=reason, next_attempt_at=utcnow() + wait)
+        return "queued", wait
+    _record(mail_id, token, state="sent", sent_at=utcnow(), last_error=None)
+    return "sent", None
+
+
+def due_ids(grace: timedelta = timedelta(0), limit: int = 1000) -> list[int]:
+    """Mail a worker should take now: queued and due at least grace ago, or abandoned by a dead worker."""
+    now = utcnow()
+    late = or_(and_(OutgoingMail.state == "queued", OutgoingMail.next_attempt_at <= now - grace),
+               and_(OutgoingMail.state == "sending", OutgoingMail.lease_until < now))
+    with Session(db.engine) as session:
+        return list(session.scalars(select(OutgoingMail.id).where(late).order_by(OutgoingMail.id).limit(limit)))
+
+
+def deliver_due(grace: timedelta = timedelta(0)) -> tuple[int, int]:
+    """Send every mail that is due, here and now (the command line's way); returns (sent, not sent)."""
+    sent = unsent = 0
+    for mail_id in due_ids(grace, limit=1_000_000):
+        state, _wait = deliver_one(mail_id)
+        sent, unsent = sent + (state == "sent"), unsent + (state in ("queued", "failed"))
+    return sent, unsent
+
+
+def purge_sent() -> int:
+    """Delete sent mail older than KEEP_SENT (it holds personal data)."""
+    with Session(db.engine) as session:
+        gone = session.execute(delete(OutgoingMail).where(OutgoingMail.state == "sent",
+                                                          OutgoingMail.sent_at < utcnow() - KEEP_SENT)).rowcount
+        session.commit()
+    return gone
+
+
+def counts() -> dict[str, int]:
+    """How many mails are in each state (every state named, zeros included)."""
+    with Session(db.engine) as session:
+        found = dict(session.execute(select(OutgoingMail.state, func.count()).group_by(OutgoingMail.state)).all())
+    return {state: found.get(state, 0) for state in STATES}
 
 
 def deliver(message) -> None:
@@ -167,9 +217,5 @@ def _loopback(host: str | None) -> bool:
 
 
 def init_app(app):
-    """Watch the app's session for commits and rollbacks, and send a request's mail after its response."""
+    """Run the work a request put off until after its response."""
     app.after_request(_after_response)
-
-
-event.listen(db.session, "after_commit", _committed)
-event.listen(db.session, "after_rollback", _rolled_back)

@@ -4,11 +4,13 @@ import json
 
 from flask import Blueprint, Response, render_template, request
 
+from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.audit.wording import EventWords
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.mail import notices
 from cabinet.overview import access_log, export
 from cabinet.profile.service import pending_correction
 
@@ -30,7 +32,10 @@ def healthz():
 @subject_required
 def cabinet():
     subject = current_subject()
-    return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject))
+    confirmation = None if subject.email_confirmed_at else next(
+        reversed(notices(confirmation_regarding(subject))), None)
+    return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject),
+                           confirmation=confirmation)
 
 
 @bp.route("/cabinet/export")

@@ -173,4 +173,5 @@ def decide_correction(request: CorrectionRequest, decision: str, reason: str, *,
     trail.record(f"profile.correction_{request.status}", actor=actor, subject=subject, obj=request,
                  details={"reason": reason})
     decisions.freeze(request, subject, before, actor=actor)
-    send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request)
+    send(subject.email, "correction_decided", locale=subject.locale, user=subject, request=request,
+         regarding=f"correction:{request.id}")

@@ -64,7 +64,8 @@ def start_acting(subject: User, *, actor, reason: str, basis) -> ActingSession:
     db.session.flush()
     trail.record("staff.acting_started", actor=actor, subject=subject, obj=act,
                  details={"reason": reason, "basis_document": document.id, "expires_at": act.expires_at.isoformat()})
-    send(subject.email, "acting_started", locale=subject.locale, user=subject, staff=actor, act=act)
+    send(subject.email, "acting_started", locale=subject.locale, user=subject, staff=actor, act=act,
+         regarding=f"acting:{act.id}")
     return act
 
 

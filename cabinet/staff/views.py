@@ -17,6 +17,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
 from cabinet.paging import page_of
 from cabinet.profile import service as profile
@@ -190,6 +191,7 @@ def withdrawals():
                    request.args.get("page", 1, type=int), scalars=True)
     return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows),
                            form=WithdrawalDecisionForm(), today=local_today(),
+                           notices=notices_by([f"withdrawal:{w.id}" for w in page.rows]),
                            conflicted=duties.acted_for(current_actor(), {w.user_id for w in page.rows}))
 
 

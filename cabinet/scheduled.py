@@ -1,0 +1,91 @@
+"""Work the worker does on its own (no cron): withdrawals whose day has come, deadline reminders to staff, stale
+uploads, audit checkpoints.
+
+Each runs as the same named job as its command (`consents destroy-due`, `documents sweep`), so the trail
+reads alike whoever started it, and once per period however many workers there are (`once_per`).
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from huey import crontab
+
+from cabinet import i18n
+from cabinet.audit import checkpoints, who
+from cabinet.audit.trail import verify
+from cabinet.consents.withdrawal import destroy_due
+from cabinet.documents.storage import sweep
+from cabinet.extensions import db
+from cabinet.mail import send
+from cabinet.queue import huey, in_app, once_per
+from cabinet.staff.reminders import remind
+
+log = logging.getLogger(__name__)
+
+#: upload files younger than this may belong to an upload still in progress
+UPLOAD_MIN_AGE = timedelta(minutes=60)
+
+
+@huey.periodic_task(crontab(minute="*/15"), name="consents.destroy_due")
+@in_app
+@once_per(timedelta(minutes=12))
+def withdrawals_due() -> int:
+    """Every quarter of an hour: carry out the withdrawals whose 15 working days have come."""
+    with who.job("consents destroy-due"):
+        done = destroy_due(i18n.local_today())
+    if done:
+        log.info("%s withdrawals carried out", done)
+    return done
+
+
+@huey.periodic_task(crontab(minute="0"), name="deadlines.remind")
+@in_app
+@once_per(timedelta(minutes=50))
+def deadline_reminders() -> dict[str, int]:
+    """Hourly; the first run of the operator's day mails support what falls due soon and the admins what is
+    overdue, and later runs find the day's reminders made (one a day per audience)."""
+    with who.job("deadlines remind"):
+        mailed = remind(i18n.local_today())
+        db.session.commit()
+    return mailed
+
+
+@huey.periodic_task(crontab(minute="37", hour="*/6"), name="documents.sweep")
+@in_app
+@once_per(timedelta(hours=5))
+def sweep_uploads() -> int:
+    """Every six hours: delete upload files no document names (left by a process killed mid-upload)."""
+    with who.job("documents sweep"):
+        removed = sweep(UPLOAD_MIN_AGE)
+        db.session.commit()  # the sweep's trail event
+    if removed:
+        log.info("%s orphaned upload files removed", len(removed))
+    return len(removed)
+
+
+@huey.periodic_task(crontab(minute="5"), name="audit.checkpoint")
+@in_app
+@once_per(timedelta(minutes=50))
+def audit_checkpoint() -> int | None:
+    """Hourly, as `flask audit checkpoint` from cron did: verify the events since the latest checkpoint, sign the
+    head into the checkpoints file and mail it to the auditor; nothing when no event came since. On tampering
+    nothing is signed and the error is logged (`flask audit verify` tells where)."""
+    found, bad = checkpoints.read()
+    if bad is not None:
+        log.error("audit checkpoints TAMPERED WITH: %s; no checkpoint taken", bad)
+        return None
+    after = (found[-1].seq, found[-1].mac, found[-1].key_id) if found else None
+    verdict = verify(anchors=checkpoints.anchors(found[-1:]), after=after)
+    if not verdict.ok:
+        log.error("audit trail TAMPERED WITH from position %s: %s; no checkpoint taken", verdict.seq, verdict.problem)
+        return None
+    if not verdict.checked:
+        return None
+    line = checkpoints.append(*verdict.head, only_if_newer=True)
+    recipient = current_app.config.get("AUDIT_MAIL_TO")
+    if line and recipient:
+        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=verdict.head[0],
+             line=line)
+        db.session.commit()
+    return verdict.head[0] if line else None
