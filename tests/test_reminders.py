@@ -4,12 +4,13 @@ each in their own language, once a day however often the job runs (issue 14)."""
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from cabinet.accounts.models import User
 from cabinet.audit.models import AuditEvent
 from cabinet.complaints.models import Complaint
 from cabinet.extensions import db
+from cabinet.queue import JobLease
 from cabinet.staff.models import DeadlineReminder
 from tests.test_complaints import login_as
 
@@ -127,7 +128,10 @@ def test_the_worker_reminds_once_a_day_as_the_named_job(app, people, matters, ou
     monkeypatch.setattr(i18n, "local_today", lambda: TODAY)
     with app.app_context():
         assert deadline_reminders.call_local() == {"support": 2, "admins": 1}
-        assert deadline_reminders.call_local() == {"support": 0, "admins": 0}  # the next hour: made already
+        assert deadline_reminders.call_local() is None  # another worker's run in the same hour: skipped
+        db.session.execute(delete(JobLease))  # the next hour
+        db.session.commit()
+        assert deadline_reminders.call_local() == {"support": 0, "admins": 0}  # the day's reminders are made
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deadlines.reminded")).all()
     assert [e.details["job"]["name"] for e in events] == ["deadlines remind"] * 2
     assert len(mails(outbox, "s-kk@example.kz")) == 1
