@@ -45,6 +45,7 @@ def create_app(config=None):
     signing.init_app(app)
 
     from cabinet.accounts import views as accounts
+    from cabinet.admin import mail as admin_mail
     from cabinet.admin import views as admin
     from cabinet.complaints import public_views as verify
     from cabinet.complaints import staff_views as staff_complaints
@@ -59,7 +60,7 @@ def create_app(config=None):
     from cabinet.translate import views as translate
 
     for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
-                 staff_complaints, admin, translate, verify):
+                 staff_complaints, admin, admin_mail, translate, verify):
         app.register_blueprint(area.bp)
     from cabinet import scheduled  # noqa: F401  the worker's periodic tasks, registered with the queue
     from cabinet.mail import tasks  # noqa: F401  mail delivery, enqueued after each commit

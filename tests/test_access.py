@@ -196,6 +196,8 @@ ROUTES = [
     admin("/admin/calendar"),
     admin("/admin/calendar", "/admin/calendar?year=1999", status=404),
     admin("/admin/calendar", method="POST"),  # an empty form: shown again with its errors
+    admin("/admin/mail"),
+    admin("/admin/mail/<mail_id>/resend", "/admin/mail/987654/resend", method="POST", status=404),
     # the translators' area: catalogs only, no personal data
     translate("/translate"),
     translate("/translate/<locale>", "/translate/kk"),

@@ -31,7 +31,7 @@ def current_act():
 
 
 #: staff pages: there a staff member works as the operator, never on a subject's behalf
-OPERATOR_SIDE = frozenset({"staff", "staff_complaints", "admin", "translate"})
+OPERATOR_SIDE = frozenset({"staff", "staff_complaints", "admin", "admin_mail", "translate"})
 
 
 def acting_here():

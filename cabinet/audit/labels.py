@@ -5,6 +5,7 @@ from cabinet.messages import lazy_gettext as _l
 from cabinet.messages import lazy_pgettext
 
 ACTIONS = {
+    "mail.resent": _l("Undelivered mail queued again by an administrator"),
     "account.created": _l("Account created"),
     "account.signed_in": _l("Signed in"),
     "account.sign_in_failed": _l("Failed sign-in attempt"),

@@ -29,6 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from cabinet.audit import trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail.models import STATES, OutgoingMail
@@ -219,3 +220,16 @@ def _loopback(host: str | None) -> bool:
 def init_app(app):
     """Run the work a request put off until after its response."""
     app.after_request(_after_response)
+
+
+def resend(mail_id: int, *, actor) -> OutgoingMail | None:
+    """Put a failed mail back in the queue as it was (same Message-ID), for a fresh round of attempts; the trail
+    keeps who did it and the error it had. None when the mail is not failed (sent, or queued already)."""
+    mail = db.session.get(OutgoingMail, mail_id)
+    if mail is None or mail.state != "failed":
+        return None
+    trail.record("mail.resent", actor=actor, obj=mail,
+                 details={"template": mail.template, "attempts": mail.attempts, "last_error": mail.last_error})
+    mail.state, mail.attempts, mail.next_attempt_at = "queued", 0, utcnow()
+    queue_for_delivery(mail)
+    return mail
