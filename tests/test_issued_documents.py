@@ -121,6 +121,7 @@ def test_a_correction_decision_keeps_the_old_name_and_is_signed(app, mine, staff
     first_id = approve_surname(app, mine, staff, "Жаңаева")
     history = mine.get("/cabinet/profile/history").text
     assert f'href="/cabinet/profile/corrections/{first_id}/decision.pdf"' in history
+    assert 'data-mail-state="sent"' in history  # the decision's mail, with where it is
     decision = mine.get(f"/cabinet/profile/corrections/{first_id}/decision.pdf")
     assert decision.status_code == 200
     assert validated(decision.data, trust).bottom_line

@@ -13,6 +13,7 @@ from cabinet.documents import issued, storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
+from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
 from cabinet.profile import decisions, service
 from cabinet.profile.forms import ProfileEditForm
@@ -123,8 +124,9 @@ def _apply(subject, actor, form, names, email_changed, scans):
 @subject_required
 def history():
     subject = current_subject()
-    return render_template("profile/history.html", changes=service.history(subject),
-                           corrections=service.corrections(subject),
+    corrections = service.corrections(subject)
+    return render_template("profile/history.html", changes=service.history(subject), corrections=corrections,
+                           notices=notices_by([f"correction:{r.id}" for r in corrections]) if corrections else {},
                            who=lambda change: wording.for_change(change, subject))
 
 
