@@ -131,7 +131,7 @@ def test_answer_and_withdrawal_make_versions(app, client, subject, staff):
 
     answered = file_complaint(client)
     staff.post(f"/staff/complaints/{answered}", data={"answer": "Жауап мәтіні.", "submission_token": "a" * 24})
-    withdrawn = file_complaint(client, submission_token="w" * 24)
+    withdrawn = file_complaint(client, submission_token="w" * 24, subject="Кері қайтарылатын шағым")
     client.post(f"/cabinet/complaints/{withdrawn}/withdraw", data={"confirm": "y"})
     with app.app_context():
         kinds = {json.loads(v.snapshot)["number"]: (v.number, json.loads(v.snapshot)["status"])
@@ -258,7 +258,7 @@ def test_freeze_command_reconstructs_every_unversioned_complaint_once(app, clien
     from cabinet.complaints.models import ComplaintVersion
 
     file_complaint(client)
-    file_complaint(client, submission_token="t" * 24)
+    file_complaint(client, submission_token="t" * 24, subject="Екінші шағым")
     with app.app_context():
         db.session.execute(ComplaintVersion.__table__.delete())
         db.session.commit()

@@ -130,7 +130,7 @@ def test_mail_is_in_the_subjects_language(app, client, subject, outbox):
 
 def test_numbers_follow_each_other(client, subject):
     first = file_complaint(client, submission_token="a" * 24)
-    second = file_complaint(client, submission_token="b" * 24)
+    second = file_complaint(client, submission_token="b" * 24, subject="Екінші шағым")
     assert int(second[-6:]) == int(first[-6:]) + 1
 
 
@@ -142,6 +142,26 @@ def test_same_form_sent_twice_files_once_and_redirects_to_the_original(app, clie
     assert written(app)["Complaint"] == 1
     assert written(app)["Document"] == 2  # the registration scan and one attachment
     assert len(outbox()) == 1
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_back_and_file_again_asks_before_filing_the_same_complaint_twice(app, client, subject, lang):
+    """Back after filing restores the text under a new token: the same subject and text within a day is asked
+    about — open the one filed, or file a new one anyway."""
+    client.get(f"/lang/{lang}")
+    first = file_complaint(client)
+    again = client.post("/cabinet/complaints/new",
+                        data=complaint_form(submission_token="back-token-00000000000001", body="  менің деректерім "
+                                            "үшінші тұлғаға берілді.\n\nТексеріңіз.  "))  # spacing and case aside
+    assert again.status_code == 200 and f'data-duplicate="{first}"' in again.text
+    assert f'href="/cabinet/complaints/{first}"' in again.text and 'name="file_anyway"' in again.text
+    assert written(app)["Complaint"] == 1
+    anyway = client.post("/cabinet/complaints/new", data=complaint_form(submission_token="back-token-00000000000001",
+                                                                         file_anyway="yes"))
+    assert anyway.status_code == 302 and NUMBER.search(anyway.headers["Location"]).group(1) != first
+    assert written(app)["Complaint"] == 2
+    other = file_complaint(client, submission_token="back-token-00000000000002", subject="Басқа мәселе")
+    assert other not in (first,)  # another subject is filed at once
 
 
 def test_token_of_another_subjects_complaint_files_nothing(app, client, create_user, subject):

@@ -98,7 +98,7 @@ def test_queue_is_sorted_by_due_date_and_marks_overdue_and_due_soon(app, create_
 
 def test_queue_filters_by_status(app, client, subject, staff):
     first = file_complaint(client, submission_token="a" * 24)
-    second = file_complaint(client, submission_token="b" * 24)
+    second = file_complaint(client, submission_token="b" * 24, subject="Екінші шағым")
     answer(staff, second)
     assert first in staff.get("/staff/complaints").text and second not in staff.get("/staff/complaints").text
     answered = staff.get("/staff/complaints?status=answered").text
@@ -260,7 +260,7 @@ def test_verification_accepts_the_printed_code_and_rejects_a_changed_one(app, cl
     changed = code[:-1] + ("0" if code[-1] != "0" else "1")
     assert verify(staff, number, changed) == "mismatch"
     assert verify(staff, "BE-2026-999999", code) == "mismatch"
-    other = file_complaint(client, submission_token="o" * 24)
+    other = file_complaint(client, submission_token="o" * 24, subject="Басқа шағым")
     assert verify(staff, other, code) == "mismatch"
 
 
@@ -350,3 +350,15 @@ def test_a_notice_of_another_complaint_is_not_shown(app, client, subject, staff)
     assert [t for _s, t in notice_states(client.get(f"/cabinet/complaints/{second}").text)] == ["complaint_received"]
     assert [t for _s, t in notice_states(staff.get(f"/staff/complaints/{first}").text)] == [
         "complaint_received", "complaint_answered"]
+
+
+@pytest.mark.parametrize(("lang", "says"), [("kk", "Өтініш берушінің тілі — қазақ тілі"),
+                                            ("ru", "Язык заявителя — русский")])
+def test_staff_see_the_complainants_language_before_answering(app, client, subject, staff, lang, says):
+    client.get(f"/lang/{lang}")  # the complainant's language, stored with the account and frozen with the filing
+    client.post(f"/lang/{lang}")
+    number = file_complaint(client)
+    page = staff.get(f"/staff/complaints/{number}").text
+    assert f'data-answer-language="{lang}"' in page
+    staff.get(f"/lang/{lang}")
+    assert says in staff.get(f"/staff/complaints/{number}").text

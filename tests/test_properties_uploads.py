@@ -164,12 +164,14 @@ def signed_in(app, client, create_user, login):
 @settings(CI, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=sent_uploads)
 def test_a_complaint_keeps_exactly_the_attached_scans_or_nothing(app, signed_in, drawn):
-    """Examples share the signed-in subject: each files its own complaint (a new token), so they do not interfere."""
+    """Examples share the signed-in subject: each files its own complaint (a new token and subject), so they do not
+    interfere."""
     token = uuid.uuid4().hex
     before = snapshot(app)
     files = [(io.BytesIO(data), name) for data, name in drawn if name]
     response = signed_in.post("/cabinet/complaints/new", content_type="multipart/form-data", data={
-        "subject": "Деректерім", "body": "Мәтін", "submission_token": f"prop-{token}", "attachments": files})
+        "subject": f"Деректерім {token[:8]}", "body": "Мәтін", "submission_token": f"prop-{token}",
+        "attachments": files})
     after = snapshot(app)
     assert response.status_code in (200, 302), response.status_code
     if expected_verdict(drawn, required=False):

@@ -1,7 +1,7 @@
 """The subject's side of a complaint: filing, supplements, withdrawal, reading it back, exporting it."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
@@ -108,6 +108,25 @@ def claim(complaint, allowed: tuple, new_status: str | None = None) -> bool:
                                                          Complaint.status.in_(allowed)).values(**values)).rowcount
     db.session.refresh(complaint)
     return bool(changed)
+
+
+#: a complaint with the same subject and text as one filed this long ago or less is asked about before filing
+DUPLICATE_WINDOW = timedelta(days=1)
+
+
+def _same_text(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def recent_duplicate(subject, subject_line: str, body: str) -> Complaint | None:
+    """The subject's complaint of the last day with the same subject and text (spacing and case aside): what
+    Back and "file" again, or a second tab, would file twice."""
+    since = utcnow() - DUPLICATE_WINDOW
+    candidates = db.session.scalars(select(Complaint).where(Complaint.user_id == subject.id,
+                                                            Complaint.received_at >= since)
+                                    .order_by(Complaint.received_at.desc()))
+    wanted = (_same_text(subject_line), _same_text(body))
+    return next((c for c in candidates if (_same_text(c.subject_line), _same_text(c.body)) == wanted), None)
 
 
 def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outcome: str, scans: list,

@@ -52,6 +52,11 @@ def new():
     if form.validate_on_submit():
         if "preview" in request.form:
             return render_template("complaints/new.html", form=form, limits=forms, preview=True, subject=subject)
+        asked = request.form.get("file_anyway") == "yes" or service.complaint_by_token(form.submission_token.data)
+        duplicate = None if asked else service.recent_duplicate(subject, form.subject.data, form.body.data)
+        if duplicate is not None:  # Back and "file" again, or a second tab: ask before filing it twice
+            return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject,
+                                   duplicate=duplicate)
         scans = checked_attachments(form.attachments)
         if scans is not None:
             return _file(subject, actor, form, scans)
