@@ -8,8 +8,11 @@ from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.audit.wording import EventWords
+from cabinet.complaints.service import complaints_of, deadline
+from cabinet.consents import withdrawal
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.i18n import local_today
 from cabinet.mail import notices
 from cabinet.overview import access_log, export
 from cabinet.profile.service import pending_correction
@@ -34,8 +37,16 @@ def cabinet():
     subject = current_subject()
     confirmation = None if subject.email_confirmed_at else next(
         reversed(notices(confirmation_regarding(subject))), None)
+    today = local_today()
+    complaints = complaints_of(subject)
+    since = subject.previous_login_at
+    latest = withdrawal.current(subject)
     return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject),
-                           confirmation=confirmation)
+                           confirmation=confirmation, today=today, deadline=deadline,
+                           open_complaints=[c for c in complaints if c.is_open],
+                           answered=[c for c in complaints if c.status == "answered"
+                                     and (since is None or c.last_event_at > since)],
+                           scheduled=latest if latest is not None and latest.status == "scheduled" else None)
 
 
 @bp.route("/cabinet/export")
