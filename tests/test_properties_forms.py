@@ -48,6 +48,7 @@ from cabinet.database import utcnow
 from cabinet.disclosures.service import BASES
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from cabinet.mail.models import OutgoingMail
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.staff import forms as staff
 from cabinet.translate import entries, store
@@ -94,6 +95,7 @@ FORMS = {
     "admin.policies": admin.PublishPolicyForm,
     "admin.users": admin.RolesForm,
     "admin.end_user_sessions": None,
+    "admin_mail.resend": None,
     "admin.calendar_page": admin.DayOverrideForm,
     "translate.catalog": translate.EntryForm,
     "translate.upload_catalog": translate.UploadForm,
@@ -302,6 +304,7 @@ def url_value(name: str, world: dict) -> st.SearchStrategy:
         "user_id": [world["a"].id, world["b"].id, world["support"].id, 987654, 2**31 - 1, 2**31, 10**30],
         "request_id": [world["correction"], 987654, 2**31],
         "withdrawal_id": [world["withdrawal"], 987654, 2**31],
+        "mail_id": [world["failed_mail"], 987654, 2**31],
         "locale": ["kk", "ru", "en"],
         "code": ["ru", "kk", "en"],
         "token": [world["reset_token"], "not-a-token"],
@@ -399,13 +402,19 @@ def app_config(app_config, tmp_path):
 
 @pytest.fixture
 def people(app, world, create_user):
-    """The staff, a reset link for B, and real catalog entries: everything a form may be about."""
+    """The staff, a reset link for B, a mail that failed, and real catalog entries: everything a form may be
+    about."""
     world = dict(world)
     for role in ("support", "translator", "admin"):
         world[role] = create_user(email=f"{role}@example.kz", roles=(role,))
     with app.app_context():
         b = db.session.get(User, world["b"].id)
         world["reset_token"] = tokens.make("reset", {"uid": b.id, "fp": tokens.password_fingerprint(b.password_hash)})
+        failed = OutgoingMail(recipient=b.email, template="reset", message=b"To: b@example.kz\n\nx\n",
+                              message_id="<failed@cabinet>", state="failed", attempts=10, last_error="refused")
+        db.session.add(failed)
+        db.session.commit()
+        world["failed_mail"] = failed.id  # an administrator may send it again
         world["entries"], world["catalogs"] = {}, {}
         for locale in ("kk", "ru"):
             catalog = store.read(locale)

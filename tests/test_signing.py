@@ -127,6 +127,9 @@ def test_signing_is_deterministic_but_for_the_time(app, client, subject):
         later = signing.sign_pdf(unsigned, locale="kk", at=datetime(2026, 12, 7, 9, 31, tzinfo=UTC))
     assert first == again
     assert later != first
+    # the update's /ModDate is the signing time, not the clock's (it made two signings straddling a second differ)
+    info = PdfFileReader(io.BytesIO(first)).trailer_view["/Info"]
+    assert str(info["/ModDate"]).startswith("D:20261207093000")
 
 
 def test_the_signature_is_the_one_pyhanko_makes_unaided(app, client, subject, monkeypatch):

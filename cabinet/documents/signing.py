@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_datetime
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import ALPHABET, FontSubsetCollection
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.info import update_info_dict
 from pyhanko.pdf_utils.text import TextBoxStyle
 
 with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, deprecated since cryptography 51
@@ -64,6 +65,7 @@ def sign_pdf(data: bytes, *, locale: str, reason: str | None = None, at: datetim
     operator = current_operator()
     at = (at or datetime.now(UTC)).replace(microsecond=0)
     writer = _Writer(BytesIO(data))
+    writer.signed_at = at
     first_id = writer._document_id[0]  # the second half is random in pyHanko; derived here from what is signed
     writer._document_id = generic.ArrayObject(
         [first_id, generic.ByteStringObject(hashlib.sha256(data + at.isoformat().encode()).digest()[:16])])
@@ -129,6 +131,16 @@ class _NumberedSubsets(FontSubsetCollection):
 
 
 class _Writer(IncrementalPdfFileWriter):
+    #: the signing time, which the update's /ModDate states too (pyHanko writes the clock's "now" there, so two
+    #: signatures of the same bytes at the same time differed when a second ticked over between them)
+    signed_at: datetime | None = None
+
+    def _update_meta(self):
+        super()._update_meta()
+        if self.signed_at is not None and self._info is not None:
+            self._meta.last_modified = self.signed_at
+            update_info_dict(self._meta, self._info.get_object(), only_update_existing=True)
+
     def get_subset_collection(self, base_postscript_name: str):
         found = self._font_resources.get(base_postscript_name)
         if found is None:
