@@ -44,6 +44,12 @@ def fits(trip, step):
     assert page_width(trip) <= width, f"{step}: page is {page_width(trip)} px wide at {width}"
 
 
+def opened(trip, path):
+    """Open a path and check that it answered, not with an error page."""
+    response = trip.page.goto(trip.base_url + path)
+    assert response.ok, f"{path} answered {response.status}"
+
+
 def file_long_complaint(trip, app) -> str:
     """File a complaint whose subject and text hold a 200-character word, checking the preview fits."""
     page, words = trip.page, COMPLAINT[trip.lang]
@@ -119,6 +125,7 @@ def walk_phone(app, create_user):
         page.on("pageerror", lambda error: errors.append(str(error)))
         subject = subject_in(create_user, lang)
         support = staff_in(create_user, lang, "support")
+        admin = staff_in(create_user, lang, "admin")
 
         sign_in(trip, subject)
         check_menu(trip, errors)
@@ -138,10 +145,16 @@ def walk_phone(app, create_user):
         sign_out(trip, app)
 
         sign_in(trip, support)
-        for path in ("/staff/deadlines", "/staff/complaints", f"/staff/complaints/{number}", "/staff/corrections",
+        for path in ("/staff", "/staff/complaints", f"/staff/complaints/{number}", "/staff/corrections",
                      "/staff/withdrawals"):
-            trip.goto(path)
+            opened(trip, path)
             fits(trip, "06-staff" + path.replace("/", "-"))
+        sign_out(trip, app)
+
+        sign_in(trip, admin)
+        for path in ("/admin/mail", "/admin/users"):
+            opened(trip, path)
+            fits(trip, "07-admin" + path.replace("/", "-"))
         assert not errors, f"script errors: {errors}"
     return walk
 
@@ -168,8 +181,19 @@ def walk_desktop(app, create_user):
         expect(page.locator("thead").last).to_be_visible()
         assert page.locator("tbody td").first.evaluate("td => getComputedStyle(td).display") == "table-cell"
         trip.done("04-history")
+        region = page.locator("main .table-scroll").last
+        expect(region).to_have_attribute("role", "region")
+        expect(region).to_have_attribute("tabindex", "0")
+        expect(region).to_have_attribute("aria-label", t(app, lang, "Changes"))
+        region.focus()
+        assert region.evaluate("el => getComputedStyle(el).outlineColor") == FOCUS_RING
+        page.set_viewport_size({"width": 600, "height": 900})  # a table wider than this scrolls in its region
+        assert page_width(trip) <= 600, f"the history is {page_width(trip)} px wide at 600"
+        assert page.locator("tbody td").first.evaluate("td => getComputedStyle(td).display") == "table-cell"
+        trip.done("04-history-600")
+        page.set_viewport_size(DESKTOP)
         for path in ("/cabinet/complaints", "/cabinet/consents", "/cabinet/access-log"):
-            trip.goto(path)
+            opened(trip, path)
             trip.done("05-section" + path.replace("/", "-"))
     return walk
 
