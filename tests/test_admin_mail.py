@@ -29,7 +29,7 @@ def test_an_admin_sees_what_failed_and_why_and_sends_it_again(app, create_user, 
     browser = login_as(app, admin)
     browser.get("/lang/ru")
     page = browser.get("/admin/mail").text
-    row = re.search(rf"<tr>\s*<td>{mail_id}</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(rf"<tr>\s*<td[^>]*>{mail_id}</td>.*?</tr>", page, re.S).group(0)
     assert subject.email in row and "ConnectionRefusedError" in row and 'data-mail-state="failed"' in row
     assert "не доставлено: неудачных попыток — 10" in row and "Отправить снова" in row
     assert 'data-state="failed">1<' in page

@@ -116,7 +116,8 @@ def publish_version_2(trip, app):
 
 def section_paths(trip) -> list[str]:
     """The cabinet's own sections, as its navigation lists them."""
-    hrefs = trip.page.locator("nav.sections a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    links = trip.page.locator("header .nav-full nav.sections a")  # the bar; the phone menu repeats the links
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert len(hrefs) >= 6, f"cabinet navigation has only {hrefs}"
     return hrefs
 
