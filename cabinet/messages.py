@@ -18,6 +18,8 @@ from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from cabinet.dates import SENTENCE_ENDS
+
 log = logging.getLogger(__name__)
 
 #: what `text % variables` raises for a format string that does not fit its variables
@@ -129,6 +131,7 @@ TEMPLATE_CALLABLES = {"gettext": template_gettext, "ngettext": template_ngettext
 
 def formatted(source: str, text: str, variables: dict, html: bool = False):
     """`text % variables`, as HTML when asked; the source string instead when the translation cannot be formatted."""
+    text, source = no_double_stop(text, variables), no_double_stop(source, variables)
     text = text.translate(_UNSHOWN)
     shown, fallback = (as_markup(source, text), as_markup(source, source)) if html else (text, source)
     try:
@@ -139,6 +142,21 @@ def formatted(source: str, text: str, variables: dict, html: bool = False):
         return fallback % variables
     except FORMAT_ERRORS:  # the source itself is broken: a bug in the code, which `i18n check` reports
         return fallback
+
+
+def _ends_sentence(value) -> bool:
+    shown = value.striptags() if isinstance(value, Markup) else str(value)
+    return shown.rstrip().endswith(tuple(SENTENCE_ENDS))
+
+
+def no_double_stop(text: str, variables: dict) -> str:
+    """A sentence's own full stop is dropped after a value that already ends with one (a Russian date's «г.»)."""
+    if not isinstance(variables, dict) or "." not in text:
+        return text
+    for name, value in variables.items():
+        if f"%({name})s." in text and _ends_sentence(value):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text
 
 
 def as_markup(source: str, text: str) -> Markup:
