@@ -106,3 +106,24 @@ def test_the_sign_in_pages_language_wins_and_is_stored(app, client, create_user,
     assert f'<html lang="{chosen}">' in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(User.locale).where(User.id == user.id)) == chosen
+
+
+@pytest.mark.parametrize(("lang", "title"), [("kk", "<title>Жеке кабинет</title>"),
+                                             ("ru", "<title>Личный кабинет</title>")])
+def test_the_cabinets_title_names_it_once(client, create_user, login, lang, title):
+    login(create_user())
+    client.get(f"/lang/{lang}")
+    page = client.get("/cabinet").get_data(as_text=True)
+    assert title in page
+    assert "<title>" in client.get("/cabinet/profile").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_limits_in_hints_are_grouped_for_the_reader(client, create_user, login, lang):
+    login(create_user())
+    client.get(f"/lang/{lang}")
+    page = client.get("/cabinet/complaints/new").get_data(as_text=True)
+    assert "10\u00a0000" in page and "2\u00a0000" in page
+    assert "10000" not in page.replace('maxlength="10000"', "")
+    with client.application.test_request_context(), force_locale(lang):
+        assert "2026" in str(gettext("Working-day calendar %(year)s", year=2026))
