@@ -127,3 +127,17 @@ def test_limits_in_hints_are_grouped_for_the_reader(client, create_user, login, 
     assert "10000" not in page.replace('maxlength="10000"', "")
     with client.application.test_request_context(), force_locale(lang):
         assert "2026" in str(gettext("Working-day calendar %(year)s", year=2026))
+
+
+@pytest.mark.parametrize(("lang", "left"), [("kk", "жұмыс күні қалды)"), ("ru", "рабочих дней)")])
+def test_the_complaints_due_date_and_its_countdown_read_apart(app, client, create_user, login, lang, left):
+    from cabinet.complaints.models import Complaint
+    from tests.test_complaints import file_complaint
+
+    login(create_user())
+    number = file_complaint(client)
+    with app.app_context():
+        due = db.session.scalar(select(Complaint.due_on).where(Complaint.number == number))
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/cabinet/complaints/{number}").get_data(as_text=True)
+    assert f"{written_date(due, lang)}</time> (" in " ".join(page.split()) and left in page
