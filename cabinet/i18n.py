@@ -5,11 +5,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_babel, get_locale
+from flask_babel import get_babel, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from cabinet import messages
+from cabinet.dates import sentence, written_date, written_moment
 from cabinet.extensions import babel, db
 from cabinet.security import safe_next
 
@@ -68,14 +69,15 @@ def switch(code):
 
 
 def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
-    """A moment or a date inside <time datetime=…>, shown in the user's language and zone."""
+    """A moment or a date inside <time datetime=…>, written as the reader writes it (cabinet.dates); fmt is kept
+    for old callers and no longer changes the form."""
     if value is None:
         return Markup("")
     if isinstance(value, datetime):
         machine = value.astimezone(local_zone()).isoformat(timespec="seconds")
-        shown = format_date(value.astimezone(local_zone()), fmt) if kind == "date" else format_datetime(value, fmt)
+        shown = written_date(value) if kind == "date" else written_moment(value)
     else:
-        machine, shown = value.isoformat(), format_date(value, fmt)
+        machine, shown = value.isoformat(), written_date(value)
     return Markup('<time datetime="{}">{}</time>').format(machine, escape(shown))
 
 
@@ -135,5 +137,8 @@ def init_app(app):
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.filters["iso_time"] = iso_time_tag
+    app.jinja_env.filters["dateformat"] = lambda value, fmt=None: written_date(value) if value else ""
+    app.jinja_env.filters["datetimeformat"] = lambda value, fmt=None: written_moment(value) if value else ""
+    app.jinja_env.filters["sentence"] = sentence
     app.context_processor(_template_context)
     app.register_blueprint(bp)

@@ -12,14 +12,19 @@ from functools import lru_cache, partial
 from html.parser import HTMLParser
 
 import nh3
+from babel.numbers import format_decimal
 from flask import has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from cabinet.dates import SENTENCE_ENDS
+
 log = logging.getLogger(__name__)
 
+#: whole numbers from this size on are grouped in text («2 000»), except a year's («2026»)
+GROUP_FROM = 1_000
 #: what `text % variables` raises for a format string that does not fit its variables
 FORMAT_ERRORS = (TypeError, ValueError, KeyError, IndexError, OverflowError)
 #: elements that have no end tag
@@ -129,6 +134,8 @@ TEMPLATE_CALLABLES = {"gettext": template_gettext, "ngettext": template_ngettext
 
 def formatted(source: str, text: str, variables: dict, html: bool = False):
     """`text % variables`, as HTML when asked; the source string instead when the translation cannot be formatted."""
+    text, source = no_double_stop(text, variables), no_double_stop(source, variables)
+    variables = readable_numbers(variables)
     text = text.translate(_UNSHOWN)
     shown, fallback = (as_markup(source, text), as_markup(source, source)) if html else (text, source)
     try:
@@ -139,6 +146,38 @@ def formatted(source: str, text: str, variables: dict, html: bool = False):
         return fallback % variables
     except FORMAT_ERRORS:  # the source itself is broken: a bug in the code, which `i18n check` reports
         return fallback
+
+
+def _ends_sentence(value) -> bool:
+    shown = value.striptags() if isinstance(value, Markup) else str(value)
+    return shown.rstrip().endswith(tuple(SENTENCE_ENDS))
+
+
+def readable_numbers(variables):
+    """Whole numbers grouped for the reader («10 000») as the locale writes them; a year («2026») is not, and a
+    "%(n)d" placeholder still formats the plain number (grouping is only for %s)."""
+    if not isinstance(variables, dict):
+        return variables
+    return {name: GroupedNumber(value) if type(value) is int and abs(value) >= GROUP_FROM and "year" not in name
+            else value
+            for name, value in variables.items()}
+
+
+class GroupedNumber(int):
+    """An int that prints grouped in the current locale: "%(count)s" shows «10 000», "%(count)d" still 10000."""
+
+    def __str__(self) -> str:
+        return format_decimal(int(self), locale=str(get_locale() or "kk"))
+
+
+def no_double_stop(text: str, variables: dict) -> str:
+    """A sentence's own full stop is dropped after a value that already ends with one (a Russian date's «г.»)."""
+    if not isinstance(variables, dict) or "." not in text:
+        return text
+    for name, value in variables.items():
+        if f"%({name})s." in text and _ends_sentence(value):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text
 
 
 def as_markup(source: str, text: str) -> Markup:

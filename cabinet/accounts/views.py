@@ -26,7 +26,7 @@ from cabinet.database import MAX_ID
 from cabinet.documents.storage import UploadRejected, check_uploads, max_upload_mb
 from cabinet.errors import render_error
 from cabinet.extensions import db, login_manager
-from cabinet.i18n import local_today
+from cabinet.i18n import lang_cookie, local_today
 from cabinet.mail.delivery import after_response
 from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
@@ -107,6 +107,10 @@ def login():
             session.clear()  # nothing of the visit before signing in (a planted form token) carries over
             login_user(user)
             session["auth_at"] = session["seen_at"] = time.time()
+            chosen = request.cookies.get(lang_cookie())
+            if chosen in current_app.config["LANGUAGES"] and chosen != user.locale:
+                service.set_locale(user, chosen)  # the language chosen on the sign-in page becomes the account's
+                db.session.commit()
             return redirect(target)
         flash(_("The e-mail or the password is wrong."), "error")
     return render_template("accounts/login.html", form=form)

@@ -1,7 +1,6 @@
 """Administrators publish policy versions (clauses 5.4–5.5) and manage who holds which role."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -11,6 +10,7 @@ from cabinet.acting import current_actor, role_required
 from cabinet.admin import calendar as calendar_effects
 from cabinet.admin.forms import DayOverrideForm, PublishPolicyForm, RolesForm
 from cabinet.database import MAX_ID
+from cabinet.dates import written_date
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
@@ -38,7 +38,7 @@ def policies():
         elif (latest := service.current_version()) is not None and form.effective_from.data < latest.effective_from:
             form.effective_from.errors.append(
                 _("Version %(label)s takes effect on %(day)s; a new version cannot take effect before it.",
-                  label=latest.label, day=format_date(latest.effective_from)))
+                  label=latest.label, day=written_date(latest.effective_from)))
         elif form.publish.data:
             version = service.publish(
                 form.label.data, form.effective_from.data,

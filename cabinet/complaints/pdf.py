@@ -1,9 +1,8 @@
 """The printable complaint: one document version as frozen, in a reader's language, rendered and sealed once."""
 
 import hashlib
-from datetime import date, datetime
 
-from flask_babel import force_locale, format_date, format_datetime, get_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
 from cabinet.audit.labels import filesize
@@ -11,6 +10,7 @@ from cabinet.complaints import versions
 from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
+from cabinet.dates import written
 from cabinet.documents.layout import Page, verify_url
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
@@ -23,7 +23,7 @@ def _document(number: str, version: int) -> Page:
 
 
 def _when(value: str) -> str:
-    return format_datetime(datetime.fromisoformat(value), "long")
+    return written(value)
 
 
 def _files(pdf: Page, step: dict) -> None:
@@ -48,7 +48,7 @@ def _header(pdf: Page, frozen: dict, locale: str) -> None:
     pdf.line_of(_("Received: %(when)s", when=_when(frozen["received_at"])))
     pdf.line_of(ngettext("Answer due by: %(date)s (%(num)d working day from receipt)",
                          "Answer due by: %(date)s (%(num)d working days from receipt)", frozen["answer_working_days"],
-                         date=format_date(date.fromisoformat(frozen["due_on"]), "long")))
+                         date=written(frozen["due_on"])))
     pdf.line_of(_("Status: %(status)s", status=STATUSES.get(frozen["status"], frozen["status"])))
     if frozen["policy_version"]:
         pdf.line_of(_("Privacy policy in force at receipt: version %(label)s",
@@ -90,7 +90,7 @@ def render(version: ComplaintVersion) -> bytes:
 
     pdf.heading(_("Timeline"))
     for step in steps:
-        pdf.line_of(f"{format_datetime(datetime.fromisoformat(step['at']), 'medium')} — "
+        pdf.line_of(f"{written(step['at'])} — "
                     f"{STEPS.get(step['kind'], step['kind'])}")
 
     pdf.heading(_("Verification code: %(code)s", code=code(version)))

@@ -4,10 +4,11 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from cabinet.dates import written
 from cabinet.documents import fonts, wrapping
 from cabinet.messages import gettext as _
 
@@ -20,7 +21,7 @@ FOOT_WIDTH = 96
 
 def when(value: str) -> str:
     """A moment as a snapshot writes it (ISO 8601), as a document states it in the reader's language and zone."""
-    return format_datetime(datetime.fromisoformat(value), "long")
+    return written(value)
 
 
 def reader_locale() -> str:

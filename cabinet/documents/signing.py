@@ -10,7 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import ALPHABET, FontSubsetCollection
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -23,6 +23,7 @@ with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, dep
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.stamp import TextStampStyle
 
+from cabinet.dates import written_moment
 from cabinet.documents.signer import KeptKeySigner
 from cabinet.documents.stamp import FONT_FILE, FONT_SIZE, SAMPLE_DATES, StampFont  # noqa: F401 (FONT_FILE: tests)
 from cabinet.messages import gettext as _
@@ -85,7 +86,7 @@ def sign_pdf(data: bytes, *, locale: str, reason: str | None = None, at: datetim
 def _stamp_text(signer: str, at: datetime, locale: str) -> str:
     with force_locale(locale):
         lines = (_("Signed electronically by %(signer)s", signer=signer),
-                 _("Signed on %(when)s", when=format_datetime(at, "long")))
+                 _("Signed on %(when)s", when=written_moment(at, locale)))
     return "\n".join(lines).replace("%", "%%")  # pyHanko formats the stamp text with %
 
 

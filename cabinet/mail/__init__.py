@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from cabinet.database import utcnow
 from cabinet.extensions import db
-from cabinet.mail.delivery import queue_for_delivery
+from cabinet.mail.delivery import STORED, queue_for_delivery
 from cabinet.mail.models import OutgoingMail
 
-__all__ = ["external_url", "notices", "notices_by", "send", "OutgoingMail"]
+__all__ = ["compose", "external_url", "notices", "notices_by", "send", "stored", "OutgoingMail"]
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -30,6 +30,21 @@ def send(to: str, template: str, *, locale: str, regarding: str | None = None, *
     with force_locale(locale):
         text = render_template(f"mail/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
+    message = compose(to, subject, body, locale)
+    mail = OutgoingMail(recipient=to, template=template, message=stored(message), message_id=message["Message-ID"],
+                        state="queued", next_attempt_at=utcnow(), regarding=regarding)
+    db.session.add(mail)
+    queue_for_delivery(mail)
+    return message
+
+
+def stored(message: EmailMessage) -> bytes:
+    """The message as the queue keeps and sends it, headers unfolded (see STORED)."""
+    return message.as_bytes(policy=STORED)
+
+
+def compose(to: str, subject: str, body: str, locale: str) -> EmailMessage:
+    """A plain-text mail with its subject and language; its bytes are stored() ones."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -38,10 +53,6 @@ def send(to: str, template: str, *, locale: str, regarding: str | None = None, *
     message["Message-ID"] = make_msgid(domain="cabinet")
     message.set_content(body.strip() + "\n")
     message["Content-Language"] = locale  # after set_content, which would drop it
-    mail = OutgoingMail(recipient=to, template=template, message=message.as_bytes(), message_id=message["Message-ID"],
-                        state="queued", next_attempt_at=utcnow(), regarding=regarding)
-    db.session.add(mail)
-    queue_for_delivery(mail)
     return message
 
 

@@ -6,16 +6,15 @@ the decision with its reason, and who took it — so the approved change itself 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from cabinet.accounts.models import User
 from cabinet.audit import who
 from cabinet.audit.labels import FIELDS, STATUSES, filesize, label
 from cabinet.audit.wording import by_whom, full_name
+from cabinet.dates import written
 from cabinet.documents import issued
 from cabinet.documents.layout import issued_end, issued_page, reader_locale, when
 from cabinet.documents.models import Document
@@ -122,7 +121,7 @@ def render(frozen: dict) -> bytes:
     pdf.heading(_("The request"))
     pdf.line_of(_("Filed: %(when)s, by %(who)s", when=when(frozen["filed_at"]),
                   who=by_whom(frozen["requested_by"])))
-    pdf.line_of(_("Answer due by: %(date)s", date=format_date(date.fromisoformat(frozen["due_on"]), "long")))
+    pdf.line_of(_("Answer due by: %(date)s", date=written(frozen["due_on"])))
     for change in frozen["changes"]:
         pdf.line_of(_("%(field)s: %(old)s → %(new)s", field=labels.get(change["field"], change["field"]),
                       old=change["old"] or "—", new=change["new"] or "—"))
