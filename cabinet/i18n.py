@@ -140,5 +140,6 @@ def init_app(app):
     app.jinja_env.filters["dateformat"] = lambda value, fmt=None: written_date(value) if value else ""
     app.jinja_env.filters["datetimeformat"] = lambda value, fmt=None: written_moment(value) if value else ""
     app.jinja_env.filters["sentence"] = sentence
+    app.jinja_env.filters["grouped"] = messages.GroupedNumber
     app.context_processor(_template_context)
     app.register_blueprint(bp)

@@ -23,8 +23,6 @@ from cabinet.dates import SENTENCE_ENDS
 
 log = logging.getLogger(__name__)
 
-#: whole numbers from this size on are grouped in text («2 000»), except a year's («2026»)
-GROUP_FROM = 1_000
 #: what `text % variables` raises for a format string that does not fit its variables
 FORMAT_ERRORS = (TypeError, ValueError, KeyError, IndexError, OverflowError)
 #: elements that have no end tag
@@ -135,7 +133,6 @@ TEMPLATE_CALLABLES = {"gettext": template_gettext, "ngettext": template_ngettext
 def formatted(source: str, text: str, variables: dict, html: bool = False):
     """`text % variables`, as HTML when asked; the source string instead when the translation cannot be formatted."""
     text, source = no_double_stop(text, variables), no_double_stop(source, variables)
-    variables = readable_numbers(variables)
     text = text.translate(_UNSHOWN)
     shown, fallback = (as_markup(source, text), as_markup(source, source)) if html else (text, source)
     try:
@@ -153,18 +150,9 @@ def _ends_sentence(value) -> bool:
     return shown.rstrip().endswith(tuple(SENTENCE_ENDS))
 
 
-def readable_numbers(variables):
-    """Whole numbers grouped for the reader («10 000») as the locale writes them; a year («2026») is not, and a
-    "%(n)d" placeholder still formats the plain number (grouping is only for %s)."""
-    if not isinstance(variables, dict):
-        return variables
-    return {name: GroupedNumber(value) if type(value) is int and abs(value) >= GROUP_FROM and "year" not in name
-            else value
-            for name, value in variables.items()}
-
-
 class GroupedNumber(int):
-    """An int that prints grouped in the current locale: "%(count)s" shows «10 000», "%(count)d" still 10000."""
+    """A count a reader reads («10 000» in kk and ru), still an int for the plural choice; the `grouped` filter
+    makes one where a template shows a limit ("%(count)d" still formats the plain number)."""
 
     def __str__(self) -> str:
         return format_decimal(int(self), locale=str(get_locale() or "kk"))
