@@ -11,7 +11,7 @@ from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
 from cabinet.dates import written
-from cabinet.documents.layout import Page, verify_url
+from cabinet.documents.layout import Page, verify_url, when
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
@@ -20,10 +20,6 @@ from cabinet.messages import ngettext
 
 def _document(number: str, version: int) -> Page:
     return Page(_("%(number)s, document version %(version)s", number=number, version=version), checkable=True)
-
-
-def _when(value: str) -> str:
-    return written(value)
 
 
 def _files(pdf: Page, step: dict) -> None:
@@ -45,7 +41,7 @@ def _header(pdf: Page, frozen: dict, locale: str) -> None:
     pdf.line_of(_("Contacts: %(contacts)s", contacts=contacts), gap=4)
     pdf.line_of(_("Written pre-court complaint (privacy policy, clause 5.2)"), size=14, bold=True, height=7.5)
     pdf.line_of(_("Registration number %(number)s", number=frozen["number"]), size=12, bold=True, height=7, gap=2)
-    pdf.line_of(_("Received: %(when)s", when=_when(frozen["received_at"])))
+    pdf.line_of(_("Received: %(when)s", when=when(frozen["received_at"])))
     pdf.line_of(ngettext("Answer due by: %(date)s (%(num)d working day from receipt)",
                          "Answer due by: %(date)s (%(num)d working days from receipt)", frozen["answer_working_days"],
                          date=written(frozen["due_on"])))
@@ -80,11 +76,11 @@ def render(version: ComplaintVersion) -> bytes:
         _files(pdf, steps[0])
     for step in steps:
         if step["kind"] == "supplement":
-            pdf.heading(_("Supplement of %(when)s", when=_when(step["at"])))
+            pdf.heading(_("Supplement of %(when)s", when=when(step["at"])))
             pdf.line_of(step["text"] or "")
             _files(pdf, step)
         elif step["kind"] == "answered":
-            pdf.heading(_("The operator's answer of %(when)s", when=_when(step["at"])))
+            pdf.heading(_("The operator's answer of %(when)s", when=when(step["at"])))
             pdf.line_of(step["text"] or "")
             _files(pdf, step)
 
@@ -97,11 +93,11 @@ def render(version: ComplaintVersion) -> bytes:
     pdf.line_of(_("Anyone can check that this copy is genuine and unaltered from its registration number and "
                   "this code at %(url)s.", url=verify_url()), size=9)
     pdf.line_of(_("Document version %(version)s of %(when)s.", version=frozen["version"],
-                  when=_when(frozen["made_at"])), size=9)
+                  when=when(frozen["made_at"])), size=9)
     if frozen["reconstructed_at"]:
         pdf.line_of(_("The filing part of this document was reconstructed on %(when)s from the data as then "
                       "stored: the complaint was filed before documents were frozen at filing.",
-                      when=_when(frozen["reconstructed_at"])), size=9)
+                      when=when(frozen["reconstructed_at"])), size=9)
     return bytes(pdf.output())
 
 
