@@ -305,8 +305,8 @@ def sweep_documents(minutes):
     from cabinet.documents import drafts
     from cabinet.documents.storage import sweep
 
+    removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
     expired = drafts.expire(drafts.MAX_AGE)
-    removed = sweep(timedelta(minutes=minutes))
     db.session.commit()  # the sweep's trail events
     for path in removed:
         click.echo(f"removed {path.name}")

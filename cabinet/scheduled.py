@@ -59,8 +59,8 @@ def sweep_uploads() -> int:
     """Every six hours: delete the files kept on a preview a day ago that no form took, and upload files no document
     or draft names (left by a process killed mid-upload)."""
     with who.job("documents sweep"):
+        removed = sweep(UPLOAD_MIN_AGE)  # first: a draft's file is known until the draft is gone
         expired = drafts.expire(drafts.MAX_AGE)
-        removed = sweep(UPLOAD_MIN_AGE)
         db.session.commit()  # the sweep's trail events; the drafts' files go once it commits
     if removed or expired:
         log.info("%s orphaned upload files and %s unsent drafts removed", len(removed), expired)
