@@ -98,6 +98,8 @@ def test_preview_keeps_a_pdf_and_filing_attaches_it_with_the_same_hash(app, clie
     assert "1,5 КБ" in page.text and digest in page.text
     (draft,) = drafts(app)
     assert draft.sha256 == digest and draft.owner_id == subject.id and draft.form_token == TOKEN
+    assert [(d["name"], d["sha256"]) for d in client.get("/cabinet/export").get_json()["upload_drafts"]] == [
+        ("акт.pdf", digest)]  # held, so in the export until filed
     assert stored(app, draft.storage_key).read_bytes() == PDF_1_5_KB
     # File, choosing nothing again: the kept file is the complaint's attachment
     response = client.post("/cabinet/complaints/new", data=complaint_form(file="1"))
@@ -106,7 +108,7 @@ def test_preview_keeps_a_pdf_and_filing_attaches_it_with_the_same_hash(app, clie
     (document,) = attachments_of(app, number)
     assert (document.original_name, document.sha256, document.size) == ("акт.pdf", digest, len(PDF_1_5_KB))
     assert stored(app, document.storage_key).read_bytes() == PDF_1_5_KB
-    assert drafts(app) == []
+    assert drafts(app) == [] and client.get("/cabinet/export").get_json()["upload_drafts"] == []
     assert digest in client.get(f"/cabinet/complaints/{number}").text
     (filed,) = events(app, "complaint.filed")
     assert filed.details["attachments"] == [digest]
