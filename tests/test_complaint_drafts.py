@@ -292,6 +292,13 @@ def test_staff_check_the_answer_then_send_it(app, client, subject, staff, outbox
     assert "data-answer-check" not in edit.text
     assert re.search(r"<textarea[^>]*name=\"answer\"[^>]*>\s*Жауап: деректеріңіз", edit.text)
     assert listed(edit.text) == ["жауап.pdf"]
+    again = staff.post(f"/staff/complaints/{number}", data={
+        "answer": ANSWER, "submission_token": ANSWER_TOKEN, "preview": "1", "attachments": [upload(PNG, "артық.png")]})
+    assert "артық.png" in again.text
+    extra = next(d for d in drafts(app) if d.original_name == "артық.png")
+    edit = staff.post(f"/staff/complaints/{number}", data={"answer": ANSWER, "submission_token": ANSWER_TOKEN,
+                                                           "remove_draft": str(extra.id)})
+    assert listed(edit.text) == ["жауап.pdf"] and ANSWER.splitlines()[0] in edit.text
     sent = staff.post(f"/staff/complaints/{number}", data={"answer": ANSWER, "submission_token": ANSWER_TOKEN,
                                                            "send": "1"})
     assert sent.status_code == 302 and status_of(app, number) == "answered"
