@@ -298,16 +298,20 @@ def worker(workers):
               help="Minutes; younger files may belong to an upload still in progress.")
 @named_job("documents sweep")
 def sweep_documents(minutes):
-    """Delete upload files that no document names (left by a process killed mid-upload)."""
+    """Delete files kept on a preview over a day ago that no form took, and upload files that no document names
+    (left by a process killed mid-upload)."""
     from datetime import timedelta
 
+    from cabinet.documents import drafts
     from cabinet.documents.storage import sweep
 
-    removed = sweep(timedelta(minutes=minutes))
-    db.session.commit()  # the sweep's trail event
+    removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
+    expired = drafts.expire(drafts.MAX_AGE)
+    db.session.commit()  # the sweep's trail events
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")
+    click.echo(f"{expired} unsent drafts older than a day removed")
 
 
 @complaints_cli.command("freeze")

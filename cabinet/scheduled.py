@@ -15,6 +15,7 @@ from cabinet import i18n
 from cabinet.audit import checkpoints, who
 from cabinet.audit.trail import verify
 from cabinet.consents.withdrawal import destroy_due
+from cabinet.documents import drafts
 from cabinet.documents.storage import sweep
 from cabinet.extensions import db
 from cabinet.mail import send
@@ -55,13 +56,15 @@ def deadline_reminders() -> dict[str, int]:
 @in_app
 @once_per(timedelta(hours=5))
 def sweep_uploads() -> int:
-    """Every six hours: delete upload files no document names (left by a process killed mid-upload)."""
+    """Every six hours: delete the files kept on a preview a day ago that no form took, and upload files no document
+    or draft names (left by a process killed mid-upload)."""
     with who.job("documents sweep"):
-        removed = sweep(UPLOAD_MIN_AGE)
-        db.session.commit()  # the sweep's trail event
-    if removed:
-        log.info("%s orphaned upload files removed", len(removed))
-    return len(removed)
+        removed = sweep(UPLOAD_MIN_AGE)  # first: a draft's file is known until the draft is gone
+        expired = drafts.expire(drafts.MAX_AGE)
+        db.session.commit()  # the sweep's trail events; the drafts' files go once it commits
+    if removed or expired:
+        log.info("%s orphaned upload files and %s unsent drafts removed", len(removed), expired)
+    return len(removed) + expired
 
 
 @huey.periodic_task(crontab(minute="5"), name="audit.checkpoint")

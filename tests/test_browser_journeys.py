@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import test_browser
-from conftest import PASSWORD, PDF
+from conftest import PASSWORD, PDF, PNG
 from flask_babel import force_locale, pgettext
 from playwright.sync_api import expect
 from test_browser import DESKTOP, PHONE, run, t
@@ -188,21 +188,26 @@ COMPLAINT = {
 
 
 def file_complaint(trip, app, scan) -> str:
-    """Fill the complaint form, preview it, attach the PDF and file it; the registration number."""
+    """Fill the complaint form, attach the PDF, preview it (the PDF is kept) and file it; the registration number."""
     page, lang = trip.page, trip.lang
     words = COMPLAINT[lang]
     trip.goto("/cabinet/complaints/new")
     form = page.locator("main form")
     for name in ("subject", "body", "desired_outcome"):
         form.locator(f"[name={name}]").fill(words[name])
+    photo = scan.with_name("Жеке-деректерді-өңдеу-туралы-хабарламаның-суреті.png")  # a long name must wrap
+    photo.write_bytes(PNG)
+    form.locator("[name=attachments]").set_input_files([scan, photo])
     form.locator("button[name=preview]").click()
     preview = page.locator(".complaint-preview")
     expect(preview).to_contain_text(words["subject"])
     expect(preview).to_contain_text(words["body"])
+    expect(preview).to_contain_text(scan.name)
     expect(page.locator("main form [name=subject]")).to_have_value(words["subject"])
+    expect(page.locator("main form .kept-files li")).to_have_count(2)
+    expect(page.locator("main form .kept-files li").first).to_contain_text(scan.name)
     trip.done("01-complaint-preview")
 
-    page.locator("main form [name=attachments]").set_input_files(scan)
     page.locator("main form button[name=file]").click()
     expect(page).to_have_url(re.compile(r"/cabinet/complaints/[^/]+$"))
     number = urlsplit(page.url).path.rsplit("/", 1)[1]
@@ -247,6 +252,9 @@ def answer_as_support(trip, app, number):
 
     page.locator("main form [name=answer]").fill(COMPLAINT[lang]["answer"])
     trip.done("04-staff-answer-filled")
+    page.get_by_role("button", name=t(app, lang, "Check the answer")).click()
+    expect(page.locator("[data-answer-check] [data-check=answer]")).to_have_text(COMPLAINT[lang]["answer"])
+    trip.done("04-staff-answer-check")
     page.get_by_role("button", name=t(app, lang, "Send the answer")).click()
     expect(page.locator(".flash-success")).to_have_text(
         t(app, lang, "The answer is recorded; the mail to the complainant is on its way (its state is below)."))

@@ -75,8 +75,9 @@ def take_under_review(complaint, *, actor) -> None:
                  details={"number": complaint.number})
 
 
-def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
-    """Give the operator's answer once; the same form sent twice answers once. True when answered now."""
+def answer(complaint, text: str, scans: list, *, actor, token: str, kept=()) -> bool:
+    """Give the operator's answer once, with the files kept on its confirmation and the new ones; the same form sent
+    twice answers once. True when answered now."""
     duties.check("complaint", actor=actor, subject=complaint.user_id)
     existing = event_by_token(token)
     if existing is not None:
@@ -87,7 +88,7 @@ def answer(complaint, text: str, scans: list, *, actor, token: str) -> bool:
         raise ComplaintError(CLOSED)
     versions.ensure(complaint)
     event = append_event(complaint, "answered", actor=actor, text=text, token=token)
-    documents = attach(event, scans, actor=actor, subject=complaint.complainant)
+    documents = attach(event, scans, actor=actor, subject=complaint.complainant, kept=kept)
     version = versions.add_version(complaint, event)
     trail.record("complaint.answered", actor=actor, subject=complaint.complainant, obj=complaint,
                  details={"number": complaint.number, "attachments": [d.sha256 for d in documents],

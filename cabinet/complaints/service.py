@@ -11,6 +11,7 @@ from cabinet.complaints import versions
 from cabinet.complaints.models import OPEN_STATUSES, Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.numbering import assign_number, due_date
 from cabinet.database import utcnow
+from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
@@ -91,10 +92,12 @@ def append_event(complaint, kind: str, *, actor, at=None, text=None, token=None)
     return event
 
 
-def attach(event, scans, *, actor, subject) -> list[Document]:
-    """Store the checked files as the subject's documents and tie them to the step."""
-    documents = [storage.store(scan, actor=actor, subject=subject, kind="complaint",
-                               attached_id=event.complaint_id) for scan in scans]
+def attach(event, scans, *, actor, subject, kept=()) -> list[Document]:
+    """The files kept on the preview, then the checked new ones, as the subject's documents tied to the step."""
+    documents = upload_drafts.take(list(kept), actor=actor, subject=subject, kind="complaint",
+                                   attached_id=event.complaint_id)
+    documents += [storage.store(scan, actor=actor, subject=subject, kind="complaint",
+                                attached_id=event.complaint_id) for scan in scans]
     db.session.add_all(ComplaintAttachment(event_id=event.id, document_id=d.id) for d in documents)
     return documents
 
@@ -130,8 +133,9 @@ def recent_duplicate(subject, subject_line: str, body: str) -> Complaint | None:
 
 
 def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outcome: str, scans: list,
-                   token: str) -> tuple[Complaint, bool]:
-    """Register a complaint with its number and due date; the same token twice files it once."""
+                   token: str, kept=()) -> tuple[Complaint, bool]:
+    """Register a complaint with its number and due date, its attachments the files kept on the preview plus the
+    new ones; the same token twice files it once."""
     existing = complaint_by_token(token)
     if existing is not None:
         if existing.user_id != subject.id:
@@ -145,7 +149,7 @@ def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outc
     db.session.add(complaint)
     db.session.flush()
     event = append_event(complaint, "registered", actor=actor, at=received_at)
-    documents = attach(event, scans, actor=actor, subject=subject)
+    documents = attach(event, scans, actor=actor, subject=subject, kept=kept)
     version = versions.freeze_filing(complaint)
     trail.record("complaint.filed", actor=actor, subject=subject, obj=complaint,
                  details={"number": complaint.number, "due_on": complaint.due_on.isoformat(),

@@ -9,7 +9,8 @@ from cabinet.acting import current_actor, duties, role_required
 from cabinet.complaints import forms, handling, labels, service, verification, versions
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.pdf import full_name
-from cabinet.complaints.views import checked_attachments, chosen_version, send_version
+from cabinet.complaints.views import checked_attachments, chosen_version, remove_kept, send_version
+from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
@@ -43,26 +44,75 @@ def queue():
 @bp.route("/<number>", methods=["GET", "POST"])
 @role_required("support")
 def detail(number):
-    complaint = get_complaint_or_404(number)
+    """The complaint and its answer form. The browser's path checks the answer first (`preview`: a confirmation
+    with the files kept as drafts, then "Send the answer" or "Back to edit"); a POST without it answers at once."""
+    complaint, actor = get_complaint_or_404(number), current_actor()
     form = forms.AnswerForm()
-    if form.validate_on_submit() and (scans := checked_attachments(form.attachments)) is not None:
-        try:
-            answered = handling.answer(complaint, form.answer.data, scans, actor=current_actor(),
-                                       token=form.submission_token.data)
-            if answered:
-                handling.send_answer_notice(complaint)
-            db.session.commit()
-        except duties.ConflictOfDuties as error:
-            flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
-        except (service.ComplaintError, IntegrityError) as error:
-            db.session.rollback()
-            flash(str(error) if isinstance(error, service.ComplaintError) else _("The answer is already given."),
-                  "error")
-        else:
-            if answered:
-                flash(_("The answer is recorded; the mail to the complainant is on its way (its state is below)."),
-                      "success")
-        return redirect(url_for("staff_complaints.detail", number=number))
+    if not form.is_submitted():
+        return _detail_page(complaint, form, [])
+    kept = upload_drafts.of_form(complaint.complainant, "answer", form.submission_token.data, complaint=complaint,
+                                 uploaded_by=actor)
+    step = next((s for s in ("remove_draft", "edit", "preview") if s in request.form), "send")
+    if step == "remove_draft":
+        kept = remove_kept(kept, request.form.get("remove_draft", type=int), actor)
+    if not form.validate() or step in ("remove_draft", "edit"):
+        return _detail_page(complaint, form, kept)
+    if step == "preview":
+        refusal = duties.refusal_for("complaint", actor=actor, subject=complaint.user_id)
+        if refusal:
+            flash(refusal, "error")
+            return redirect(url_for("staff_complaints.detail", number=number))
+        kept, checked = _keep_chosen(form, kept, complaint, actor)
+        return _detail_page(complaint, form, kept, confirming=checked)
+    scans = checked_attachments(form.attachments, kept)
+    if scans is None:
+        return _detail_page(complaint, form, kept)
+    return _send(complaint, form, scans, kept)
+
+
+def _keep_chosen(form, kept, complaint, actor) -> tuple[list, bool]:
+    """The newly chosen files checked and kept as the complainant's drafts for this answer; False if refused."""
+    scans = checked_attachments(form.attachments, kept)
+    if scans is None:
+        return kept, False
+    if scans:
+        kept = kept + upload_drafts.keep(scans, actor=actor, subject=complaint.complainant, purpose="answer",
+                                         token=form.submission_token.data, complaint=complaint)
+        db.session.commit()
+    return kept, True
+
+
+def _send(complaint, form, scans, kept):
+    number = complaint.number
+    try:
+        answered = handling.answer(complaint, form.answer.data, scans, actor=current_actor(),
+                                   token=form.submission_token.data, kept=kept)
+        if answered:
+            handling.send_answer_notice(complaint)
+        db.session.commit()
+    except duties.ConflictOfDuties as error:
+        flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+    except storage.UploadRejected as error:  # a kept file gone meanwhile: nothing is sent
+        db.session.rollback()
+        form.attachments.errors = [*form.attachments.errors, str(error)]
+        return _detail_page(complaint, form, _kept_for(complaint, form))
+    except (service.ComplaintError, IntegrityError) as error:
+        db.session.rollback()
+        flash(str(error) if isinstance(error, service.ComplaintError) else _("The answer is already given."),
+              "error")
+    else:
+        if answered:
+            flash(_("The answer is recorded; the mail to the complainant is on its way (its state is below)."),
+                  "success")
+    return redirect(url_for("staff_complaints.detail", number=number))
+
+
+def _kept_for(complaint, form) -> list:
+    return upload_drafts.of_form(complaint.complainant, "answer", form.submission_token.data, complaint=complaint,
+                                 uploaded_by=current_actor())
+
+
+def _detail_page(complaint, form, kept, *, confirming=False):
     documents = versions.ensure(complaint)
     filed = versions.load(documents[-1])["complainant"]
     handling.record_view(complaint, actor=current_actor())
@@ -73,7 +123,7 @@ def detail(number):
                            deadline=service.deadline(complaint, local_today()), notes=handling.notes(complaint),
                            answer_form=form, note_form=forms.NoteForm(formdata=None, prefix="note"),
                            review_form=forms.ReviewForm(formdata=None), limits=forms,
-                           notices=service.notices(complaint))
+                           notices=service.notices(complaint), kept=kept, confirming=confirming)
 
 
 @bp.route("/<number>/review", methods=["POST"])

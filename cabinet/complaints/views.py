@@ -10,6 +10,7 @@ from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.complaints import forms, labels, pdf, service, versions
 from cabinet.complaints.models import Complaint
+from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.i18n import local_today
@@ -27,10 +28,11 @@ def get_own_complaint_or_404(number: str) -> Complaint:
     return complaint
 
 
-def checked_attachments(field) -> list | None:
-    """The uploads checked before anything is written; None (with the message on the field) if refused."""
+def checked_attachments(field, kept=None) -> list | None:
+    """The uploads checked before anything is written, with the files kept for the form counted in; None (with
+    the message on the field) if refused."""
     try:
-        return storage.check_uploads(field.data)
+        return storage.check_uploads(field.data) if kept is None else upload_drafts.check_new(field.data, kept)
     except storage.UploadRejected as error:
         field.errors = [*field.errors, str(error)]
         return None
@@ -49,26 +51,60 @@ def index():
 def new():
     subject, actor = current_subject(), current_actor()
     form = forms.ComplaintForm()
-    if form.validate_on_submit():
-        if "preview" in request.form:
-            return render_template("complaints/new.html", form=form, limits=forms, preview=True, subject=subject)
-        asked = request.form.get("file_anyway") == "yes" or service.complaint_by_token(form.submission_token.data)
-        duplicate = None if asked else service.recent_duplicate(subject, form.subject.data, form.body.data)
-        if duplicate is not None:  # Back and "file" again, or a second tab: ask before filing it twice
-            return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject,
-                                   duplicate=duplicate)
-        scans = checked_attachments(form.attachments)
-        if scans is not None:
-            return _file(subject, actor, form, scans)
-    return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject)
+    if not form.is_submitted():
+        return _form_page(form, [])
+    kept = upload_drafts.of_form(subject, "complaint", form.submission_token.data)
+    removing = "remove_draft" in request.form
+    if removing:  # another subject's draft, or another form's, is not among these: ignored
+        kept = remove_kept(kept, request.form.get("remove_draft", type=int), actor)
+    if not form.validate():
+        return _form_page(form, kept)
+    if removing or "preview" in request.form:
+        kept, added = _keep_chosen(form, kept, subject, actor)
+        return _form_page(form, kept, preview=added)
+    asked = request.form.get("file_anyway") == "yes" or service.complaint_by_token(form.submission_token.data)
+    duplicate = None if asked else service.recent_duplicate(subject, form.subject.data, form.body.data)
+    if duplicate is not None:  # Back and "file" again, or a second tab: ask before filing it twice
+        kept, _added = _keep_chosen(form, kept, subject, actor)  # what was chosen stays for "file it anyway"
+        return _form_page(form, kept, duplicate=duplicate)
+    scans = checked_attachments(form.attachments, kept)
+    if scans is None:
+        return _form_page(form, kept)
+    return _file(subject, actor, form, scans, kept)
 
 
-def _file(subject, actor, form, scans):
+def _form_page(form, kept, *, preview=False, duplicate=None):
+    return render_template("complaints/new.html", form=form, limits=forms, preview=preview, subject=current_subject(),
+                           duplicate=duplicate, kept=kept)
+
+
+def remove_kept(kept, draft_id, actor) -> list:
+    """Take one kept file off the form; the rest stay."""
+    for draft in kept:
+        if draft.id == draft_id:
+            upload_drafts.remove(draft, actor=actor)
+            db.session.commit()
+    return [d for d in kept if d.id != draft_id]
+
+
+def _keep_chosen(form, kept, subject, actor) -> tuple[list, bool]:
+    """The newly chosen files checked and kept for the form; a refused one keeps nothing new (False)."""
+    scans = checked_attachments(form.attachments, kept)
+    if scans is None:
+        return kept, False
+    if scans:
+        kept = kept + upload_drafts.keep(scans, actor=actor, subject=subject, purpose="complaint",
+                                         token=form.submission_token.data)
+        db.session.commit()
+    return kept, True
+
+
+def _file(subject, actor, form, scans, kept):
     token = form.submission_token.data
     try:
         complaint, created = service.file_complaint(
             subject, actor=actor, subject_line=form.subject.data, body=form.body.data,
-            desired_outcome=form.desired_outcome.data or "", scans=scans, token=token)
+            desired_outcome=form.desired_outcome.data or "", scans=scans, token=token, kept=kept)
         if created:
             service.send_receipt(complaint)
         db.session.commit()
@@ -78,9 +114,13 @@ def _file(subject, actor, form, scans):
     except service.ComplaintError:
         db.session.rollback()
         complaint, created = None, False
+    except storage.UploadRejected as error:  # a kept file gone meanwhile: nothing is filed
+        db.session.rollback()
+        form.attachments.errors = [*form.attachments.errors, str(error)]
+        return _form_page(form, upload_drafts.of_form(subject, "complaint", token))
     if complaint is None or complaint.user_id != subject.id:
         form.submission_token.errors = [str(service.EXPIRED)]
-        return render_template("complaints/new.html", form=form, limits=forms, preview=False, subject=subject)
+        return _form_page(form, upload_drafts.of_form(subject, "complaint", token))
     if created:
         flash(_("Your complaint is registered under number %(number)s.", number=complaint.number), "success")
     return redirect(url_for("complaints.show", number=complaint.number))

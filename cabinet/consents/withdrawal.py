@@ -11,7 +11,7 @@ from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import utcnow
-from cabinet.documents import storage
+from cabinet.documents import drafts, storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import send
@@ -123,6 +123,7 @@ def destroy(withdrawal: Withdrawal, *, actor=None) -> None:
     paths = [storage.path_of(d) for d in documents]
     _end_acts(subject)
     db.session.execute(delete(Document).where(Document.owner_id == subject.id))
+    drafts.discard_all(subject)
     db.session.execute(update(ProfileChange).where(ProfileChange.user_id == subject.id)
                        .values(old_value=None, new_value=None))
     db.session.execute(update(CorrectionRequest).where(CorrectionRequest.user_id == subject.id)

@@ -61,3 +61,26 @@ class IssuedRendering(db.Model):
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class UploadDraft(db.Model):
+    """A file chosen on a form's preview, kept for the form until it is sent (then it becomes a Document) or, unsent,
+    swept after a day. It is the subject's, as the document it would become."""
+
+    __tablename__ = "upload_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the form it is kept for: "complaint" (a new complaint) or "answer" (the operator's answer to complaint_id)
+    purpose: Mapped[str] = mapped_column(String(16))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
+    #: the form's one-time token: the drafts of one filled-in form, whoever else guesses an id
+    form_token: Mapped[str] = mapped_column(String(64), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: random file name inside the upload folder; the filed document takes it over
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cabinet.audit import trail
 from cabinet.documents.active import active_content
-from cabinet.documents.models import Document
+from cabinet.documents.models import Document, UploadDraft
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
@@ -138,8 +138,8 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
     """Write the bytes under a random name and add the document row in the caller's transaction."""
     key = secrets.token_hex(20)
     path = upload_dir() / key
-    _remove_on_rollback(path)  # before anything can fail, so no failure leaves an orphan file
-    _write_durably(path, checked.data)
+    remove_on_rollback(path)  # before anything can fail, so no failure leaves an orphan file
+    write_durably(path, checked.data)
     document = Document(
         owner_id=subject.id,
         uploaded_by_id=actor.id,
@@ -160,7 +160,7 @@ def store(checked: CheckedFile, *, actor, subject, kind: str, attached_id=None) 
     return document
 
 
-def _write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes) -> None:
     """On disk before the row commits: a crash may leave a file without its row, never a row without its file."""
     with path.open("xb") as file:
         file.write(data)
@@ -168,7 +168,7 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(file.fileno())
 
 
-def _remove_on_rollback(path: Path) -> None:
+def remove_on_rollback(path: Path) -> None:
     """Never leave a file without its row: the file is deleted unless the transaction commits."""
     db.session.info.setdefault("pending_files", []).append(path)
 
@@ -226,7 +226,9 @@ def sweep(min_age: timedelta = SWEEP_MIN_AGE) -> list[Path]:
     orphans = []
     for start in range(0, len(candidates), SWEEP_BATCH):
         batch = {path.name: path for path in candidates[start:start + SWEEP_BATCH]}
-        known = set(db.session.scalars(select(Document.storage_key).where(Document.storage_key.in_(list(batch)))))
+        known = set()
+        for model in (Document, UploadDraft):
+            known |= set(db.session.scalars(select(model.storage_key).where(model.storage_key.in_(list(batch)))))
         orphans += [path for name, path in batch.items() if name not in known]
     for path in orphans:
         path.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from cabinet.consents.models import Withdrawal
 from cabinet.consents.purposes import PURPOSES
 from cabinet.disclosures import service as disclosures
 from cabinet.documents import issued
-from cabinet.documents.models import Document, IssuedDocument
+from cabinet.documents.models import Document, IssuedDocument, UploadDraft
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyAcceptance
 from cabinet.profile import service as profile
@@ -71,6 +71,13 @@ def collect(subject) -> dict:
         "documents": [
             {"id": d.id, "kind": d.kind, "name": d.original_name, "content_type": d.content_type, "size": d.size,
              "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at)} for d in documents
+        ],
+        "upload_drafts": [  # files kept on the complaint form's preview, deleted after a day unless filed
+            {"name": d.original_name, "content_type": d.content_type, "size": d.size, "sha256": d.sha256,
+             "kept_at": _iso(d.created_at)}
+            for d in db.session.scalars(select(UploadDraft).where(UploadDraft.owner_id == subject.id,
+                                                                  UploadDraft.purpose == "complaint")
+                                        .order_by(UploadDraft.id))
         ],
         "consents": {
             "current": {p.code: {"granted": bool(e and e.granted), "since": _iso(e.at) if e else None}
