@@ -153,6 +153,17 @@ def test_an_error_of_the_whole_form_is_listed_without_a_link(app, create_user):
     assert any("<a " not in item and item.strip() for item in items), summary
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_wrong_sign_in_is_an_error_of_the_whole_form(client, create_user, lang):
+    create_user(email="known@example.kz")
+    set_language(client, lang)
+    response = client.post("/login", data={"email": "known@example.kz", "password": "wrong-password-1"})
+    page = Page(response.text)
+    assert page.summary is not None and page.summary_links == []
+    assert page.title.startswith(TITLE_PREFIX[lang])
+    assert re.search(r"<li>[^<]+</li>", summary_html(response.text))
+
+
 # --- acting on a subject's behalf -----------------------------------------------------------------------
 
 @pytest.fixture

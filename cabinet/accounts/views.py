@@ -116,7 +116,7 @@ def login():
                 service.set_locale(user, chosen)  # the language chosen on the sign-in page becomes the account's
                 db.session.commit()
             return redirect(target)
-        flash(_("The e-mail or the password is wrong."), "error")
+        form.form_errors.append(_("The e-mail or the password is wrong."))  # of the form: neither field alone
     return render_template("accounts/login.html", form=form)
 
 
