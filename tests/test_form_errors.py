@@ -287,3 +287,33 @@ def test_every_control_kind_is_styled_and_buttons_are_44_px():
     button_rule = re.search(r"button, \.button, input\[type=submit\] \{[^}]*\}", css).group(0)
     assert "min-height: 44px" in button_rule and "min-width: 44px" in button_rule
     assert "--focus: #b45309" in css
+
+
+# --- every form sent back empty ---------------------------------------------------------------------------
+
+EMPTY_POSTS = {
+    "anonymous": ["/register", "/login", "/reset", "/verify"],
+    "subject": ["/cabinet/profile/edit", "/cabinet/password", "/cabinet/complaints/new",
+                "/cabinet/consents/withdraw-all"],
+    "support": ["/staff/disclosures/new", "/staff/complaints/verify"],
+    "admin": ["/admin/policies", "/admin/calendar"],
+    "translator": ["/translate/kk/upload"],
+}
+
+
+@pytest.mark.parametrize("role", EMPTY_POSTS)
+def test_every_form_sent_back_empty_links_its_errors_to_fields_on_the_page(client, login, world, role):  # noqa: F811
+    if role != "anonymous":
+        login(world[role], PASSWORD)
+    set_language(client, "ru")
+    for url in EMPTY_POSTS[role]:
+        response = client.post(url, data={}, content_type="multipart/form-data")
+        assert response.status_code in (200, 400), (url, response.status_code)
+        page = Page(response.text)
+        assert page.summary is not None, f"{url}: no error summary"
+        assert page.title.startswith(TITLE_PREFIX["ru"]), (url, page.title)
+        assert not page.duplicates(), (url, page.duplicates())
+        for href in page.summary_links:
+            assert href[1:] in page.ids, f"{url}: {href} leads nowhere"
+        for name, refs in page.described:
+            assert all(r in page.ids for r in refs), (url, name, refs)
