@@ -23,7 +23,7 @@ def create_app(config=None):
         app.config.from_mapping(config)
     defaults.finish(app)
 
-    from cabinet import acting, cli, database, errors, i18n, mail, queue, security, templating
+    from cabinet import acting, cli, database, errors, form_errors, i18n, mail, queue, security, templating
     from cabinet.audit import labels
     from cabinet.documents import signing
     from cabinet.extensions import csrf, db, limiter, migrate
@@ -37,6 +37,7 @@ def create_app(config=None):
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    form_errors.init_app(app)
     labels.init_app(app)
     acting.init_app(app)
     queue.init_app(app)

@@ -78,6 +78,7 @@ ROUTES = [
     # public
     public("/"),
     public("/healthz"),
+    public("/favicon.ico"),  # the icon, answered where browsers ask for it
     public("/lang/<code>", "/lang/ru", status=302),
     public("/lang/<code>", "/lang/en", status=404),
     public("/lang/<code>", "/lang/ru", method="POST", status=302),  # signed in, the account's language too
@@ -188,6 +189,7 @@ ROUTES = [
     staff("/staff/complaints/verify"),
     staff("/staff/complaints/verify", method="POST"),
     # administration
+    admin("/admin", status=to("/admin/policies")),  # typed or guessed: the first administration page
     admin("/admin/policies"),
     admin("/admin/policies", method="POST"),  # an empty form: shown again with its errors
     admin("/admin/users"),

@@ -397,7 +397,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, client, creat
     unknown = client.post("/login", data={"email": "nobody@example.kz", "password": "wrong-password-1"})
     assert wrong.status_code == unknown.status_code == 200
     assert _normalise(wrong.text, "known@example.kz") == _normalise(unknown.text, "nobody@example.kz")
-    assert 'class="flash flash-error"' in wrong.text
+    assert 'class="error-summary"' in wrong.text  # an error of the form as a whole, first on the page
     assert get_user(app, user.email).last_login_at is None
 
 

@@ -76,6 +76,10 @@ def register():
             after_response(registration.register, details, form.password.data, scans, optional,
                            locale=str(get_locale()), today=local_today())
             return render_template("accounts/registered.html", email=details["email"])
+    elif version is not None and form.is_submitted() and not any(getattr(f, "filename", "") for f in
+                                                                 form.documents.data or ()):
+        # every problem at once: the missing scan too, not only after the other fields are right
+        form.documents.errors.append(_("Attach at least one scanned document (PDF, JPEG or PNG)."))
     return render_template("accounts/register.html", form=form, version=version)
 
 
@@ -112,7 +116,7 @@ def login():
                 service.set_locale(user, chosen)  # the language chosen on the sign-in page becomes the account's
                 db.session.commit()
             return redirect(target)
-        flash(_("The e-mail or the password is wrong."), "error")
+        form.form_errors.append(_("The e-mail or the password is wrong."))  # of the form: neither field alone
     return render_template("accounts/login.html", form=form)
 
 

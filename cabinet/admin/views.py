@@ -24,6 +24,13 @@ from cabinet.workdays.service import calendar
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.route("")
+@role_required("admin")
+def index():
+    """/admin, typed or guessed, leads to the first administration page rather than a 404."""
+    return redirect(url_for("admin.policies"))
+
+
 @bp.route("/policies", methods=["GET", "POST"])
 @role_required("admin")
 def policies():

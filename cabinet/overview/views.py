@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
@@ -23,6 +23,12 @@ bp = Blueprint("overview", __name__)
 @bp.route("/")
 def home():
     return render_template("overview/home.html")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask /favicon.ico whatever the page links: answer with the icon instead of a 404 in the logs."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.route("/healthz")

@@ -16,6 +16,7 @@ from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from cabinet.form_errors import errors_of
 from cabinet.i18n import local_today
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
@@ -99,7 +100,7 @@ def act(user_id):
         try:
             scans = storage.check_uploads([form.basis.data], required=True)
         except storage.UploadRejected as error:
-            flash(str(error), "error")
+            form.basis.errors.append(str(error))
         else:
             if current_act() is not None:
                 service.stop_acting(current_act(), actor=current_actor())
@@ -108,11 +109,15 @@ def act(user_id):
             db.session.commit()
             acting.start(started)
             return redirect(url_for("overview.cabinet"))
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-    return redirect(url_for("staff.subject", user_id=user_id))
+    elif not form.basis.data:
+        form.basis.errors.append(_("Attach at least one scanned document (PDF, JPEG or PNG)."))
+    if session.get("viewing", {}).get(str(user_id), 0) < time.time():  # the look has ended: its reason is asked
+        for problem in errors_of(form):
+            flash(f"{problem.label}: {problem.message}" if problem.label else problem.message, "error")
+        return redirect(url_for("staff.subject", user_id=user_id))
+    # the page again, each error by its field and the typed reason kept (a browser never keeps a chosen file)
+    return render_template("staff/subject.html", person=person, act_form=form, acts=service.acts_for(person),
+                           pending=profile.pending_correction(person))
 
 
 @bp.route("/act/stop", methods=["POST"])

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting import current_actor, role_required
 from cabinet.extensions import db
+from cabinet.form_errors import FormError
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
 from cabinet.translate import access, commands, entries, saving, store, upload
@@ -59,9 +60,11 @@ def catalog(locale):
     other = _other(locale)
     shown = entries.listing(store.read_shared(locale), store.read_shared(other) if other else None, status=status, q=q,
                             page=page, recent=saving.recent_keys(locale) if status == "recent" else set())
+    refused = [FormError(str(error), _("Translation"), f"#t-{key}" + ("-0" if note.get("plural") else ""))
+               for key, note in feedback.items() for error in note.get("errors", [])]
     return render_template("translate/catalog.html", locale=locale, other=other, status=status, q=q, page=shown,
                            here=here, feedback=feedback, statuses=entries.STATUSES,
-                           status_words=STATUS_WORDS), code
+                           status_words=STATUS_WORDS, form_errors=refused), code
 
 
 def _msgid() -> str:
@@ -88,7 +91,7 @@ def _save(locale: str, form: EntryForm):
         errors = [problem.text() for problem in refused.problems]
         flash(_("The translation of “%(entry)s” was not saved: %(problems)s", entry=shorten(form.msgid.data, 80),
                 problems=" ".join(errors)), "error")
-        return {key: {"errors": errors, "strings": form.strings()}}, 422
+        return {key: {"errors": errors, "strings": form.strings(), "plural": len(form.strings()) > 1}}, 422
     db.session.commit()
     flash(_("The translation is saved and shown on the site."), "success")
     return None
