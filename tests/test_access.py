@@ -78,6 +78,7 @@ ROUTES = [
     # public
     public("/"),
     public("/healthz"),
+    public("/stats"),
     public("/lang/<code>", "/lang/ru", status=302),
     public("/lang/<code>", "/lang/en", status=404),
     public("/lang/<code>", "/lang/ru", method="POST", status=302),  # signed in, the account's language too
