@@ -106,7 +106,8 @@ def _tally(today: date, rows) -> tuple[Month, ...]:
             bucket["answered"] += 1
             bucket["judged"] += 1
             bucket["on_time"] += answered <= due_on
-            bucket["days"].append(working.between(received, max(answered, received)))
+            first = min(received, today)  # a clock a little ahead must not fail the page
+            bucket["days"].append(working.between(first, max(answered, first)))
         elif owed and today > due_on:
             bucket["judged"] += 1
     return tuple(Month(year, month0 + 1, b["received"], b["answered"], b["judged"], b["on_time"], tuple(b["days"]))
