@@ -58,10 +58,11 @@ def create_app(config=None):
     from cabinet.policies import views as policies
     from cabinet.profile import views as profile
     from cabinet.staff import views as staff
+    from cabinet.stats import views as stats
     from cabinet.translate import views as translate
 
     for area in (overview, accounts, profile, policies, consents, complaints, disclosures, staff,
-                 staff_complaints, admin, admin_mail, translate, verify):
+                 staff_complaints, admin, admin_mail, translate, verify, stats):
         app.register_blueprint(area.bp)
     from cabinet import scheduled  # noqa: F401  the worker's periodic tasks, registered with the queue
     from cabinet.mail import tasks  # noqa: F401  mail delivery, enqueued after each commit

@@ -80,3 +80,13 @@ def sentence(text: str) -> str:
     """Close a sentence with a full stop unless it already ends with one («… 2026 г.» stays as it is)."""
     text = str(text).rstrip()
     return text if text.endswith(tuple(SENTENCE_ENDS)) else text + "."
+
+
+def written_month(year: int, month: int, locale: str | None = None) -> str:
+    """A month of a year on its own, as a table row names it: «2026 жылғы желтоқсан», «декабрь 2026 г.»."""
+    locale = _locale(locale)
+    if locale == "kk":
+        return f"{year} жылғы {get_month_names('wide', 'format', 'kk')[month]}"
+    if locale == "ru":
+        return f"{get_month_names('wide', 'stand-alone', 'ru')[month]} {year} г."
+    return babel_date(date(year, month, 1), "LLLL y", locale=locale)

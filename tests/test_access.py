@@ -79,6 +79,7 @@ ROUTES = [
     public("/"),
     public("/healthz"),
     public("/favicon.ico"),  # the icon, answered where browsers ask for it
+    public("/stats"),
     public("/lang/<code>", "/lang/ru", status=302),
     public("/lang/<code>", "/lang/en", status=404),
     public("/lang/<code>", "/lang/ru", method="POST", status=302),  # signed in, the account's language too
