@@ -131,6 +131,7 @@ ROUTES = [
     cabinet("/cabinet/access-log"),
     cabinet("/cabinet/disclosures"),
     cabinet("/cabinet/export"),
+    cabinet("/cabinet/export.zip"),
     # every account changes its own password, and nobody acting for it may
     cabinet("/cabinet/password", staff=200, acting=403),
     cabinet("/cabinet/password", method="POST", staff=200, acting=403),  # an empty form: shown with its errors

@@ -35,12 +35,17 @@ def _act(change) -> dict | None:
             if document is not None else None}
 
 
-def collect(subject) -> dict:
-    """The export's content; keys are part of the public contract."""
-    documents = db.session.scalars(select(Document).where(Document.owner_id == subject.id).order_by(Document.id))
+def documents_of(subject) -> list[Document]:
+    """The subject's uploaded scans, oldest first."""
+    return list(db.session.scalars(select(Document).where(Document.owner_id == subject.id).order_by(Document.id)))
+
+
+def collect(subject, documents: list[Document] | None = None) -> dict:
+    """The export's content; keys are part of the public contract. `documents`: documents_of(subject), when the
+    caller needs the rows too (the archive copies their files)."""
+    documents = documents_of(subject) if documents is None else documents
     acceptances = db.session.scalars(select(PolicyAcceptance).where(PolicyAcceptance.user_id == subject.id)
                                      .order_by(PolicyAcceptance.id))
-    documents = documents.all()
     actor = aliased(User)
     events = db.session.execute(select(AuditEvent, actor.given_name, actor.surname)
                                 .outerjoin(actor, actor.id == AuditEvent.actor_id)

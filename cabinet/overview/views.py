@@ -1,8 +1,6 @@
 """Front page, the cabinet overview, export and access log."""
 
-import json
-
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Response, current_app, render_template, request, send_file, send_from_directory
 
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
@@ -14,7 +12,7 @@ from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
-from cabinet.overview import access_log, export
+from cabinet.overview import access_log, archive, export
 from cabinet.profile.service import pending_correction
 
 bp = Blueprint("overview", __name__)
@@ -64,10 +62,28 @@ def download_export():
     db.session.commit()
     stamp = utcnow().strftime("%Y%m%d")
     return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
+        archive.as_json(data),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="cabinet-export-{stamp}.json"'},
     )
+
+
+@bp.route("/cabinet/export.zip")
+@subject_required
+def download_archive():
+    """The same facts for a person: a document to read in the page's language, the scans, the JSON beside."""
+    subject, today = current_subject(), local_today()
+    documents = export.documents_of(subject)
+    data = export.collect(subject, documents)
+    spool = archive.build(subject, data, documents, today)
+    try:
+        trail.record("export.downloaded", actor=current_actor(), subject=subject, details={"format": "zip"})
+        db.session.commit()
+    except BaseException:
+        spool.close()
+        raise
+    return send_file(spool, mimetype="application/zip", as_attachment=True, max_age=0,
+                     download_name=archive.folder(today) + ".zip")
 
 
 @bp.route("/cabinet/access-log")
