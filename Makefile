@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install browser compile run test lint check-i18n clean bench load scan
+.PHONY: install browser compile run test check load-ci lint check-i18n clean bench load scan
 
 install: $(VENV)/.installed
 
@@ -31,10 +31,25 @@ run: compile
 	@echo "Open http://$(HOST):$(PORT)/ — sign in with one of the accounts above. Mail: the worker writes it to instance/outbox/."
 	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
+# Tests run on every core (pytest-xdist; each worker its own database and folders). WORKERS=0 runs them in one process.
+WORKERS ?= auto
+XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
+
+# Everything but the load runs (those are `make load-ci`): a few minutes
 test: compile browser
 	$(PY) -m ruff check cabinet tests benchmarks
 	$(FLASK) i18n check
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
+
+# The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
+check: compile
+	$(PY) -m ruff check cabinet tests benchmarks
+	$(FLASK) i18n check
+	$(PY) -m pytest $(XDIST) -q -m "not browser and not load and not slow"
+
+# The load and fault runs (marker `load`) on their own, one at a time: every CI run keeps them as evidence
+load-ci: compile
+	$(PY) -m pytest -m load -s
 
 lint: install
 	$(PY) -m ruff check cabinet tests benchmarks

@@ -113,17 +113,54 @@ class ClosingClient(FlaskClient):
 Flask.test_client_class = ClosingClient  # every app a test makes, the fixtures' and the tests' own
 
 
+def empty_database(conn) -> None:
+    """Delete every row, children first (the frozen tables' triggers refuse UPDATE only, never DELETE)."""
+    for table in reversed(db.metadata.sorted_tables):
+        conn.execute(table.delete())
+
+
 @pytest.fixture
 def app(app_config):
-    """An application on the session's database, emptied after each test."""
+    """An application on the session's (xdist: the worker's) database, emptied after each test."""
     app = create_app(app_config)
     yield app
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+            empty_database(conn)
         db.engine.dispose()
+
+
+class Snapshot:
+    """Every row and every file a fixture made, taken once and put back for each later test that asks for it:
+    a read-mostly world (tests/test_access.py) built once per worker instead of once per test."""
+
+    FOLDERS = ("UPLOAD_DIR", "OUTBOX_DIR")
+
+    def __init__(self, app):
+        with app.app_context():
+            db.session.remove()
+            with db.engine.connect() as conn:
+                self.rows = [(table, [row._asdict() for row in conn.execute(
+                    table.select().order_by(*table.primary_key.columns))]) for table in db.metadata.sorted_tables]
+        self.files = {key: {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*")
+                            if path.is_file()}
+                      for key in self.FOLDERS if (folder := Path(app.config[key])).exists()}
+
+    def restore(self, app) -> None:
+        """The database and the folders exactly as they were when the snapshot was taken."""
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                empty_database(conn)
+                for table, rows in self.rows:
+                    if rows:
+                        conn.execute(table.insert(), rows)
+        for key, files in self.files.items():
+            folder = Path(app.config[key])
+            for relative, data in files.items():
+                (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+                (folder / relative).write_bytes(data)
 
 
 @pytest.fixture
@@ -236,3 +273,18 @@ def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+#: what `make check` leaves out (marker `slow`): each of these costs seconds of CPU, or a whole table of cases
+SLOW_FILES = {"test_asvs.py", "test_properties_forms.py", "test_properties_uploads.py", "test_queries.py",
+              "test_translation_canary.py", "test_worker.py", "test_headers.py", "test_crawl.py"}
+SLOW_TESTS = {"test_route_answers_each_role_as_declared",
+              "test_support_acting_for_a_subject_uses_that_subjects_cabinet",
+              "test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the slow ones in one place, so `make check` stays under a minute and `make test` still runs them."""
+    for item in items:
+        if item.path.name in SLOW_FILES or getattr(item, "originalname", item.name) in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
