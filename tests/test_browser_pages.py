@@ -55,7 +55,7 @@ COMPLAINT = {"kk": ("Телефон нөмірі қате", "Профильде�
 #: Latin words a Kazakh or Russian page may show: the names of file formats and of a checksum, and the address
 #: kind; the subject's file names, e-mail and complaint number are set aside per page
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-ACRONYMS = {"PDF", "JPEG", "PNG", "JSON", "SHA", "IP"}
+ACRONYMS = {"PDF", "JPEG", "PNG", "JSON", "SHA", "IP", "ZIP"}
 FILE_NAMES = ("id.pdf", "scan.pdf")
 
 

@@ -46,7 +46,7 @@ from cabinet.consents.forms import ConsentForm, WithdrawAllForm
 from cabinet.consents.purposes import OPTIONAL
 from cabinet.database import utcnow
 from cabinet.disclosures.service import BASES
-from cabinet.documents.models import Document
+from cabinet.documents.models import Document, UploadDraft
 from cabinet.extensions import db
 from cabinet.mail.models import OutgoingMail
 from cabinet.profile.forms import ProfileEditForm
@@ -383,7 +383,9 @@ def check_consistency(app, before: State, after: State, was_refused: bool, what:
     elif changed - audit:
         assert actions, f"{what}: {sorted(changed - audit)} changed without an audit event"
     with app.app_context():
-        keys = set(db.session.scalars(select(Document.storage_key)))
+        # a file on disk is a document or one kept on a preview (a draft), nothing else
+        keys = set(db.session.scalars(select(Document.storage_key))) | \
+            set(db.session.scalars(select(UploadDraft.storage_key)))
         verdict = trail.verify()
         db.session.remove()
     assert set(after.uploads) == keys, f"{what}: files and document rows differ: {set(after.uploads) ^ keys}"

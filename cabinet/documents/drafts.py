@@ -34,14 +34,11 @@ def of_form(owner, purpose: str, token: str | None, *, complaint=None, uploaded_
 
 
 def check_new(files, kept: list[UploadDraft]) -> list[storage.CheckedFile]:
-    """Check the newly chosen files as filing does; a file already kept (the same bytes) is not added twice, and the
+    """Check the newly chosen files as filing does; a file already kept (the same bytes) is not added again, and the
     kept and the new together stay within the count limit."""
     checked = storage.check_uploads(files)
-    seen, fresh = {d.sha256 for d in kept}, []
-    for scan in checked:
-        if scan.sha256 not in seen:
-            seen.add(scan.sha256)
-            fresh.append(scan)
+    kept_hashes = {d.sha256 for d in kept}  # a reloaded preview sends its files again: those are kept already
+    fresh = [scan for scan in checked if scan.sha256 not in kept_hashes]
     limit = current_app.config["MAX_UPLOAD_FILES"]
     if kept and len(kept) + len(fresh) > limit:
         raise storage.UploadRejected(ngettext(
