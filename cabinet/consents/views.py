@@ -118,9 +118,7 @@ def withdraw_all():
                 flash(str(error), "error")
             else:
                 db.session.commit()
-                if result.status == "refused":
-                    flash(_("Your request is recorded but cannot be carried out yet; the reasons are below."), "error")
-                else:
+                if result.status != "refused":  # a refusal is said once, by the page, with what blocks it
                     flash(_("All your consent is withdrawn. Processing of your data has stopped."), "success")
             return redirect(url_for("consents.withdraw_all"))
     return render_template("consents/withdraw_all.html", form=form, withdrawal=withdrawal.current(subject),
