@@ -1,5 +1,6 @@
 """Configuration defaults; the environment (CABINET_*) and the test mapping override them."""
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,6 +10,33 @@ from cabinet.audit.keys import DEVELOPMENT_KEY_ID, development_key
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_LENGTH = 32
+PLACEHOLDER_BIN = "000000000000"
+#: DEVELOPMENT DEFAULTS, invented: the policy names the operator and its site (batyser.kz) but gives no address,
+#: phone or responsible person. Plausible values so pages and documents look as they will; production must set
+#: every one of them (CABINET_OPERATOR_…), and refuses to start otherwise
+DEVELOPMENT_OPERATOR = {
+    "OPERATOR_ADDRESS": "090000, Батыс Қазақстан облысы, Орал қаласы, Достық даңғылы, 1",
+    "OPERATOR_ADDRESS_RU": "090000, Западно-Казахстанская область, г. Уральск, проспект Достык, 1",
+    "OPERATOR_PHONE": "+7 (7112) 00-00-00",
+    "OPERATOR_EMAIL": "personal-data@batyser.kz",
+    "OPERATOR_RESPONSIBLE": "Заң бөлімінің бастығы",
+    "OPERATOR_RESPONSIBLE_RU": "Начальник юридического отдела",
+}
+#: what production needs set, with the variable's meaning for the message that refuses to start without it
+OPERATOR_CONTACTS = {
+    "OPERATOR_ADDRESS": "the operator's legal address in Kazakh",
+    "OPERATOR_ADDRESS_RU": "the operator's legal address in Russian",
+    "OPERATOR_PHONE": "the operator's phone",
+    "OPERATOR_EMAIL": "the e-mail for personal-data requests",
+    "OPERATOR_RESPONSIBLE": "the person responsible for organising personal-data processing (law art. 25), "
+                            "in Kazakh",
+    "OPERATOR_RESPONSIBLE_RU": "the person responsible for organising personal-data processing (law art. 25), "
+                               "in Russian",
+}
+BIN = re.compile(r"\d{12}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: a phone's digits: a Kazakh number has 11 (+7 and 10), an international one at most 15
+PHONE_DIGITS = range(10, 16)
 
 
 class Defaults:
@@ -37,7 +65,19 @@ class Defaults:
     TIMEZONE = "Asia/Almaty"
     OPERATOR_NAME = "«Батыс Энергоресурсы» ЖШС"
     OPERATOR_NAME_RU = "ТОО «Батыс Энергоресурсы»"
-    OPERATOR_BIN = "000000000000"
+    #: the operator's business identification number (12 digits, the last a check digit); this placeholder is
+    #: refused in production
+    OPERATOR_BIN = PLACEHOLDER_BIN
+    #: how a resident reaches the operator (footer, overview, issued documents): the legal address in Kazakh and
+    #: Russian, a phone, the e-mail for personal-data requests and the person responsible for organising the
+    #: processing of personal data (law art. 25), name and/or title in Kazakh and Russian. Required in production;
+    #: unset in development, they take DEVELOPMENT_OPERATOR's invented values
+    OPERATOR_ADDRESS = None
+    OPERATOR_ADDRESS_RU = None
+    OPERATOR_PHONE = None
+    OPERATOR_EMAIL = None
+    OPERATOR_RESPONSIBLE = None
+    OPERATOR_RESPONSIBLE_RU = None
     #: the first part of complaint numbers, e.g. BE-2026-000123
     COMPLAINT_PREFIX = "BE"
     #: keys of the complaints' verification codes, id → secret (JSON in the environment); unset: {"S1": SECRET_KEY}
@@ -120,6 +160,7 @@ def finish(app):
     if not cfg.get("QUEUE_URL"):
         cfg["QUEUE_URL"] = "immediate:" if cfg.get("TESTING") else f"sqlite:///{instance / 'queue.sqlite'}"
     _audit_settings(cfg, instance)
+    _operator_settings(cfg, production)
     # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
     if production:
@@ -161,6 +202,46 @@ def _check_production(cfg) -> None:
         raise RuntimeError("CABINET_SIGNING_PKCS12 must name the operator's PKCS#12 file (key and certificate) when "
                            "CABINET_ENV=production, or CABINET_SIGNING_ENABLED=false must say that documents go "
                            "out unsigned")
+    _check_operator(cfg)
+
+
+def _check_operator(cfg) -> None:
+    """A resident must be able to identify and reach the operator on every page and document it issues."""
+    number = str(cfg.get("OPERATOR_BIN") or "").strip()
+    if not number or number == PLACEHOLDER_BIN:
+        raise RuntimeError("CABINET_OPERATOR_BIN must be set to the operator's BIN when CABINET_ENV=production "
+                           f"({PLACEHOLDER_BIN} is the development placeholder)")
+    if not bin_is_valid(number):
+        raise RuntimeError(f"CABINET_OPERATOR_BIN {number!r} is not a valid BIN: 12 digits whose last is the check "
+                           "digit of the first eleven")
+    for name, meaning in OPERATOR_CONTACTS.items():
+        if not str(cfg.get(name) or "").strip():
+            raise RuntimeError(f"CABINET_{name} must be set when CABINET_ENV=production: {meaning}, shown on every "
+                               "page and on the documents the cabinet issues")
+    if not EMAIL.fullmatch(str(cfg["OPERATOR_EMAIL"]).strip()):
+        raise RuntimeError("CABINET_OPERATOR_EMAIL must be an e-mail address (name@domain.kz)")
+    if len(re.sub(r"\D", "", str(cfg["OPERATOR_PHONE"]))) not in PHONE_DIGITS:
+        raise RuntimeError("CABINET_OPERATOR_PHONE must be a phone number with its country code (+7 7112 00 00 00)")
+
+
+def bin_is_valid(number: str) -> bool:
+    """12 digits with a right check digit (the IIN/BIN rule: weights 1–11, then 3–11,1,2 when the sum gives 10)."""
+    if not BIN.fullmatch(number):
+        return False
+    digits = [int(d) for d in number]
+    for weights in (range(1, 12), [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]):
+        check = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+        if check != 10:
+            return check == digits[11]
+    return False
+
+
+def _operator_settings(cfg, production: bool) -> None:
+    """Texts as texts (the environment's JSON makes a BIN a number); development fills the invented contacts."""
+    cfg["OPERATOR_BIN"] = str(cfg.get("OPERATOR_BIN") or "").strip()
+    for name in OPERATOR_CONTACTS:
+        value = str(cfg.get(name) or "").strip()
+        cfg[name] = value or ("" if production else DEVELOPMENT_OPERATOR[name])
 
 
 def _audit_settings(cfg, instance: Path) -> None:

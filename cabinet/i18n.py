@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from cabinet import messages
+from cabinet import operator as operators
 from cabinet.dates import sentence, written_date, written_moment
 from cabinet.extensions import babel, db
 from cabinet.security import safe_next
@@ -124,8 +125,9 @@ def reload_changed_catalogs() -> None:
 
 
 def _template_context():
-    return {"current_locale": str(get_locale() or "kk"), "languages": current_app.config["LANGUAGES"],
-            "operator_name": operator_name()}
+    locale = str(get_locale() or "kk")
+    return {"current_locale": locale, "languages": current_app.config["LANGUAGES"],
+            "operator_name": operator_name(), "operator_contact": operators.current(locale)}
 
 
 def init_app(app):

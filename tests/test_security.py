@@ -15,7 +15,7 @@ from limits import parse_many
 from cabinet import ROOT, create_app, security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, PER_ADDRESS, SIGN_IN_PER_ACCOUNT
 from cabinet.security import is_safe_path
-from tests import test_accounts
+from tests import test_accounts, test_operator_contacts
 from tests.conftest import PASSWORD, upload
 from tests.test_accounts import csrf_token, link_in, registration, snapshot
 
@@ -38,7 +38,8 @@ def csp(response) -> dict[str, str]:
 def production(app, make_app):
     """The same app as ENV=production with a proper key."""
     return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test",
-                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", AUDIT_KEYS={"2026a": "k" * 40})
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", AUDIT_KEYS={"2026a": "k" * 40},
+                    **test_operator_contacts.OPERATOR)
 
 
 # --- headers and cookies ------------------------------------------------------------------------

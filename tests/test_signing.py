@@ -17,6 +17,7 @@ from cabinet import create_app
 from cabinet.documents import signing
 from cabinet.documents.fonts import add_font
 from cabinet.documents.signer import KeptKeySigner
+from tests import test_operator_contacts
 from tests.test_complaints import file_complaint, login_as
 
 OPERATOR = "«Батыс Энергоресурсы» ЖШС (development)"
@@ -162,7 +163,8 @@ def test_the_dev_cert_command_makes_it_once(app_config, tmp_path):
 
 
 PRODUCTION = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test",
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40}}
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40},
+              **test_operator_contacts.OPERATOR}
 
 
 def test_production_refuses_to_start_without_the_operators_key(app_config, monkeypatch):

@@ -2,6 +2,7 @@
 stops at once and the data is destroyed within 15 working days, keeping only what the law requires."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -333,3 +334,58 @@ def test_a_destroyed_account_is_no_longer_found_by_staff(app, runner, browser, s
 def test_the_staff_see_whether_the_subject_was_told_of_the_destruction_date(app, staff, scheduled):
     page = staff.get("/staff/withdrawals").text
     assert page.count('data-mail-state="sent" data-attempts="1"') == 1  # the notice of the scheduled destruction
+
+
+# --- what blocks it, said before anything is asked ---------------------------------------------------
+
+def before_the_password(page: str, text: str) -> bool:
+    return text in page and page.index(text) < page.index('name="current_password"')
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_blocked_request_says_what_blocks_it_before_asking_for_the_password(app, browser, lang):
+    browser.post(f"/lang/{lang}")
+    number = file_complaint(browser)
+    page = browser.get(PAGE).text
+    assert f'<html lang="{lang}">' in page and 'data-blocked="1"' in page
+    assert before_the_password(page, f'<a href="/cabinet/complaints/{number}">')
+    assert before_the_password(page, '<time datetime="')  # the answer's due date
+    assert before_the_password(page, 'href="/cabinet/consents"')  # what can be done meanwhile
+    # asking anyway is offered last, folded, and not as the danger button
+    assert re.search(r'<details class="anyway">\s*<summary>[^<]+</summary>.*name="current_password"', page, re.S)
+    assert 'class="danger"' not in page
+    assert "Withdraw" not in page and "refus" not in page  # no English
+
+
+def test_a_refusal_is_said_once_with_what_blocks_it(app, browser, subject):
+    number = file_complaint(browser)
+    assert withdraw(browser).headers["Location"].endswith(PAGE)
+    page = browser.get(PAGE).text
+    assert page.count('data-outcome="refused"') == 1 and "flash-error" not in page
+    assert page.index('data-outcome="refused"') < page.index(f'href="/cabinet/complaints/{number}"')
+    assert [w.status for w in rows(app, Withdrawal)] == ["refused"]
+
+
+def test_a_wrong_password_when_blocked_opens_the_form_with_its_error(app, browser):
+    file_complaint(browser)
+    before = counts(app)
+    page = withdraw(browser, password="wrong-password").text
+    assert '<details class="anyway" open>' in page and 'class="error"' in page
+    assert counts(app) == before
+
+
+def test_once_the_matter_is_closed_the_page_asks_again_as_before(app, browser):
+    number = file_complaint(browser)
+    withdraw(browser)
+    assert browser.post(f"/cabinet/complaints/{number}/withdraw", data={"confirm": "y"}).status_code == 302
+    page = browser.get(PAGE).text
+    assert "data-blocked" not in page
+    assert 'data-outcome="refused"' in page and '<details class="anyway"' not in page and 'class="danger"' in page
+    assert withdraw(browser).headers["Location"].endswith(PAGE)
+    assert [w.status for w in rows(app, Withdrawal)] == ["refused", "scheduled"]
+
+
+def test_nothing_blocks_it_the_form_is_the_page(browser):
+    page = browser.get(PAGE).text
+    assert "data-blocked" not in page and '<details class="anyway"' not in page and "data-outcome" not in page
+    assert 'name="confirm"' in page and 'name="current_password"' in page and 'class="danger"' in page

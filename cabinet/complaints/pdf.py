@@ -5,6 +5,7 @@ import hashlib
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
+from cabinet import operator as operators
 from cabinet.audit.labels import filesize
 from cabinet.complaints import versions
 from cabinet.complaints.labels import STATUSES, STEPS
@@ -32,10 +33,18 @@ def full_name(person: dict) -> str:
     return " ".join(p for p in (person["surname"], person["given_name"], person["patronymic"]) if p)
 
 
+def _operator_contacts(pdf: Page, operator: dict, locale: str) -> None:
+    """Where the operator is reached, as the version froze it (none on a version made before contacts were)."""
+    found = operators.lines(operator, locale)
+    for i, line in enumerate(found, 1):
+        pdf.line_of(line, size=9, height=4.6, gap=2 if i == len(found) else 0)
+
+
 def _header(pdf: Page, frozen: dict, locale: str) -> None:
     operator, person = frozen["operator"], frozen["complainant"]
     pdf.line_of(_("To: %(operator)s, BIN %(bin)s", operator=operator["name_ru" if locale == "ru" else "name_kk"],
                   bin=operator["bin"]))
+    _operator_contacts(pdf, operator, locale)
     pdf.line_of(_("From: %(name)s", name=full_name(person)))
     contacts = ", ".join(c for c in (person["email"], person["phone"]) if c)
     pdf.line_of(_("Contacts: %(contacts)s", contacts=contacts), gap=4)

@@ -12,9 +12,9 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 
+from cabinet import operator as operators
 from cabinet.complaints import service
 from cabinet.complaints.models import Complaint, ComplaintEvent, ComplaintVersion
 from cabinet.complaints.numbering import ANSWER_WORKING_DAYS, local_day
@@ -57,13 +57,12 @@ def _policy(day: date) -> dict | None:
 
 def _filing(live: service.Record, *, reconstructed: bool) -> dict:
     """What the filing's document shows, from the rows and the account as they are at this moment."""
-    complaint, person, config = live.complaint, live.complaint.complainant, current_app.config
+    complaint, person = live.complaint, live.complaint.complainant
     received_day = local_day(complaint.received_at)
     return {
         "schema": SCHEMA, "number": complaint.number,
         "reconstructed_at": _iso(utcnow()) if reconstructed else None,
-        "operator": {"name_kk": config["OPERATOR_NAME"], "name_ru": config["OPERATOR_NAME_RU"],
-                     "bin": config["OPERATOR_BIN"]},
+        "operator": operators.frozen(),
         "complainant": {"surname": person.surname, "given_name": person.given_name,
                         "patronymic": person.patronymic, "email": person.email, "phone": person.phone,
                         "locale": person.locale},

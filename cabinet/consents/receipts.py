@@ -7,10 +7,10 @@ purposes' wording or of the catalogs never reaches a receipt already issued.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from cabinet import operator as operators
 from cabinet.accounts.models import User
 from cabinet.audit import who
 from cabinet.audit.labels import ACTIONS, FIELDS, METHODS, label
@@ -45,12 +45,11 @@ def _third_party_allowed(subject_id: int, upto_event_id: int) -> bool:
 
 
 def _snapshot(event: ConsentEvent, subject: User, by: dict) -> dict:
-    config, purpose = current_app.config, BY_CODE[event.purpose]
+    purpose = BY_CODE[event.purpose]
     version = event.policy_version
     return {
         "schema": SCHEMA, "event_id": event.id,
-        "operator": {"name_kk": config["OPERATOR_NAME"], "name_ru": config["OPERATOR_NAME_RU"],
-                     "bin": config["OPERATOR_BIN"]},
+        "operator": operators.frozen(),
         "subject": {"surname": subject.surname, "given_name": subject.given_name,
                     "patronymic": subject.patronymic, "email": subject.email},
         "purpose": {"code": purpose.code, "clause": purpose.clause, "optional": purpose.optional,
@@ -122,6 +121,7 @@ def render(frozen: dict) -> bytes:
     pdf.line_of(_("Receipt %(number)s", number=number(frozen)), size=12, bold=True, height=7, gap=2)
     rows = [
         (_("Operator"), f"{operator[f'name_{locale}']}, {_('BIN')} {operator['bin']}"),
+        *operators.rows(operator, locale),
         (_("Data subject"), " ".join(p for p in (person["surname"], person["given_name"], person["patronymic"]) if p)
          + f", {person['email']}"),
         (_("Purpose"), f"{purpose['title'][locale]} ({_('clause %(clause)s', clause=purpose['clause'])}) — "

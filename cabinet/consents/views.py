@@ -5,6 +5,7 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
 
+from cabinet import operator as operators
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.consents import receipts, service, withdrawal
@@ -95,8 +96,10 @@ def _own_event_or_404(event_id: int) -> ConsentEvent:
 def _receipt_page(event: ConsentEvent):
     document = receipts.receipt(event)
     db.session.commit()  # a decision recorded before receipts were frozen gets its receipt once
+    frozen = issued.load(document)
     return render_template("consents/receipt.html", purpose=BY_CODE[event.purpose], document=document,
-                           frozen=issued.load(document), number=receipts.number(issued.load(document)))
+                           frozen=frozen, number=receipts.number(frozen),
+                           operator=operators.contact(frozen["operator"], str(get_locale())))
 
 
 @bp.route("/consents/withdraw-all", methods=["GET", "POST"])
@@ -115,9 +118,7 @@ def withdraw_all():
                 flash(str(error), "error")
             else:
                 db.session.commit()
-                if result.status == "refused":
-                    flash(_("Your request is recorded but cannot be carried out yet; the reasons are below."), "error")
-                else:
+                if result.status != "refused":  # a refusal is said once, by the page, with what blocks it
                     flash(_("All your consent is withdrawn. Processing of your data has stopped."), "success")
             return redirect(url_for("consents.withdraw_all"))
     return render_template("consents/withdraw_all.html", form=form, withdrawal=withdrawal.current(subject),

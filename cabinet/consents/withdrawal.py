@@ -2,6 +2,7 @@
 processing stops at once and the data is destroyed within 15 working days, except what must be kept."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete, select, update
 
@@ -40,6 +41,8 @@ class Obligation:
 
     kind: str
     reference: str
+    #: when the operator must have finished it, if it has a deadline (shown beside it)
+    due_on: date | None = None
 
 
 #: functions returning the subject's unfinished obligations; other areas (complaints) add theirs
@@ -53,17 +56,17 @@ def obligation_source(func):
 
 @obligation_source
 def _pending_corrections(subject) -> list[Obligation]:
-    ids = db.session.scalars(select(CorrectionRequest.id).where(
+    found = db.session.execute(select(CorrectionRequest.id, CorrectionRequest.due_on).where(
         CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
-    return [Obligation("correction", str(i)) for i in ids]
+    return [Obligation("correction", str(i), due_on) for i, due_on in found]
 
 
 @obligation_source
 def _open_complaints(subject) -> list[Obligation]:
     """An open complaint (policy 5.2) is owed an answer, which needs the complainant's data."""
-    numbers = db.session.scalars(select(Complaint.number).where(
+    found = db.session.execute(select(Complaint.number, Complaint.due_on).where(
         Complaint.user_id == subject.id, Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.id))
-    return [Obligation("complaint", n) for n in numbers]
+    return [Obligation("complaint", number, due_on) for number, due_on in found]
 
 
 def unfinished_obligations(subject) -> list[Obligation]:

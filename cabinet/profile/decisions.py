@@ -6,10 +6,10 @@ the decision with its reason, and who took it — so the approved change itself 
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from cabinet import operator as operators
 from cabinet.accounts.models import User
 from cabinet.audit import who
 from cabinet.audit.labels import FIELDS, STATUSES, filesize, label
@@ -36,13 +36,11 @@ def _labels(fields) -> dict[str, dict[str, str]]:
 
 
 def _snapshot(request: CorrectionRequest, subject: User, before: dict, *, requested_by: dict, decided_by: dict):
-    config = current_app.config
     scans = db.session.scalars(select(Document).where(Document.kind == "correction",
                                                       Document.attached_id == request.id).order_by(Document.id))
     return {
         "schema": SCHEMA, "request_id": request.id,
-        "operator": {"name_kk": config["OPERATOR_NAME"], "name_ru": config["OPERATOR_NAME_RU"],
-                     "bin": config["OPERATOR_BIN"]},
+        "operator": operators.frozen(),
         "subject": {**before, "email": subject.email},
         "filed_at": issued.iso(request.created_at), "due_on": issued.iso(request.due_on),
         "requested_by": requested_by, "reason": request.reason,
@@ -113,8 +111,10 @@ def render(frozen: dict) -> bytes:
     operator, labels = frozen["operator"], frozen["labels"][locale]
     pdf = issued_page(title(frozen), frozen)
     pdf.line_of(_("To: %(subject)s, %(email)s", subject=_full(frozen["subject"]), email=frozen["subject"]["email"]))
-    pdf.line_of(_("From: %(operator)s, BIN %(bin)s", operator=operator[f"name_{locale}"], bin=operator["bin"]),
-                gap=4)
+    pdf.line_of(_("From: %(operator)s, BIN %(bin)s", operator=operator[f"name_{locale}"], bin=operator["bin"]))
+    for line in operators.lines(operator, locale):
+        pdf.line_of(line, size=9, height=4.6)
+    pdf.ln(4)
     pdf.line_of(title(frozen), size=14, bold=True, height=7.5)
     pdf.line_of(_("Law of the Republic of Kazakhstan “On personal data and their protection”, article 25"), size=9,
                 gap=2)
