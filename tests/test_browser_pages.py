@@ -90,7 +90,7 @@ def test_every_subject_page_at_both_widths_in_both_languages(browser, live_serve
         subject = create_user(locale=lang, email=f"pages-{lang}@example.kz", **SUBJECTS[lang])
         worker = staff_in(create_user, lang, "support")
         number = with_history(app, subject.id, worker.id, lang)
-        set_aside = (subject.email, number, *FILE_NAMES)
+        set_aside = (subject.email, app.config["OPERATOR_EMAIL"], number, *FILE_NAMES)
         session = None
         for viewport in (PHONE, DESKTOP):
             context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[lang], storage_state=session,

@@ -186,8 +186,8 @@ def test_no_personal_data_and_no_english(app, client, complainant, today, lang):
     html = response.get_data(as_text=True)
     for secret in (NAME, EMAIL, "Зәуреш", *numbers):
         assert secret not in html
-    text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
-    assert not re.findall(r"[A-Za-z]{2,}", text), "English on the page"
+    text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1]).replace(app.config["OPERATOR_EMAIL"], "")
+    assert not re.findall(r"[A-Za-z]{2,}", text), "English on the page (the operator's e-mail in the footer aside)"
     assert f'<html lang="{lang}">' in html
     assert re.search(r'<caption>[^<]+</caption>', html) and '<th scope="row">' in html
     assert html.count('<th scope="col">') == 10
