@@ -144,6 +144,18 @@ def test_same_form_sent_twice_files_once_and_redirects_to_the_original(app, clie
     assert len(outbox()) == 1
 
 
+def test_double_click_whose_twin_filed_meanwhile_redirects_instead_of_asking(app, client, subject, monkeypatch):
+    """A double click: the second request looked for its token before the first committed and finds the twin as
+    a recent duplicate; it is the same form, so it leads to the complaint rather than asking "file it again?"."""
+    from cabinet.complaints import service
+
+    first = file_complaint(client)
+    monkeypatch.setattr(service, "complaint_by_token", lambda token: None)  # looked before the twin committed
+    again = client.post("/cabinet/complaints/new", data=complaint_form())
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/cabinet/complaints/{first}")
+    assert written(app)["Complaint"] == 1
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_back_and_file_again_asks_before_filing_the_same_complaint_twice(app, client, subject, lang):
     """Back after filing restores the text under a new token: the same subject and text within a day is asked

@@ -64,6 +64,8 @@ def new():
         return _form_page(form, kept, preview=added)
     asked = request.form.get("file_anyway") == "yes" or service.complaint_by_token(form.submission_token.data)
     duplicate = None if asked else service.recent_duplicate(subject, form.subject.data, form.body.data)
+    if duplicate is not None and duplicate.submission_token == form.submission_token.data:
+        return redirect(url_for("complaints.show", number=duplicate.number))  # this form, filed a moment ago
     if duplicate is not None:  # Back and "file" again, or a second tab: ask before filing it twice
         kept, _added = _keep_chosen(form, kept, subject, actor)  # what was chosen stays for "file it anyway"
         return _form_page(form, kept, duplicate=duplicate)
