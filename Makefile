@@ -38,12 +38,14 @@ XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
 # Everything but the load runs (those are `make load-ci`): a few minutes
 test: compile browser
 	$(PY) -m ruff check cabinet tests benchmarks
+	$(VENV)/bin/lint-imports
 	$(FLASK) i18n check
 	$(PY) -m pytest $(XDIST)
 
 # The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
 check: compile
 	$(PY) -m ruff check cabinet tests benchmarks
+	$(VENV)/bin/lint-imports
 	$(FLASK) i18n check
 	$(PY) -m pytest $(XDIST) -q -m "not browser and not load and not slow"
 

@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi …`."""
 
-from cabinet import create_app
+from cabinet.app import create_app
 
 app = create_app()

@@ -10,8 +10,8 @@ so they pay for its hooks (session, locale, security headers) like every page do
 from flask import Blueprint, abort, render_template
 from sqlalchemy.orm import lazyload
 
-from cabinet import create_app
 from cabinet.accounts.models import User
+from cabinet.app import create_app
 from cabinet.extensions import db
 
 bench = Blueprint("bench", __name__, url_prefix="/bench", template_folder="templates")

@@ -94,7 +94,7 @@ def run(database_url: str, queue_url: str | None, folder: Path, mails: int = 100
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from cabinet import create_app
+    from cabinet.app import create_app
     from cabinet.extensions import db
     from cabinet.mail import OutgoingMail, send
     from cabinet.mail.delivery import counts

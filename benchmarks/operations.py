@@ -30,9 +30,10 @@ def median_ms(action, repeat: int) -> float:
 
 def measure(url: str, repeat: int) -> list[list[str]]:
     """Rows of (operation, median, what was done) for the database at the URL."""
-    from cabinet import create_app, security
+    from cabinet import security
     from cabinet.accounts import service as accounts
     from cabinet.accounts.models import User
+    from cabinet.app import create_app
     from cabinet.audit import trail
     from cabinet.complaints import numbering, pdf, versions
     from cabinet.complaints import service as complaints

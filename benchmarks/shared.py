@@ -40,7 +40,7 @@ def app_environment(url: str, folder: Path) -> dict:
 
 
 def make_app(url: str, folder: Path, **extra):
-    from cabinet import create_app
+    from cabinet.app import create_app
 
     folder.mkdir(parents=True, exist_ok=True)
     return create_app({**app_config(url, folder), **extra})

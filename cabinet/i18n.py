@@ -4,7 +4,7 @@ import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import get_babel, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -12,13 +12,9 @@ from markupsafe import Markup, escape
 from cabinet import messages
 from cabinet import operator as operators
 from cabinet.dates import sentence, written_date, written_moment
-from cabinet.extensions import babel, db
-from cabinet.security import safe_next
+from cabinet.extensions import babel
 
 LANG_COOKIE = "cabinet_lang"
-
-bp = Blueprint("i18n", __name__)
-
 
 def lang_cookie() -> str:
     """The language cookie's name: in production __Host-, so only this https host can set it (ASVS V3.3.1)."""
@@ -50,23 +46,6 @@ def local_zone() -> ZoneInfo:
 def local_today() -> date:
     """Today's date in the operator's zone: deadlines are counted from it."""
     return datetime.now(local_zone()).date()
-
-
-@bp.route("/lang/<code>", methods=["GET", "POST"])
-def switch(code):
-    """A link sets only this browser's cookie; the account's language (its mail's) changes only by the signed-in
-    switcher's POST, which carries a CSRF token, so another site's link cannot change stored data."""
-    if code not in current_app.config["LANGUAGES"]:
-        abort(404)
-    response = redirect(safe_next(url_for("overview.home")))
-    response.set_cookie(lang_cookie(), code, max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True, secure=current_app.config["ENV"] == "production")
-    if request.method == "POST" and current_user.is_authenticated and current_user.locale != code:
-        from cabinet.accounts.service import set_locale
-
-        set_locale(current_user._get_current_object(), code)
-        db.session.commit()
-    return response
 
 
 def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
@@ -144,4 +123,3 @@ def init_app(app):
     app.jinja_env.filters["sentence"] = sentence
     app.jinja_env.filters["grouped"] = messages.GroupedNumber
     app.context_processor(_template_context)
-    app.register_blueprint(bp)

@@ -14,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from benchmarks.shared import own_postgres_database
-from cabinet import create_app, security
+from cabinet import security
+from cabinet.app import create_app
 from cabinet.extensions import db
 
 #: minimal valid files for uploads

@@ -748,7 +748,7 @@ def csrf_token(html):
 @pytest.fixture
 def make_app(app):
     """Another app on the same database with some settings changed; disposed before the database is cleaned."""
-    from cabinet import create_app
+    from cabinet.app import create_app
 
     made = []
     keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",

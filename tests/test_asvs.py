@@ -21,8 +21,9 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import parse_options_header
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from cabinet import create_app, security
+from cabinet import security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, SIGN_IN_PER_ACCOUNT
+from cabinet.app import create_app
 from cabinet.extensions import db
 from tests import test_access, test_accounts, test_security
 from tests.conftest import PASSWORD, PDF, PDF_WITH_JS, upload

@@ -222,7 +222,7 @@ def test_public_check_is_rate_limited_and_needs_its_form(app, client, subject, m
 
 
 def test_rotated_keys_keep_old_codes_verifiable(app_config, client, subject, make_app):
-    from cabinet import create_app
+    from cabinet.app import create_app
 
     number = file_complaint(client)
     old = code_of(client.get(f"/cabinet/complaints/{number}.pdf").data)

@@ -234,7 +234,7 @@ def test_limits_are_stated_on_the_form(client, subject):
 @pytest.fixture
 def csrf_app(app):
     """The same app with CSRF protection on, as in production."""
-    from cabinet import create_app
+    from cabinet.app import create_app
 
     made = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "SECRET_KEY", "TESTING", "RATELIMIT_ENABLED",
                                                       "UPLOAD_DIR", "OUTBOX_DIR", "BASE_URL")},

@@ -5,7 +5,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 from flask_babel import force_locale
 
-from cabinet import create_app
+from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.translate import catalogs
 from cabinet.translate.checks import Problem, placeholders, problems

@@ -16,7 +16,8 @@ import pytest
 from flask_babel import force_locale
 
 from benchmarks import load
-from cabinet import create_app, errors
+from cabinet import errors
+from cabinet.app import create_app
 from cabinet.extensions import db
 
 SECONDS = float(os.environ.get("CABINET_LOAD_SECONDS", 60))

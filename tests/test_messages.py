@@ -12,7 +12,8 @@ from flask import flash, render_template_string
 from flask_babel import force_locale
 from wtforms import Form, StringField
 
-from cabinet import create_app, messages
+from cabinet import messages
+from cabinet.app import create_app
 from cabinet.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]

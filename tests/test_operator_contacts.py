@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from cabinet import create_app
 from cabinet import operator as operators
+from cabinet.app import create_app
 from cabinet.config import DEVELOPMENT_OPERATOR, PLACEHOLDER_BIN, bin_is_valid
 from cabinet.consents.models import ConsentEvent
 from cabinet.extensions import db

@@ -33,12 +33,13 @@ from werkzeug.test import encode_multipart
 from wtforms import FileField, MultipleFileField
 from wtforms.fields.core import UnboundField
 
-from cabinet import ROOT, create_app
+from cabinet import ROOT
 from cabinet.accounts import forms as accounts
 from cabinet.accounts import tokens
 from cabinet.accounts.models import User
 from cabinet.acting.models import ActingSession
 from cabinet.admin import forms as admin
+from cabinet.app import create_app
 from cabinet.audit import trail
 from cabinet.audit.models import AuditEvent
 from cabinet.complaints import forms as complaints

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from cabinet import create_app
+from cabinet.app import create_app
 from cabinet.documents import storage
 from cabinet.documents.active import active_content
 from cabinet.documents.models import Document

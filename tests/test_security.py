@@ -12,8 +12,9 @@ from argon2.low_level import Type
 from flask import abort
 from limits import parse_many
 
-from cabinet import ROOT, create_app, security
+from cabinet import ROOT, security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, PER_ADDRESS, SIGN_IN_PER_ACCOUNT
+from cabinet.app import create_app
 from cabinet.security import is_safe_path
 from tests import test_accounts, test_operator_contacts
 from tests.conftest import PASSWORD, upload
@@ -417,7 +418,8 @@ def redis_reachable() -> bool:
 WORKER = """
 import sys
 from argon2 import PasswordHasher
-from cabinet import create_app, security
+from cabinet import security
+from cabinet.app import create_app
 security.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 database, storage, email, address, attempts = sys.argv[1:]
 app = create_app({"DATABASE_URL": database, "SECRET_KEY": "test-secret", "TESTING": True, "WTF_CSRF_ENABLED": False,

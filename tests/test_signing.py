@@ -13,7 +13,7 @@ from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from cabinet import create_app
+from cabinet.app import create_app
 from cabinet.documents import signing
 from cabinet.documents.fonts import add_font
 from cabinet.documents.signer import KeptKeySigner

@@ -5,7 +5,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask_babel import force_locale
 
-from cabinet import create_app
+from cabinet.app import create_app
 from cabinet.extensions import db
 
 #: msgid: (kk, ru)

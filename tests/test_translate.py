@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 from sqlalchemy import select
 
-from cabinet import create_app
+from cabinet.app import create_app
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.translate.models import TranslationChange

@@ -16,7 +16,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from cabinet import create_app, messages
+from cabinet import messages
+from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.translate.checks import placeholders
 from tests.conftest import PASSWORD

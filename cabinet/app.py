@@ -1,0 +1,70 @@
+"""The application factory: configuration, extensions, blueprints; the one module that knows every layer."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from cabinet import ROOT, acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
+from cabinet import config as defaults
+from cabinet.accounts import language
+from cabinet.accounts import views as accounts
+from cabinet.admin import mail as admin_mail
+from cabinet.admin import views as admin
+from cabinet.audit import labels
+from cabinet.complaints import public_views as verify
+from cabinet.complaints import staff_views as staff_complaints
+from cabinet.complaints import verification
+from cabinet.complaints import views as complaints
+from cabinet.consents import views as consents
+from cabinet.disclosures import views as disclosures
+from cabinet.documents import signing
+from cabinet.extensions import csrf, db, limiter, migrate
+from cabinet.mail import tasks
+from cabinet.overview import views as overview
+from cabinet.policies import views as policies
+from cabinet.profile import views as profile
+from cabinet.staff import views as staff
+from cabinet.stats import views as stats
+from cabinet.translate import views as translate
+
+BLUEPRINTS = (overview, accounts, language, profile, policies, consents, complaints, disclosures, staff,
+              staff_complaints, admin, admin_mail, translate, verify, stats)
+#: imported for what they register with the queue: the worker's periodic tasks, mail delivery after each commit
+QUEUE_TASKS = (scheduled, tasks)
+
+
+def create_app(config=None):
+    """Build the application: configuration, extensions, blueprints; nothing else happens here."""
+    app = Flask(
+        "cabinet",
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    app.config.from_object(defaults.Defaults)
+    app.config.from_prefixed_env("CABINET")
+    if config:
+        app.config.from_mapping(config)
+    defaults.finish(app)
+
+    templating.init_app(app)  # first: the others add to the template environment it makes
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    form_errors.init_app(app)
+    labels.init_app(app)
+    acting.init_app(app)
+    queue.init_app(app)
+    mail.delivery.init_app(app)
+    cli.init_app(app)
+    signing.init_app(app)
+
+    for area in BLUEPRINTS:
+        app.register_blueprint(area.bp)
+    verification.check_config(app.config)
+    return app
