@@ -12,16 +12,19 @@ from cabinet.admin import mail as admin_mail
 from cabinet.admin import views as admin
 from cabinet.audit import labels
 from cabinet.complaints import public_views as verify
+from cabinet.complaints import service as complaint_service
 from cabinet.complaints import staff_views as staff_complaints
 from cabinet.complaints import verification
 from cabinet.complaints import views as complaints
 from cabinet.consents import views as consents
+from cabinet.consents import withdrawal
 from cabinet.disclosures import views as disclosures
 from cabinet.documents import signing
 from cabinet.extensions import csrf, db, limiter, migrate
 from cabinet.mail import tasks
 from cabinet.overview import views as overview
 from cabinet.policies import views as policies
+from cabinet.profile import service as profile_service
 from cabinet.profile import views as profile
 from cabinet.staff import views as staff
 from cabinet.stats import views as stats
@@ -64,6 +67,8 @@ def create_app(config=None):
     cli.init_app(app)
     signing.init_app(app)
 
+    withdrawal.register_obligations("correction", profile_service.owed_corrections)
+    withdrawal.register_obligations("complaint", complaint_service.owed_answers)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
     verification.check_config(app.config)

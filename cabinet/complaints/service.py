@@ -261,3 +261,9 @@ def export(subject) -> list[dict]:
         "timeline": [{"kind": s.event.kind, "at": iso(s.event.at), "actor_id": s.event.actor_id,
                       "text": s.event.text, "attachments": files(s)} for s in r.steps],
     } for r in records(list(reversed(complaints_of(subject))))]
+
+
+def owed_answers(subject) -> list[tuple[str, object]]:
+    """Open complaints (policy 5.2) are owed an answer, which needs the complainant's data: they block withdrawal."""
+    return list(db.session.execute(select(Complaint.number, Complaint.due_on).where(
+        Complaint.user_id == subject.id, Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.id)))

@@ -4,13 +4,25 @@ from sqlalchemy import select
 
 from cabinet.audit import trail
 from cabinet.consents import receipts
-from cabinet.consents.models import ConsentEvent
+from cabinet.consents.models import ConsentEvent, Withdrawal
 from cabinet.consents.purposes import BY_CODE, PURPOSES
 from cabinet.extensions import db
+from cabinet.messages import gettext as _
 
 
 class ConsentError(ValueError):
     """A consent change that cannot be made; the message is shown to the user."""
+
+
+def current_withdrawal(subject) -> Withdrawal | None:
+    """The latest withdrawal-of-all-consent request of the subject, if any."""
+    return db.session.scalar(select(Withdrawal).where(Withdrawal.user_id == subject.id)
+                             .order_by(Withdrawal.id.desc()).limit(1))
+
+
+def processing_stopped(subject) -> bool:
+    latest = current_withdrawal(subject)
+    return latest is not None and latest.status in ("scheduled", "done")
 
 
 def history(subject) -> list[ConsentEvent]:
@@ -30,15 +42,11 @@ def current_states(subject) -> dict[str, ConsentEvent | None]:
 def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None,
            withdrawing_all: bool = False) -> ConsentEvent:
     """Record one decision about one purpose, refusing what makes no sense."""
-    from cabinet.messages import gettext as _
-
     if purpose not in BY_CODE or action not in ("grant", "withdraw", "decline"):
         raise ConsentError(_("Unknown purpose or action."))
     if action == "withdraw" and not BY_CODE[purpose].optional and not withdrawing_all:
         raise ConsentError(_("This purpose is needed to provide the service; use “withdraw all consent” instead."))
     if action == "grant" and not withdrawing_all:
-        from cabinet.consents.withdrawal import processing_stopped
-
         if processing_stopped(subject):
             raise ConsentError(_("You have withdrawn all consent; processing of your data has stopped."))
     latest = current_states(subject)[purpose]

@@ -121,6 +121,6 @@ def withdraw_all():
                 if result.status != "refused":  # a refusal is said once, by the page, with what blocks it
                     flash(_("All your consent is withdrawn. Processing of your data has stopped."), "success")
             return redirect(url_for("consents.withdraw_all"))
-    return render_template("consents/withdraw_all.html", form=form, withdrawal=withdrawal.current(subject),
+    return render_template("consents/withdraw_all.html", form=form, withdrawal=service.current_withdrawal(subject),
                            obligations=withdrawal.unfinished_obligations(subject), kept=withdrawal.KEPT,
                            deadline=withdrawal.DEADLINE_WORKING_DAYS)

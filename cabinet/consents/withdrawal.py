@@ -8,7 +8,6 @@ from sqlalchemy import delete, select, update
 
 from cabinet.acting import duties
 from cabinet.audit import trail
-from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import utcnow
@@ -45,48 +44,23 @@ class Obligation:
     due_on: date | None = None
 
 
-#: functions returning the subject's unfinished obligations; other areas (complaints) add theirs
-OBLIGATION_SOURCES = []
+#: by kind, what returns the subject's unfinished obligations of that kind (each area registers its own)
+OBLIGATION_SOURCES = {}
 
 
-def obligation_source(func):
-    OBLIGATION_SOURCES.append(func)
-    return func
-
-
-@obligation_source
-def _pending_corrections(subject) -> list[Obligation]:
-    found = db.session.execute(select(CorrectionRequest.id, CorrectionRequest.due_on).where(
-        CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))
-    return [Obligation("correction", str(i), due_on) for i, due_on in found]
-
-
-@obligation_source
-def _open_complaints(subject) -> list[Obligation]:
-    """An open complaint (policy 5.2) is owed an answer, which needs the complainant's data."""
-    found = db.session.execute(select(Complaint.number, Complaint.due_on).where(
-        Complaint.user_id == subject.id, Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.id))
-    return [Obligation("complaint", number, due_on) for number, due_on in found]
+def register_obligations(kind: str, source) -> None:
+    """An area names what it still owes a subject; registering a kind again replaces it (one app, or many)."""
+    OBLIGATION_SOURCES[kind] = source
 
 
 def unfinished_obligations(subject) -> list[Obligation]:
-    return [o for source in OBLIGATION_SOURCES for o in source(subject)]
-
-
-def current(subject) -> Withdrawal | None:
-    """The latest withdrawal request of the subject, if any."""
-    return db.session.scalar(select(Withdrawal).where(Withdrawal.user_id == subject.id)
-                             .order_by(Withdrawal.id.desc()).limit(1))
-
-
-def processing_stopped(subject) -> bool:
-    latest = current(subject)
-    return latest is not None and latest.status in ("scheduled", "done")
+    return [Obligation(kind, reference, due_on) for kind, source in OBLIGATION_SOURCES.items()
+            for reference, due_on in source(subject)]
 
 
 def withdraw_all(subject, *, actor, today, channel: str = "cabinet") -> Withdrawal:
     """Refuse with reasons if an obligation is open; otherwise withdraw every consent and schedule destruction."""
-    if processing_stopped(subject):
+    if service.processing_stopped(subject):
         raise service.ConsentError(_l("All consent is already withdrawn."))
     obligations = unfinished_obligations(subject)
     if obligations:

@@ -4,7 +4,6 @@ from sqlalchemy import select
 
 from cabinet.audit import trail
 from cabinet.consents import service as consents
-from cabinet.consents.withdrawal import processing_stopped
 from cabinet.disclosures.models import Disclosure
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
@@ -26,7 +25,7 @@ def record(subject, *, actor, recipient: str, basis: str, categories: str, discl
     """Record one disclosure; transfers to third parties need consent and stop when processing has stopped."""
     if basis not in BASES:
         raise DisclosureError(_("Choose the legal basis."))
-    if basis.startswith("3.5") and processing_stopped(subject):
+    if basis.startswith("3.5") and consents.processing_stopped(subject):
         raise DisclosureError(_("The subject has withdrawn all consent: transfers to third parties have stopped."))
     if basis == "3.5.1":
         state = consents.current_states(subject)["third_party"]

@@ -7,7 +7,7 @@ from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
 from cabinet.audit.wording import EventWords
 from cabinet.complaints.service import complaints_of, deadline
-from cabinet.consents import withdrawal
+from cabinet.consents import service as consents
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.i18n import local_today
@@ -44,7 +44,7 @@ def cabinet():
     today = local_today()
     complaints = complaints_of(subject)
     since = subject.previous_login_at
-    latest = withdrawal.current(subject)
+    latest = consents.current_withdrawal(subject)
     return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject),
                            confirmation=confirmation, today=today, deadline=deadline,
                            open_complaints=[c for c in complaints if c.is_open],

@@ -137,6 +137,12 @@ def pending_correction(subject) -> CorrectionRequest | None:
     return db.session.scalar(PENDING_CORRECTION, {"user_id": subject.id})
 
 
+def owed_corrections(subject) -> list[tuple[str, object]]:
+    """Name corrections still to decide (number, due date): they block withdrawing all consent."""
+    return [(str(i), due_on) for i, due_on in db.session.execute(select(CorrectionRequest.id, CorrectionRequest.due_on)
+            .where(CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))]
+
+
 def history(subject) -> list[ProfileChange]:
     """Newest first, with who made each change (their roles are not needed, so not loaded)."""
     return list(db.session.scalars(select(ProfileChange).where(ProfileChange.user_id == subject.id)
