@@ -32,6 +32,14 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def model_for(table: str):
+    """The mapped class of a table, so a mechanism can read rows an area owns ("users") without importing it."""
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table.name == table:
+            return mapper.class_
+    raise LookupError(table)
+
+
 def _sqlite_connect(dbapi_connection, _record):
     """WAL, a busy timeout, and transactions begun by us (below) rather than by pysqlite."""
     dbapi_connection.isolation_level = None  # SQLAlchemy's pysqlite recipe: the "begin" event emits BEGIN

@@ -7,8 +7,13 @@ cookie and is checked against the database on every request, so stopping or expi
 from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import current_user, login_required
+
+from cabinet.acting.models import ActingSession
+from cabinet.audit import trail, who
+from cabinet.database import utcnow
+from cabinet.extensions import db
 
 #: how long an acting session lasts unless stopped
 ACTING_MINUTES = 30
@@ -36,8 +41,6 @@ OPERATOR_SIDE = frozenset({"staff", "staff_complaints", "admin", "admin_mail", "
 
 def acting_here():
     """The acting session, when this request works in the subject's cabinet (not on the operator's pages)."""
-    from flask import request
-
     return None if request.blueprint in OPERATOR_SIDE else current_act()
 
 
@@ -46,10 +49,6 @@ def _resolve():
     act_id = session.get(SESSION_KEY)
     if act_id is None or not current_user.is_authenticated:
         return
-    from cabinet.acting.models import ActingSession
-    from cabinet.database import utcnow
-    from cabinet.extensions import db
-
     act = db.session.get(ActingSession, act_id)
     if act is not None and act.ended_at is None and act.expires_at <= utcnow():
         _record_expiry(act)
@@ -61,9 +60,6 @@ def _resolve():
 
 def _record_expiry(act) -> None:
     """The first request after the time ran out closes the act on record, so the subject sees it end."""
-    from cabinet.audit import trail
-    from cabinet.extensions import db
-
     act.ended_at, act.end_reason = act.expires_at, "expired"
     trail.record("staff.acting_expired", actor=act.staff, subject=act.subject, obj=act)
     db.session.commit()
@@ -130,6 +126,7 @@ def role_required(role: str):
 
 
 def init_app(app):
+    who.register_acting(acting_here)
     app.before_request(_resolve)
 
     @app.context_processor

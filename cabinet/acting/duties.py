@@ -7,9 +7,16 @@ is then for another staff member. The decision functions call `check` before the
 
 from sqlalchemy import select
 
+from cabinet.acting.models import ActingSession
+from cabinet.audit import labels, trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
+
+labels.register_actions({
+    "staff.acting_expired": _l("The time of staff acting on your behalf ran out"),
+    "staff.decision_refused": _l("A staff member acting on your behalf was stopped from deciding on your request"),
+})
 
 #: the decisions guarded, with the words that explain the refusal to the staff member
 DECISIONS = {
@@ -33,8 +40,6 @@ class ConflictOfDuties(ValueError):
 
 def open_act(staff, subject_id: int):
     """The staff member's acting session for the subject that is still running, if any."""
-    from cabinet.acting.models import ActingSession
-
     return db.session.scalar(select(ActingSession).where(
         ActingSession.staff_id == staff.id, ActingSession.subject_id == subject_id,
         ActingSession.ended_at.is_(None), ActingSession.expires_at > utcnow()).limit(1))
@@ -42,8 +47,6 @@ def open_act(staff, subject_id: int):
 
 def acted_for(staff, subject_ids) -> set[int]:
     """Of these subjects, those the staff member acts for now (for pages that list many), and themselves."""
-    from cabinet.acting.models import ActingSession
-
     ids = set(subject_ids)
     if not ids:
         return set()
@@ -67,8 +70,6 @@ def check(decision: str, *, actor, subject) -> None:
 
 def record_refusal(error: ConflictOfDuties, *, actor, subject, obj=None) -> None:
     """After the caller rolled back: the refused attempt itself goes into the trail (not the decision)."""
-    from cabinet.audit import trail
-
     trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
                  details={"decision": error.decision, "act": getattr(error.act, "id", None)})
 

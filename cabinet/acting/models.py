@@ -1,14 +1,17 @@
 """Acting sessions: a staff member working in a subject's cabinet on a documented basis (policy 2.4)."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cabinet.accounts.models import User
 from cabinet.database import UTCDateTime, utcnow
-from cabinet.documents.models import Document
 from cabinet.extensions import db
+
+if TYPE_CHECKING:  # the people and their documents are the areas' own; mapped by name
+    from cabinet.accounts.models import User
+    from cabinet.documents.models import Document
 
 
 class ActingSession(db.Model):
@@ -30,6 +33,6 @@ class ActingSession(db.Model):
     #: "stopped" by the staff member, "expired", or None while active
     end_reason: Mapped[str | None] = mapped_column(String(10))
 
-    staff: Mapped[User] = relationship(foreign_keys=[staff_id], lazy="joined")
-    subject: Mapped[User] = relationship(foreign_keys=[subject_id], lazy="joined")
-    basis_document: Mapped[Document | None] = relationship(lazy="select")
+    staff: Mapped["User"] = relationship(foreign_keys=[staff_id], lazy="joined")
+    subject: Mapped["User"] = relationship(foreign_keys=[subject_id], lazy="joined")
+    basis_document: Mapped["Document | None"] = relationship(lazy="select")

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 from flask import has_request_context
 
-from cabinet.documents.models import Document
+from cabinet.database import model_for
 from cabinet.extensions import db
 
 #: the command-line job running in this process, if any: {"name", "run_by", "by"}
@@ -39,15 +39,26 @@ def job(name: str, *, actor=None):
         _job.reset(token)
 
 
+def _no_acting():
+    return None
+
+
+#: the acting session of this request, if any: cabinet.acting registers how to find it at app setup
+_acting_here = _no_acting
+
+
+def register_acting(find) -> None:
+    global _acting_here
+    _acting_here = find
+
+
 def current_job() -> dict | None:
     return _job.get()
 
 
 def on_behalf(subject) -> dict:
     """The acting session a subject-side request works in, when the event is about its subject."""
-    from cabinet.acting import acting_here
-
-    act = acting_here() if has_request_context() else None
+    act = _acting_here() if has_request_context() else None
     if act is None or getattr(subject, "id", subject) != act.subject_id:
         return {}
     return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id,
@@ -68,7 +79,7 @@ def frozen(actor, subject) -> dict:
            staff_role(actor) if actor is not None else "job"}
     behalf = on_behalf(subject).get("on_behalf")
     if behalf:
-        document = db.session.get(Document, behalf["basis_document"])
+        document = db.session.get(model_for("documents"), behalf["basis_document"])
         who.update(role=behalf["staff_role"], on_behalf=True, reason=behalf["reason"],
                    basis={"name": document.original_name, "sha256": document.sha256} if document else None)
     running = current_job()

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from cabinet.database import model_for
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_pgettext
@@ -81,9 +82,7 @@ class EventWords:
     """Words for the trail events of one page: the documents and people they name, fetched once."""
 
     def __init__(self, events, subject, *, documents: dict | None = None):
-        from cabinet.accounts.models import User
-        from cabinet.documents.models import Document
-
+        Document, User = model_for("documents"), model_for("users")
         self.subject = subject
         doc_ids = {(e.details or {}).get("on_behalf", {}).get("basis_document") for e in events} - {None}
         if documents is not None:  # the caller has the subject's documents already

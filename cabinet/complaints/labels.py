@@ -33,12 +33,11 @@ ACTIONS = {
     "complaint.note_added": _l("Internal note on a complaint added by staff"),
     "complaint.document_downloaded": _l("Complaint attachment downloaded by staff"),
 }
+audit_labels.register_actions(ACTIONS)
 
 
 def register(state) -> None:
-    """When the blueprint is registered: the trail's words and the templates' helpers."""
-    for action, words in ACTIONS.items():
-        audit_labels.ACTIONS.setdefault(action, words)
+    """When the blueprint is registered: the templates' helpers."""
     state.app.jinja_env.globals.update(
         complaint_status=lambda s: audit_labels.label(STATUSES, s),
         complaint_step=lambda k: audit_labels.label(STEPS, k),

@@ -2,12 +2,20 @@
 
 from sqlalchemy import select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.consents import receipts
 from cabinet.consents.models import ConsentEvent, Withdrawal
 from cabinet.consents.purposes import BY_CODE, PURPOSES
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
+
+labels.register_actions({
+    "consent.grant": _l("Consent granted"),
+    "consent.decline": _l("Consent not given"),
+    "consent.withdraw": _l("Consent withdrawn"),
+    "consent.receipt_downloaded": _l("Consent receipt downloaded"),
+})
 
 
 class ConsentError(ValueError):

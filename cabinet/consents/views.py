@@ -22,6 +22,12 @@ from cabinet.security import check_password
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
 
 
+@bp.record_once
+def _template_helpers(state) -> None:
+    """The consent history names each purpose by its title; an unknown code shows as itself."""
+    state.app.jinja_env.globals["purpose_title"] = lambda code: BY_CODE[code].title if code in BY_CODE else code
+
+
 @bp.route("/consents", methods=["GET", "POST"])
 @subject_required
 def index():

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import delete, select, update
 
 from cabinet.acting import duties
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.consents import service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import utcnow
@@ -19,6 +19,12 @@ from cabinet.messages import lazy_gettext as _l
 from cabinet.policies.models import PolicyAcceptance
 from cabinet.profile.models import CorrectionRequest, ProfileChange
 from cabinet.workdays.service import calendar
+
+labels.register_actions({
+    "consent.withdraw_all": _l("All consent withdrawn"),
+    "consent.withdraw_all_refused": _l("Withdrawal of all consent refused"),
+    "account.destroyed": _l("Personal data destroyed"),
+})
 
 #: the operator's deadline to stop processing and destroy the data
 DEADLINE_WORKING_DAYS = 15

@@ -2,12 +2,16 @@
 
 from sqlalchemy import select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.consents import service as consents
 from cabinet.disclosures.models import Disclosure
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
+
+labels.register_actions({
+    "disclosure.recorded": _l("Your data was disclosed"),
+})
 
 BASES = {
     "3.4.1": _l("A state body's reasoned request (clause 3.4.1)"),

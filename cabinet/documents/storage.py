@@ -15,12 +15,21 @@ from flask_babel import format_decimal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.documents.active import active_content
 from cabinet.documents.models import Document, UploadDraft
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
+from cabinet.messages import lazy_gettext as _l
 from cabinet.messages import ngettext
+
+labels.register_actions({
+    "document.uploaded": _l("Document uploaded"),
+    "document.downloaded": _l("Document downloaded"),
+    "document.draft_kept": _l("File attached to a form not yet sent"),
+    "document.draft_removed": _l("File removed from a form not yet sent"),
+    "document.draft_expired": _l("File of a form not sent within a day deleted"),
+})
 
 #: content signatures we accept, and the type we serve them as
 SIGNATURES = (

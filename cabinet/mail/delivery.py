@@ -29,10 +29,15 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail.models import STATES, OutgoingMail
+from cabinet.messages import lazy_gettext as _l
+
+labels.register_actions({
+    "mail.resent": _l("Undelivered mail queued again by an administrator"),
+})
 
 log = logging.getLogger(__name__)
 

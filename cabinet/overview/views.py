@@ -4,7 +4,7 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.audit.wording import EventWords
 from cabinet.complaints.service import complaints_of, deadline
 from cabinet.consents import service as consents
@@ -12,8 +12,13 @@ from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
+from cabinet.messages import lazy_gettext as _l
 from cabinet.overview import access_log, archive, export
 from cabinet.profile.service import pending_correction
+
+labels.register_actions({
+    "export.downloaded": _l("All data downloaded"),
+})
 
 bp = Blueprint("overview", __name__)
 

@@ -8,9 +8,14 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 from cabinet.policies.models import PolicyAcceptance, PolicyText, PolicyVersion
+
+labels.register_actions({
+    "policy.accepted": _l("Privacy policy accepted"),
+})
 
 #: CommonMark with raw HTML disabled: policy texts are rendered safely
 _markdown = MarkdownIt("commonmark", {"html": False})

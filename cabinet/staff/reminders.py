@@ -10,13 +10,18 @@ from datetime import date
 from sqlalchemy import exists, select
 
 from cabinet.accounts.models import User, UserRole
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
+from cabinet.messages import lazy_gettext as _l
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff.models import DeadlineReminder
 from cabinet.workdays.service import calendar
+
+labels.register_actions({
+    "deadlines.reminded": _l("Deadline reminder mailed to staff"),
+})
 
 #: a matter due within this many working days is "due soon"
 WARN_WORKING_DAYS = 3

@@ -7,12 +7,19 @@ from sqlalchemy import exists, or_, select
 
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting.models import ActingSession
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.audit.who import staff_role
 from cabinet.database import utcnow
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.mail import send
+from cabinet.messages import lazy_gettext as _l
+
+labels.register_actions({
+    "staff.subject_viewed": _l("Staff opened your record"),
+    "staff.acting_started": _l("Staff started acting on your behalf"),
+    "staff.acting_stopped": _l("Staff stopped acting on your behalf"),
+})
 
 PAGE_SIZE = 25
 

@@ -3,9 +3,14 @@
 from flask import current_app
 from sqlalchemy import delete, select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 from cabinet.translate.models import TranslatorLanguage
+
+labels.register_actions({
+    "translator.languages_changed": _l("Translator's languages changed"),
+})
 
 
 def restricted_to(user) -> list[str]:

@@ -6,13 +6,18 @@ from datetime import timedelta
 from babel.messages.catalog import Catalog, Message
 from sqlalchemy import select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 from cabinet.translate import store
 from cabinet.translate.checks import Problem, problems
 from cabinet.translate.entries import entry_hash, entry_key, msgid_of, strings_of
 from cabinet.translate.models import TranslationChange
+
+labels.register_actions({
+    "translation.changed": _l("Translation changed"),
+})
 
 #: what the "changed recently" filter means
 RECENT_DAYS = 7

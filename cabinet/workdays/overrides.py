@@ -4,10 +4,16 @@ from datetime import date
 
 from sqlalchemy import select
 
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.messages import lazy_gettext as _l
 from cabinet.workdays.models import DayOverride
+
+labels.register_actions({
+    "calendar.override_set": _l("Calendar day changed"),
+    "calendar.override_removed": _l("Calendar override removed"),
+})
 
 
 def stored() -> dict[date, DayOverride]:
