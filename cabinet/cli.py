@@ -92,6 +92,25 @@ def create_user(email, roles, surname, given_name):
     click.echo(f"created {user.email} ({', '.join(user.role_names)})")
 
 
+@users_cli.command("languages")
+@click.argument("email")
+@click.argument("locales", nargs=-1)
+def translator_languages(email, locales):
+    """Limit a translator to the given languages; none given (or all of them) lifts the limit."""
+    from cabinet.accounts.service import find_by_email
+    from cabinet.translate.access import set_languages
+
+    user = find_by_email(email)
+    if user is None or not user.has_role("translator"):
+        raise click.ClickException(f"no translator with the e-mail {email}")
+    try:
+        chosen = set_languages(user, locales, actor=None)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{user.email} may edit: {', '.join(chosen) if chosen else 'every language'}")
+
+
 @audit_cli.command("verify")
 @click.option("--checkpoints", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Check against this copy of the checkpoints (the one shipped off the box) instead of the "

@@ -5,13 +5,30 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from cabinet.accounts import tokens
 from cabinet.accounts.models import User
+from cabinet.accounts.service import find_by_email
+from cabinet.acting import current_act, duties
 from cabinet.acting.models import ActingSession
-from cabinet.audit import trail
+from cabinet.audit import labels, trail
+from cabinet.database import utcnow
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
+from cabinet.messages import lazy_gettext as _l
 from cabinet.profile import decisions
 from cabinet.profile.models import FIELDS, CorrectionRequest, ProfileChange
+
+labels.register_actions({
+    "profile.surname_changed": _l("Surname changed"),
+    "profile.given_name_changed": _l("Given name changed"),
+    "profile.patronymic_changed": _l("Patronymic changed"),
+    "profile.email_changed": _l("E-mail address changed"),
+    "profile.phone_changed": _l("Phone number changed"),
+    "profile.email_change_requested": _l("E-mail change requested"),
+    "profile.correction_requested": _l("Name correction requested"),
+    "profile.correction_approved": _l("Name correction approved"),
+    "profile.correction_rejected": _l("Name correction rejected"),
+    "profile.decision_downloaded": _l("Correction decision downloaded"),
+})
 
 NAME_FIELDS = ("surname", "given_name", "patronymic")
 
@@ -41,8 +58,6 @@ def _own_or_acting(subject, actor, act):
     """
     if actor.id == subject.id:
         return "self", None
-    from cabinet.acting import current_act
-
     act = act if act is not None else current_act()
     if act is None or act.staff_id != actor.id or act.subject_id != subject.id or act.ended_at is not None:
         raise ProfileError("only the subject or staff acting for them")
@@ -73,8 +88,6 @@ def change_phone(subject, phone: str, *, actor, act=None) -> bool:
 
 def request_email_change(subject, new_email: str, *, actor) -> None:
     """Ask the new address to confirm; tell the old one. The sign-in address changes only then."""
-    from cabinet.accounts.service import find_by_email
-
     if new_email == subject.email:
         return
     subject.pending_email = new_email
@@ -88,9 +101,6 @@ def request_email_change(subject, new_email: str, *, actor) -> None:
 
 def apply_email_change(subject) -> None:
     """The new address proved itself: it becomes the sign-in address, the old one stays in history."""
-    from cabinet.accounts.service import find_by_email
-    from cabinet.database import utcnow
-
     new_email = subject.pending_email
     subject.pending_email = None
     if find_by_email(new_email) is not None:
@@ -160,10 +170,6 @@ def corrections(subject) -> list[CorrectionRequest]:
 
 def decide_correction(request: CorrectionRequest, decision: str, reason: str, *, actor) -> None:
     """Staff review: approving applies the new name (the history keeps the old one); rejecting says why."""
-    from cabinet.accounts.models import User
-    from cabinet.acting import duties
-    from cabinet.database import utcnow
-
     duties.check("correction", actor=actor, subject=request.user_id)
     if request.status != "pending":
         raise ProfileError("already decided")

@@ -9,22 +9,11 @@ from babel.messages.pofile import read_po
 from flask import current_app
 
 from cabinet import ROOT
+from cabinet.translate import store
 from cabinet.translate.checks import problems
+from cabinet.translate.paths import po_path, pot_path, translations_dir
 
-DOMAIN = "messages"
 KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")
-
-
-def translations_dir() -> Path:
-    return Path(current_app.config.get("TRANSLATIONS_DIR") or ROOT / "translations")
-
-
-def pot_path() -> Path:
-    return translations_dir() / f"{DOMAIN}.pot"
-
-
-def po_path(locale: str) -> Path:
-    return translations_dir() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 def _babel(*args: str) -> None:
@@ -44,8 +33,6 @@ def extract(output: Path | None = None) -> Path:
 
 def update() -> None:
     """Merge the template into every language's catalog, keeping translations (under the editor's lock)."""
-    from cabinet.translate import store
-
     for locale in current_app.config["LANGUAGES"]:
         if not po_path(locale).exists():
             _babel("init", "-i", str(pot_path()), "-d", str(translations_dir()), "-l", locale, "--no-wrap")
@@ -56,8 +43,6 @@ def update() -> None:
 
 def compile_all() -> None:
     """Compile every catalog; each .mo is replaced whole, so a running site never reads half of one."""
-    from cabinet.translate import store
-
     for locale in current_app.config["LANGUAGES"]:
         with store.locked(locale):
             store.compile_mo(locale, store.read(locale))

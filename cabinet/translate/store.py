@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from cabinet.translate.catalogs import po_path
+from cabinet.translate.paths import po_path
 
 
 def mo_path(locale: str) -> Path:

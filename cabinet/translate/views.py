@@ -11,12 +11,11 @@ from cabinet.extensions import db
 from cabinet.form_errors import FormError
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
-from cabinet.translate import access, commands, entries, saving, store, upload
-from cabinet.translate.catalogs import po_path
+from cabinet.translate import access, entries, saving, store, upload
 from cabinet.translate.forms import EntryForm, LanguagesForm, UploadForm
+from cabinet.translate.paths import po_path
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
-bp.record_once(commands.register)
 TRANSLATORS_PAGE = 200
 STATUS_WORDS = {"all": _l("All"), "untranslated": _l("Untranslated"), "fuzzy": _l("Fuzzy"),
                 "recent": _l("Changed recently"), "translated": _l("Translated")}
