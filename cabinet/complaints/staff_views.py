@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, duties, role_required
-from cabinet.complaints import forms, handling, labels, service, verification, versions
+from cabinet.complaints import forms, handling, labels, service, timeline, verification, versions
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.pdf import full_name
 from cabinet.complaints.views import checked_attachments, chosen_version, remove_kept, send_version
@@ -118,7 +118,7 @@ def _detail_page(complaint, form, kept, *, confirming=False):
     handling.record_view(complaint, actor=current_actor())
     db.session.commit()
     conflict = duties.refusal_for("complaint", actor=current_actor(), subject=complaint.user_id)
-    return render_template("staff/complaint.html", complaint=complaint, record=service.record(complaint),
+    return render_template("staff/complaint.html", complaint=complaint, record=timeline.record(complaint),
                            conflict=conflict, documents=documents, filed=filed, filed_name=full_name(filed),
                            deadline=service.deadline(complaint, local_today()), notes=handling.notes(complaint),
                            answer_form=form, note_form=forms.NoteForm(formdata=None, prefix="note"),

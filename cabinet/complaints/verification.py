@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from cabinet.complaints.models import Complaint, ComplaintVersion
+from cabinet.complaints.timeline import record
 
 CODE_HEX_DIGITS = 16
 #: the key id of the development default, derived from SECRET_KEY
@@ -115,8 +116,6 @@ def _legacy_code(record, steps) -> str:
 
 def _legacy(complaint: Complaint, mac: str):
     """The timeline step up to which an old printout matches (a copy printed before later steps still verifies)."""
-    from cabinet.complaints.service import record
-
     live = record(complaint)
     for upto in range(len(live.steps), 0, -1):
         if hmac.compare_digest(_legacy_code(live, live.steps[:upto]), mac):

@@ -15,9 +15,10 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from cabinet import operator as operators
-from cabinet.complaints import service
+from cabinet.complaints import timeline
 from cabinet.complaints.models import Complaint, ComplaintEvent, ComplaintVersion
 from cabinet.complaints.numbering import ANSWER_WORKING_DAYS, local_day
+from cabinet.complaints.verification import current_key_id
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.policies.service import current_version
@@ -42,7 +43,7 @@ def _iso(value: datetime | date) -> str:
     return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value.isoformat()
 
 
-def _step(step: service.Step, complainant_id: int) -> dict:
+def _step(step: timeline.Step, complainant_id: int) -> dict:
     event = step.event
     return {"kind": event.kind, "at": _iso(event.at), "text": event.text,
             "by_complainant": event.actor_id == complainant_id, "actor": step.actor_name,
@@ -55,7 +56,7 @@ def _policy(day: date) -> dict | None:
     return {"label": version.label, "effective_from": _iso(version.effective_from)} if version else None
 
 
-def _filing(live: service.Record, *, reconstructed: bool) -> dict:
+def _filing(live: timeline.Record, *, reconstructed: bool) -> dict:
     """What the filing's document shows, from the rows and the account as they are at this moment."""
     complaint, person = live.complaint, live.complaint.complainant
     received_day = local_day(complaint.received_at)
@@ -82,8 +83,6 @@ def _status_after(steps: list[dict]) -> str:
 
 def _add(complaint: Complaint, number: int, snapshot: dict, event_id: int | None,
          reconstructed: bool = False) -> ComplaintVersion:
-    from cabinet.complaints.verification import current_key_id
-
     made_at = utcnow()
     snapshot = {**snapshot, "version": number, "made_at": _iso(made_at), "status": _status_after(snapshot["steps"])}
     text = canonical(snapshot)
@@ -97,7 +96,7 @@ def _add(complaint: Complaint, number: int, snapshot: dict, event_id: int | None
 
 def freeze_filing(complaint: Complaint) -> ComplaintVersion:
     """Version 1, in the filing's transaction: everything the document shows, as it is at filing."""
-    live = service.record(complaint)
+    live = timeline.record(complaint)
     snapshot = {**_filing(live, reconstructed=False), "steps": [_step(s, complaint.user_id) for s in live.steps]}
     return _add(complaint, 1, snapshot, live.filing.event.id)
 
@@ -131,7 +130,7 @@ def ensure(complaint: Complaint) -> list[ComplaintVersion]:
     found = versions_of(complaint)
     if found:
         return found
-    live = service.record(complaint)
+    live = timeline.record(complaint)
     snapshot = {**_filing(live, reconstructed=True), "steps": [_step(s, complaint.user_id) for s in live.steps]}
     _add(complaint, 1, snapshot, live.steps[-1].event.id if live.steps else None, reconstructed=True)
     return versions_of(complaint)
@@ -144,7 +143,7 @@ def add_version(complaint: Complaint, event: ComplaintEvent) -> ComplaintVersion
     """
     previous = versions_of(complaint)[-1]
     frozen = load(previous)
-    live = service.record(complaint)
+    live = timeline.record(complaint)
     since = [_step(s, complaint.user_id) for s in live.steps[len(frozen["steps"]):]]
     if not since or since[-1]["kind"] != event.kind:
         raise RuntimeError("the new step is not the complaint's last")  # a bug, never a user's doing

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import trail
-from cabinet.complaints import forms, labels, pdf, service, versions
+from cabinet.complaints import forms, labels, pdf, service, timeline, versions
 from cabinet.complaints.models import Complaint
 from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
@@ -143,7 +143,7 @@ def show(number):
 def _page(complaint, supplement_form, withdraw_form):
     documents = versions.ensure(complaint)
     db.session.commit()  # a complaint filed before snapshots gets its reconstructed version once
-    return render_template("complaints/show.html", record=service.record(complaint), complaint=complaint,
+    return render_template("complaints/show.html", record=timeline.record(complaint), complaint=complaint,
                            deadline=service.deadline(complaint, local_today()), supplement_form=supplement_form,
                            withdraw_form=withdraw_form, limits=forms, documents=documents,
                            notices=service.notices(complaint))
