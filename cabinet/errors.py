@@ -7,7 +7,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from cabinet.documents.storage import max_upload_mb, megabytes
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
 
@@ -23,6 +22,15 @@ MESSAGES = {
     503: (_l("The service is briefly unavailable"),
           _l("Your data is safe. Please try again in a minute; if you were sending a form, send it again.")),
 }
+#: by status, what fills in the figures of its words (413: the upload limits, registered by cabinet.documents)
+FIGURES = {}
+
+
+def register_figures(code: int, figures) -> None:
+    """The module that knows a status's limits tells the error page its figures, at import."""
+    FIGURES[code] = figures
+
+
 #: seconds a client is told to wait when the database cannot be reached
 RETRY_AFTER = 30
 
@@ -30,9 +38,8 @@ RETRY_AFTER = 30
 def render_error(code: int, title=None, text=None):
     """Our page for any error status; a code without its own words gets the general 4xx or 5xx ones."""
     default_title, default_text = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
-    if code == 413:
-        total = megabytes(current_app.config["MAX_CONTENT_LENGTH"])
-        default_text = default_text % {"size": max_upload_mb(), "total": total}  # the limits as configured
+    if code in FIGURES:
+        default_text = default_text % FIGURES[code]()  # the limits as configured
     return render_template(
         "errors/error.html", code=code, title=title or default_title, text=text or default_text
     ), code

@@ -15,6 +15,7 @@ from flask_babel import format_decimal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from cabinet import errors
 from cabinet.audit import labels, trail
 from cabinet.documents.active import active_content
 from cabinet.documents.models import Document, UploadDraft
@@ -106,6 +107,13 @@ def megabytes(size: int) -> str:
 def max_upload_mb() -> str:
     """What one file may weigh, for the forms' hints and the refusals: the setting, never a number in a text."""
     return megabytes(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def _upload_limits() -> dict:
+    return {"size": max_upload_mb(), "total": megabytes(current_app.config["MAX_CONTENT_LENGTH"])}
+
+
+errors.register_figures(413, _upload_limits)
 
 
 def check_uploads(files, *, required: bool = False) -> list[CheckedFile]:
