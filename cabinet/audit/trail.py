@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import DateTime, String, Text, cast, select, type_coerce, update
+from sqlalchemy import DateTime, String, Text, cast, insert, select, type_coerce, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cabinet.audit import checkpoints  # noqa: F401 (its after-commit hook anchors the head now and then)
 from cabinet.audit.keys import MissingKey, mac_base, mac_bases
 from cabinet.audit.models import AuditEvent, AuditHead
+from cabinet.audit.who import context_details
 from cabinet.database import utcnow
 from cabinet.extensions import db
 
@@ -61,8 +63,6 @@ def _client_ip() -> str | None:
 def _on_behalf(subject) -> dict:
     """While staff act for a subject, every event about that subject carries the act, its reason and basis;
     inside a command-line job, every event names the job and who ran it (cabinet.audit.who)."""
-    from cabinet.audit.who import context_details
-
     return context_details(subject)
 
 
@@ -78,16 +78,14 @@ def _advance_head() -> tuple[int, str]:
     return head.seq, head.hash
 
 
+#: the inserts that can skip a row already there, by database
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _create_head() -> None:
     """The first events of a fresh database may race to create the head: one inserts, the others wait for it."""
     dialect = db.session.get_bind(mapper=AuditHead).dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy import insert
-    statement = insert(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS)
+    statement = INSERTS.get(dialect, insert)(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS)
     if hasattr(statement, "on_conflict_do_nothing"):
         statement = statement.on_conflict_do_nothing(index_elements=["id"])
     db.session.execute(statement)

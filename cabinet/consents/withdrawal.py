@@ -6,8 +6,11 @@ from datetime import date
 
 from sqlalchemy import delete, select, update
 
+from cabinet.accounts.models import User
 from cabinet.acting import duties
+from cabinet.acting.models import ActingSession
 from cabinet.audit import labels, trail
+from cabinet.audit.models import AuditEvent
 from cabinet.consents import service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import utcnow
@@ -97,8 +100,6 @@ def destroy(withdrawal: Withdrawal, *, actor=None) -> None:
     `actor` is the staff member who carries it out before the deadline; without one, the job that runs it
     (`consents destroy-due`) is named in the event. Either way the event names who requested it.
     """
-    from cabinet.accounts.models import User
-
     duties.check("withdrawal", actor=actor, subject=withdrawal.user_id)
     subject = db.session.get(User, withdrawal.user_id)
     requested = _requested(withdrawal)
@@ -126,8 +127,6 @@ def destroy(withdrawal: Withdrawal, *, actor=None) -> None:
 
 def _requested(withdrawal: Withdrawal) -> dict:
     """Who asked for the destruction, when, and the trail event that records it (with its acting session)."""
-    from cabinet.audit.models import AuditEvent
-
     seq = db.session.scalar(select(AuditEvent.seq).where(
         AuditEvent.action == "consent.withdraw_all", AuditEvent.object_type == "withdrawal",
         AuditEvent.object_id == str(withdrawal.id)).limit(1))
@@ -136,8 +135,6 @@ def _requested(withdrawal: Withdrawal) -> dict:
 
 def _end_acts(subject) -> None:
     """An act's basis is one of the scans destroyed; the audit trail keeps that the acts took place."""
-    from cabinet.acting.models import ActingSession
-
     acts = select(ActingSession.id).where(ActingSession.subject_id == subject.id)
     db.session.execute(update(ProfileChange).where(ProfileChange.acting_id.in_(acts)).values(acting_id=None))
     db.session.execute(delete(ActingSession).where(ActingSession.subject_id == subject.id))
@@ -155,8 +152,6 @@ def destroy_due(today) -> int:
 
 def refuse(withdrawal: Withdrawal, reason: str, *, actor) -> None:
     """Staff refuse a scheduled withdrawal with a reason the subject sees (law art. 8: a reasoned refusal)."""
-    from cabinet.accounts.models import User
-
     duties.check("withdrawal", actor=actor, subject=withdrawal.user_id)
     if withdrawal.status != "scheduled":
         raise service.ConsentError(_l("Only a scheduled withdrawal can be refused."))

@@ -1,5 +1,6 @@
 """Idempotent demo data: policy version 1, a demo subject, one account per staff role."""
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -46,8 +47,6 @@ def ensure_policy():
 
 def _demo_subject(user, version):
     """What registration would have recorded for the demo subject."""
-    import hashlib
-
     record_initial_values(user)
     scan = storage.CheckedFile("id-card.pdf", "application/pdf", DEMO_SCAN, hashlib.sha256(DEMO_SCAN).hexdigest())
     storage.store(scan, actor=user, subject=user, kind="registration")

@@ -9,6 +9,11 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from cryptography.x509.oid import NameOID
 from flask import current_app
 from flask_babel import force_locale
 from pyhanko.pdf_utils import generic
@@ -21,7 +26,10 @@ with warnings.catch_warnings():  # pyHanko imports cryptography's DSA names, dep
     warnings.filterwarnings("ignore", "DSA is deprecated")
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1 as as_asn1
+from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
 from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from cabinet.dates import written_moment
 from cabinet.documents.signer import KeptKeySigner
@@ -183,11 +191,6 @@ def current_operator(app=None) -> Operator:
 
 
 def _load(path: Path, password) -> Operator:
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
-    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1 as as_asn1
-    from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
     passphrase = str(password).encode() if password not in (None, "") else None
     try:
         key, certificate, others = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
@@ -209,12 +212,6 @@ def _load(path: Path, password) -> Operator:
 
 def make_dev_certificate(path: Path, operator: str) -> Path:
     """A self-signed certificate and RSA key for development, as PKCS#12 (no password) with the PEM beside it."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    from cryptography.x509.oid import NameOID
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{operator} (development)"),
                       x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])

@@ -6,6 +6,7 @@ import phonenumbers
 from sqlalchemy import exists, or_, select
 
 from cabinet.accounts.models import User, UserRole
+from cabinet.acting import expiry_from
 from cabinet.acting.models import ActingSession
 from cabinet.audit import labels, trail
 from cabinet.audit.who import staff_role
@@ -61,8 +62,6 @@ def record_view(subject: User, *, actor, reason: str) -> None:
 
 def start_acting(subject: User, *, actor, reason: str, basis) -> ActingSession:
     """Open an acting session on a stored basis document; the subject is told by mail."""
-    from cabinet.acting import expiry_from
-
     document = storage.store(basis, actor=actor, subject=subject, kind="basis")
     now = utcnow()
     act = ActingSession(staff_id=actor.id, subject_id=subject.id, reason=reason, basis_document_id=document.id,

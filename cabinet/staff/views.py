@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from cabinet import acting
 from cabinet.accounts.models import User
 from cabinet.acting import current_act, current_actor, duties, role_required
+from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
@@ -179,8 +180,6 @@ def correction_document(request_id, document_id):
     document = db.get_or_404(Document, document_id)
     if correction.status != "pending" or document.kind != "correction" or document.attached_id != correction.id:
         abort(404)
-    from cabinet.audit import trail
-
     trail.record("document.downloaded", actor=current_actor(), subject=document.owner_id, obj=document,
                  details={"reason": "correction review"})
     db.session.commit()
