@@ -10,6 +10,7 @@ from cabinet.accounts import language
 from cabinet.accounts import service as account_service
 from cabinet.accounts import views as accounts
 from cabinet.admin import mail as admin_mail
+from cabinet.admin import translators
 from cabinet.admin import views as admin
 from cabinet.audit import labels
 from cabinet.complaints import public_views as verify
@@ -27,12 +28,16 @@ from cabinet.overview import views as overview
 from cabinet.policies import views as policies
 from cabinet.profile import service as profile_service
 from cabinet.profile import views as profile
+from cabinet.registration import views as registration
 from cabinet.staff import views as staff
 from cabinet.stats import views as stats
 from cabinet.translate import views as translate
 
 BLUEPRINTS = (overview, accounts, language, profile, policies, consents, complaints, disclosures, staff,
               staff_complaints, admin, admin_mail, translate, verify, stats)
+#: imported for the routes they add to another area's blueprint: /register joins accounts', the translators'
+#: languages page joins translate's
+ROUTES_ON_OTHER_BLUEPRINTS = (registration, translators)
 #: imported for what they register with the queue: the worker's periodic tasks, mail delivery after each commit
 QUEUE_TASKS = (scheduled, tasks)
 

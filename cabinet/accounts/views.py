@@ -3,18 +3,16 @@
 import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from cabinet.accounts import registration, service
-from cabinet.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
+from cabinet.accounts import service
+from cabinet.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from cabinet.accounts.limits import (
     MAIL_PER_ACCOUNT,
     PER_ADDRESS,
     SIGN_IN_PER_ACCOUNT,
-    SIGN_UP_PER_ADDRESS,
     per_account,
     per_address,
     seconds_to_wait,
@@ -23,13 +21,12 @@ from cabinet.accounts.limits import (
 from cabinet.accounts.models import User
 from cabinet.acting import own_only
 from cabinet.database import MAX_ID
-from cabinet.documents.storage import UploadRejected, check_uploads, max_upload_mb
+from cabinet.documents.storage import max_upload_mb
 from cabinet.errors import render_error
 from cabinet.extensions import db, login_manager
-from cabinet.i18n import lang_cookie, local_today
+from cabinet.i18n import lang_cookie
 from cabinet.mail.delivery import after_response
 from cabinet.messages import gettext as _
-from cabinet.policies.service import current_version
 from cabinet.security import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -55,32 +52,6 @@ def _setup_login(state):
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
-
-
-@bp.route("/register", methods=["GET", "POST"])
-@per_address(SIGN_UP_PER_ADDRESS)
-@per_account(MAIL_PER_ACCOUNT)
-def register():
-    """The same page and the same work in the request for a new and a taken address; the rest after it."""
-    form = RegisterForm()
-    version = current_version(local_today())
-    if version is not None and form.validate_on_submit():
-        try:
-            scans = check_uploads(form.documents.data, required=True)
-        except UploadRejected as error:
-            form.documents.errors.append(str(error))
-        else:
-            fields = ("surname", "given_name", "patronymic", "email", "phone")
-            details = {f: (form[f].data or "").strip() or None for f in fields}
-            optional = {p for p in ("marketing", "research", "third_party") if form[f"consent_{p}"].data}
-            after_response(registration.register, details, form.password.data, scans, optional,
-                           locale=str(get_locale()), today=local_today())
-            return render_template("accounts/registered.html", email=details["email"])
-    elif version is not None and form.is_submitted() and not any(getattr(f, "filename", "") for f in
-                                                                 form.documents.data or ()):
-        # every problem at once: the missing scan too, not only after the other fields are right
-        form.documents.errors.append(_("Attach at least one scanned document (PDF, JPEG or PNG)."))
-    return render_template("accounts/register.html", form=form, version=version)
 
 
 #: where each role starts after signing in, in order of preference (an area not installed is skipped)
@@ -195,8 +166,8 @@ def reset(token):
 
 
 #: the limited forms, shown again as they were filled in (a password field never shows what was typed)
+#: (the registration area adds its own form, with the policy version its page shows)
 FORMS = {"accounts.login": ("accounts/login.html", LoginForm),
-         "accounts.register": ("accounts/register.html", RegisterForm),
          "accounts.reset_request": ("accounts/reset_request.html", ResetRequestForm),
          "accounts.reset": ("accounts/reset.html", ResetForm)}
 
@@ -209,9 +180,9 @@ def too_many_attempts(_error):
     if request.endpoint not in FORMS:
         body, code = render_error(429, text=wait_text(wait))
         return body, code, headers
-    template, form_class = FORMS[request.endpoint]
+    template, form_class, *context = FORMS[request.endpoint]
     flash(wait_text(wait), "error")
-    return render_template(template, form=form_class(), version=current_version(local_today())), 429, headers
+    return render_template(template, form=form_class(), **(context[0]() if context else {})), 429, headers
 
 
 @bp.route("/cabinet/password", methods=["GET", "POST"])

@@ -1,13 +1,16 @@
 """Who changed which catalog entry, and which languages a translator may edit."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cabinet.accounts.models import User
 from cabinet.database import UTCDateTime, utcnow
 from cabinet.extensions import db
+
+if TYPE_CHECKING:  # the translator's account is the accounts area's; mapped by name
+    from cabinet.accounts.models import User
 
 
 class TranslationChange(db.Model):
@@ -32,7 +35,7 @@ class TranslationChange(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    actor: Mapped[User | None] = relationship(lazy="joined")
+    actor: Mapped["User | None"] = relationship(lazy="joined")
 
 
 class TranslatorLanguage(db.Model):

@@ -3,20 +3,17 @@
 from textwrap import shorten
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
 
-from cabinet.accounts.models import User, UserRole
 from cabinet.acting import current_actor, role_required
 from cabinet.extensions import db
 from cabinet.form_errors import FormError
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
 from cabinet.translate import access, entries, saving, store, upload
-from cabinet.translate.forms import EntryForm, LanguagesForm, UploadForm
+from cabinet.translate.forms import EntryForm, UploadForm
 from cabinet.translate.paths import po_path
 
 bp = Blueprint("translate", __name__, url_prefix="/translate")
-TRANSLATORS_PAGE = 200
 STATUS_WORDS = {"all": _l("All"), "untranslated": _l("Untranslated"), "fuzzy": _l("Fuzzy"),
                 "recent": _l("Changed recently"), "translated": _l("Translated")}
 VIA_WORDS = {"editor": _l("in the editor"), "upload": _l("from an uploaded file")}
@@ -135,24 +132,3 @@ def upload_catalog(locale):
     elif request.method == "POST":
         code = 400
     return render_template("translate/upload.html", locale=locale, form=form, report=report), code
-
-
-@bp.route("/translators", methods=["GET", "POST"])
-@role_required("admin")
-def translators():
-    """Administrators limit a translator to some languages."""
-    form = LanguagesForm()
-    form.locales.choices = [(code, code) for code in current_app.config["LANGUAGES"]]
-    if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data)
-        if user is None or not user.has_role("translator"):
-            abort(404)
-        access.set_languages(user, form.locales.data, actor=current_actor())
-        db.session.commit()
-        flash(_("The languages of %(email)s are saved.", email=user.email), "success")
-        return redirect(url_for("translate.translators"))
-    people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "translator")
-                                .order_by(User.id).limit(TRANSLATORS_PAGE)).all()
-    limits = access.limits_of(people)
-    return render_template("translate/translators.html", people=people, limits=limits, form=form), \
-        400 if request.method == "POST" else 200
