@@ -12,7 +12,7 @@ from cabinet.accounts import views as accounts
 from cabinet.admin import mail as admin_mail
 from cabinet.admin import translators
 from cabinet.admin import views as admin
-from cabinet.audit import labels
+from cabinet.audit import keys, labels
 from cabinet.complaints import public_views as verify
 from cabinet.complaints import service as complaint_service
 from cabinet.complaints import staff_views as staff_complaints
@@ -55,6 +55,7 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     defaults.finish(app)
+    keys.settle_config(app.config, Path(app.instance_path))
 
     templating.init_app(app)  # first: the others add to the template environment it makes
     db.init_app(app)

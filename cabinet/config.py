@@ -5,8 +5,6 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cabinet.audit.keys import DEVELOPMENT_KEY_ID, development_key
-
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_LENGTH = 32
@@ -159,7 +157,6 @@ def finish(app):
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     if not cfg.get("QUEUE_URL"):
         cfg["QUEUE_URL"] = "immediate:" if cfg.get("TESTING") else f"sqlite:///{instance / 'queue.sqlite'}"
-    _audit_settings(cfg, instance)
     _operator_settings(cfg, production)
     # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
@@ -242,27 +239,6 @@ def _operator_settings(cfg, production: bool) -> None:
     for name in OPERATOR_CONTACTS:
         value = str(cfg.get(name) or "").strip()
         cfg[name] = value or ("" if production else DEVELOPMENT_OPERATOR[name])
-
-
-def _audit_settings(cfg, instance: Path) -> None:
-    """The audit MAC keys (a development key from SECRET_KEY when none are set) and the checkpoint file."""
-    if not cfg.get("AUDIT_KEYS"):
-        cfg["AUDIT_KEYS"] = {DEVELOPMENT_KEY_ID: development_key(cfg["SECRET_KEY"])}
-        cfg["AUDIT_KEY_ID"] = cfg.get("AUDIT_KEY_ID") or DEVELOPMENT_KEY_ID
-    keys = cfg["AUDIT_KEYS"]
-    if not isinstance(keys, dict) or not all(isinstance(v, str) and v for v in keys.values()):
-        raise RuntimeError('CABINET_AUDIT_KEYS must be a JSON object of key ids and secrets: {"2026a": "…"}')
-    if not cfg.get("AUDIT_KEY_ID") and len(keys) == 1:
-        cfg["AUDIT_KEY_ID"] = next(iter(keys))
-    if cfg.get("AUDIT_KEY_ID") not in keys:
-        raise RuntimeError("CABINET_AUDIT_KEY_ID must name one of the keys in CABINET_AUDIT_KEYS")
-    if any(len(str(key_id)) > 32 for key_id in keys):
-        raise RuntimeError("CABINET_AUDIT_KEYS: key ids are at most 32 characters")
-    explicit_file = bool(cfg.get("AUDIT_CHECKPOINT_FILE"))
-    cfg["AUDIT_CHECKPOINT_FILE"] = str(cfg.get("AUDIT_CHECKPOINT_FILE") or instance / "audit-checkpoints.jsonl")
-    if cfg.get("TESTING") and not explicit_file:
-        # a test's throw-away database must not leave checkpoints in the developer's instance folder
-        cfg["AUDIT_CHECKPOINT_EVERY_EVENTS"] = cfg["AUDIT_CHECKPOINT_EVERY_SECONDS"] = 0
 
 
 def _instance_secret(instance: Path) -> str:

@@ -112,3 +112,25 @@ def public_pem(app=None) -> bytes:
     """The signing key's public half, for the auditor and for AUDIT_VERIFY_KEYS after a rotation."""
     return signing_key(app).public_key().public_bytes(serialization.Encoding.PEM,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def settle_config(cfg, instance: Path) -> None:
+    """The audit MAC keys (a development key from SECRET_KEY when none are set) and the checkpoint file; the app
+    factory calls it after cabinet.config has settled the rest."""
+    if not cfg.get("AUDIT_KEYS"):
+        cfg["AUDIT_KEYS"] = {DEVELOPMENT_KEY_ID: development_key(cfg["SECRET_KEY"])}
+        cfg["AUDIT_KEY_ID"] = cfg.get("AUDIT_KEY_ID") or DEVELOPMENT_KEY_ID
+    keys = cfg["AUDIT_KEYS"]
+    if not isinstance(keys, dict) or not all(isinstance(v, str) and v for v in keys.values()):
+        raise RuntimeError('CABINET_AUDIT_KEYS must be a JSON object of key ids and secrets: {"2026a": "…"}')
+    if not cfg.get("AUDIT_KEY_ID") and len(keys) == 1:
+        cfg["AUDIT_KEY_ID"] = next(iter(keys))
+    if cfg.get("AUDIT_KEY_ID") not in keys:
+        raise RuntimeError("CABINET_AUDIT_KEY_ID must name one of the keys in CABINET_AUDIT_KEYS")
+    if any(len(str(key_id)) > 32 for key_id in keys):
+        raise RuntimeError("CABINET_AUDIT_KEYS: key ids are at most 32 characters")
+    explicit_file = bool(cfg.get("AUDIT_CHECKPOINT_FILE"))
+    cfg["AUDIT_CHECKPOINT_FILE"] = str(cfg.get("AUDIT_CHECKPOINT_FILE") or instance / "audit-checkpoints.jsonl")
+    if cfg.get("TESTING") and not explicit_file:
+        # a test's throw-away database must not leave checkpoints in the developer's instance folder
+        cfg["AUDIT_CHECKPOINT_EVERY_EVENTS"] = cfg["AUDIT_CHECKPOINT_EVERY_SECONDS"] = 0
