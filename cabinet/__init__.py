@@ -9,12 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config=None):
     """Build the application: configuration, extensions, blueprints; nothing else happens here."""
-    app = Flask(
-        __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_relative_config=True,
-    )
+    app = Flask(__name__, instance_relative_config=True)  # templates/ and static/ inside the package
     from cabinet import config as defaults
 
     app.config.from_object(defaults.Defaults)

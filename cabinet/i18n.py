@@ -145,3 +145,6 @@ def init_app(app):
     app.jinja_env.filters["grouped"] = messages.GroupedNumber
     app.context_processor(_template_context)
     app.register_blueprint(bp)
+    from cabinet.translate import packaged
+
+    app.extensions["cabinet_catalog_conflicts"] = packaged.sync(app)

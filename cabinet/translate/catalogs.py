@@ -16,7 +16,8 @@ KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")
 
 
 def translations_dir() -> Path:
-    return Path(current_app.config.get("TRANSLATIONS_DIR") or ROOT / "translations")
+    """The live catalogs (CABINET_TRANSLATIONS_DIR, the instance folder's translations/ by default)."""
+    return Path(current_app.config["TRANSLATIONS_DIR"])
 
 
 def pot_path() -> Path:
