@@ -10,10 +10,7 @@ from babel.support import Translations
 from cabinet import create_app
 from cabinet.extensions import db
 from cabinet.translate import packaged
-from tests.test_translate import save
-
-KEYS = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR", "OUTBOX_DIR",
-        "BASE_URL")
+from tests.test_translate import make_editor_app, save  # noqa: F401  make_editor_app: a fixture
 
 
 def write_catalogs(folder: Path, translations: dict[str, str]) -> None:
@@ -58,19 +55,15 @@ def live(tmp_path):
 
 
 @pytest.fixture
-def start(app, live):
+def catalog_dir(live):
+    """The folder make_editor_app's apps read: the live one, empty until the first start seeds it."""
+    return live
+
+
+@pytest.fixture
+def start(make_editor_app):  # noqa: F811  the fixture imported above
     """Factory: the cabinet starting (another process, another release) on the live folder."""
-    made = []
-
-    def make():
-        made.append(create_app({**{k: app.config[k] for k in KEYS}, "TRANSLATIONS_DIR": str(live)}))
-        return made[-1]
-
-    yield make
-    for new in made:
-        with new.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return make_editor_app
 
 
 @pytest.fixture
@@ -88,9 +81,11 @@ def test_the_first_start_seeds_the_live_catalogs_from_the_package(start, package
 
 
 def test_the_default_live_folder_is_the_instance_folder(app):
-    unset = create_app({k: app.config[k] for k in KEYS})
+    unset = create_app({k: app.config[k] for k in ("DATABASE_URL", "SECRET_KEY", "TESTING")})
     assert unset.config["TRANSLATIONS_DIR"] == str(Path(unset.instance_path, "translations").resolve())
     assert unset.config["BABEL_TRANSLATION_DIRECTORIES"] == unset.config["TRANSLATIONS_DIR"]
+    with unset.app_context():
+        db.engine.dispose()
 
 
 def test_a_folder_the_cabinet_did_not_seed_is_left_alone(start, package, live):
