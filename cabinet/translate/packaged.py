@@ -119,8 +119,8 @@ def merge(base: Catalog, packaged: Catalog, live: Catalog, locale: str) -> tuple
     conflicts = []
     for message in packaged:
         mine = live.get(message.id, message.context) if message.id else None
-        if mine is None or strings_of(mine) == strings_of(message):
-            continue
+        if mine is None or mine.pluralizable != message.pluralizable or strings_of(mine) == strings_of(message):
+            continue  # new, turned into a plural (or back), or the same: the package's entry as it is
         before = base.get(message.id, message.context)
         before_strings = strings_of(before) if before is not None else None
         if strings_of(mine) == before_strings or not any(strings_of(mine)):
