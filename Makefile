@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install browser compile run test check load-ci lint check-i18n clean bench load scan
+.PHONY: install browser compile run test check load-ci lint check-i18n i18n db-check package-check clean bench load scan
 
 install: $(VENV)/.installed
 
@@ -21,8 +21,30 @@ browser:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; \
 	    else echo "Install Chromium for the browser tests: sudo apt-get install chromium fonts-dejavu-core"; fi; }
 
+# the live catalogs (instance/translations, seeded from cabinet/translations at the first start) compiled to .mo
 compile: install
 	$(FLASK) i18n compile
+
+# the committed catalogs (cabinet/translations): what `i18n check` guards and `i18n` refreshes from the code
+PACKAGED_I18N := CABINET_TRANSLATIONS_DIR=cabinet/translations $(FLASK)
+
+check-i18n: install
+	$(PACKAGED_I18N) i18n check
+
+# after changing strings: the template from the code, merged into both committed catalogs
+i18n: install
+	$(PACKAGED_I18N) i18n extract
+	$(PACKAGED_I18N) i18n update
+
+# the models and the migrations agree (Alembic autogenerate finds nothing to add), on a throw-away SQLite
+db-check: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db upgrade >"$$tmp/upgrade.log" 2>&1 || { cat "$$tmp/upgrade.log"; exit 1; }; \
+	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db check
+
+# `pip install .` (not editable) into a fresh venv, then the installed cabinet migrates, loads the demo and serves
+package-check:
+	.ci/package-check
 
 run: compile
 	$(FLASK) db upgrade
@@ -36,17 +58,17 @@ WORKERS ?= auto
 XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
 
 # Everything but the load runs (those are `make load-ci`): a few minutes
-test: compile browser
+test: compile browser db-check
 	$(PY) -m ruff check cabinet tests benchmarks
 	$(VENV)/bin/lint-imports
-	$(FLASK) i18n check
+	$(PACKAGED_I18N) i18n check
 	$(PY) -m pytest $(XDIST)
 
 # The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
-check: compile
+check: compile db-check
 	$(PY) -m ruff check cabinet tests benchmarks
 	$(VENV)/bin/lint-imports
-	$(FLASK) i18n check
+	$(PACKAGED_I18N) i18n check
 	$(PY) -m pytest $(XDIST) -q -m "not browser and not load and not slow"
 
 # The load and fault runs (marker `load`) on their own, one at a time: every CI run keeps them as evidence

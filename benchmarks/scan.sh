@@ -61,7 +61,7 @@ export CABINET_RATELIMIT_ENABLED=false
 # production signs every PDF it serves: a throw-away operator key (the development certificate's kind)
 "$APP_VENV/bin/python" -c 'import sys; from pathlib import Path; from cabinet.documents.signing import make_dev_certificate as m; m(Path(sys.argv[1]), "scan")' "$WORK/operator.p12"
 export CABINET_SIGNING_PKCS12="$WORK/operator.p12"
-cp -r "$ROOT/translations" "$WORK/translations"   # what the translator pass saves must not land in the repository
+cp -r "$ROOT/cabinet/translations" "$WORK/translations"   # what the translator pass saves must not land in the repository
 export CABINET_TRANSLATIONS_DIR="$WORK/translations"
 
 # the demo accounts' passwords are public, so the cabinet loads them only outside production

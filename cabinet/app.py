@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from cabinet import ROOT, acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
+from cabinet import acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
 from cabinet import config as defaults
 from cabinet.accounts import language
 from cabinet.accounts import service as account_service
@@ -31,6 +31,7 @@ from cabinet.profile import views as profile
 from cabinet.registration import views as registration
 from cabinet.staff import views as staff
 from cabinet.stats import views as stats
+from cabinet.translate import packaged
 from cabinet.translate import views as translate
 
 BLUEPRINTS = (overview, accounts, language, profile, policies, consents, complaints, disclosures, staff,
@@ -44,12 +45,7 @@ QUEUE_TASKS = (scheduled, tasks)
 
 def create_app(config=None):
     """Build the application: configuration, extensions, blueprints; nothing else happens here."""
-    app = Flask(
-        "cabinet",
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_relative_config=True,
-    )
+    app = Flask("cabinet", instance_relative_config=True)  # templates/ and static/ inside the package
     app.config.from_object(defaults.Defaults)
     app.config.from_prefixed_env("CABINET")
     if config:
@@ -64,6 +60,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    app.extensions["cabinet_catalog_conflicts"] = packaged.sync(app)  # the live catalogs seeded or merged
     security.init_app(app)
     errors.init_app(app)
     form_errors.init_app(app)

@@ -390,6 +390,30 @@ def i18n_compile():
     compile_all()
 
 
+@i18n_cli.command("sync")
+def i18n_sync():
+    """Seed the live catalogs from the package, or merge a newer packaged catalog into them (done at every start)."""
+    from cabinet.translate.catalogs import translations_dir
+    from cabinet.translate.packaged import REPORT
+
+    for conflict in current_app.extensions["cabinet_catalog_conflicts"]:
+        click.echo(conflict, err=True)
+    click.echo(f"catalogs in {translations_dir()} up to date with the package")
+    if (translations_dir() / REPORT).exists():
+        click.echo(f"merge conflicts so far (the translators' text was kept): {translations_dir() / REPORT}", err=True)
+
+
+@i18n_cli.command("export")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write into; the package's translations/ by default.")
+def i18n_export(to):
+    """Write the live catalogs (what translators saved in the browser) back into the package, for a commit."""
+    from cabinet.translate.packaged import export
+
+    for path in export(to):
+        click.echo(f"wrote {path}")
+
+
 @i18n_cli.command("check")
 def i18n_check():
     """Fail on untranslated or fuzzy entries, broken placeholders or tags, and a stale template."""

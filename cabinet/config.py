@@ -5,7 +5,6 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_BIN = "000000000000"
@@ -158,8 +157,10 @@ def finish(app):
     if not cfg.get("QUEUE_URL"):
         cfg["QUEUE_URL"] = "immediate:" if cfg.get("TESTING") else f"sqlite:///{instance / 'queue.sqlite'}"
     _operator_settings(cfg, production)
-    # absolute: Flask-Babel resolves a relative directory against the package (cabinet/), not the project
-    cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(cfg.get("TRANSLATIONS_DIR") or ROOT / "translations")
+    # the live catalogs translators edit, seeded from the package's (cabinet/translate/packaged.py); absolute:
+    # Flask-Babel resolves a relative directory against the package (cabinet/), not the working directory
+    cfg["TRANSLATIONS_DIR"] = str(Path(cfg.get("TRANSLATIONS_DIR") or instance / "translations").resolve())
+    cfg["BABEL_TRANSLATION_DIRECTORIES"] = cfg["TRANSLATIONS_DIR"]
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True

@@ -34,13 +34,20 @@ def _database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def translations_dir(tmp_path_factory):
+    """The live catalogs for the session, seeded from the package by the first app (never a developer's instance)."""
+    return str(tmp_path_factory.mktemp("translations"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, translations_dir):
     """One database for the session, its schema made by the migrations (which tests them too)."""
     url = _database_url(tmp_path_factory)
     with ExitStack() as stack:
         if url.startswith("postgresql"):
             url = stack.enter_context(own_postgres_database(url, "cabinet_test"))  # parallel runs never meet
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
+                          "TRANSLATIONS_DIR": translations_dir})
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -87,7 +94,7 @@ def trust(signing_pkcs12):
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12):
+def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12, translations_dir):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {
         "DATABASE_URL": database_url,
@@ -101,6 +108,7 @@ def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12):
         "AUDIT_SIGNING_KEY": audit_signing_key,
         "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         "SIGNING_PKCS12": str(signing_pkcs12),
+        "TRANSLATIONS_DIR": translations_dir,
     }
 
 

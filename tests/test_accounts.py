@@ -185,7 +185,7 @@ def test_mail_texts_are_in_the_translation_template():
 
     from cabinet import ROOT
 
-    with (ROOT / "translations" / "messages.pot").open("rb") as source:
+    with (ROOT / "cabinet" / "translations" / "messages.pot").open("rb") as source:
         template = {m.id for m in read_po(source)}
     mail_texts = {"Confirm your e-mail address", "Choose a new password", "Someone tried to register with your address"}
     assert mail_texts <= template
@@ -780,7 +780,7 @@ def source_messages():
     found = []
     for folder, method_map, options in (
         ("cabinet", [("**.py", "python")], {}),
-        ("templates", [("**.html", "jinja2"), ("**.txt", "jinja2")], {"**.html": jinja, "**.txt": jinja}),
+        ("cabinet/templates", [("**.html", "jinja2"), ("**.txt", "jinja2")], {"**.html": jinja, "**.txt": jinja}),
     ):
         for _name, _line, message, _comments, context in extract_from_dir(
                 ROOT / folder, method_map, options, keywords=keywords):

@@ -269,4 +269,4 @@ def untranslated_report(lang, untranslated: dict[str, list[str]]) -> str:
     shown = ", ".join(f"{word!r} ({step})" for word, step in first_seen.items())
     return (f"English UI text in '{lang}' on {len(untranslated)} pages: {shown}. "
             "The catalog entries are untranslated, fuzzy or not compiled (`flask --app wsgi i18n compile`), "
-            "or Flask-Babel is not looking in translations/.")
+            "or Flask-Babel is not looking in the live catalogs (CABINET_TRANSLATIONS_DIR).")

@@ -129,7 +129,7 @@ class SourceStrings:
 
     @classmethod
     def of(cls, lang: str, ignore=()):
-        with open(ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
+        with open(ROOT / "cabinet" / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
             return cls(read_po(po, locale=lang), ignore)
 
     def found_in(self, html: str) -> list[str]:
@@ -144,7 +144,7 @@ class SourceStrings:
 
 def _catalog_entry(lang):
     """A translated msgid of at least two words with a fragment to find, and its translation."""
-    with open(ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
+    with open(ROOT / "cabinet" / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
         catalog = read_po(po, locale=lang)
     for message in catalog:
         if isinstance(message.id, str) and message.string and message.string != message.id \

@@ -254,7 +254,7 @@ def test_files_uploaded_through_the_form_get_random_names(app, client, create_us
         assert document.original_name == "marriage.png"
         assert storage.path_of(document).read_bytes() == PNG
     assert "marriage.png" not in uploaded_files(app)
-    assert not (Path(app.root_path).parent / "static" / "marriage.png").exists()
+    assert not (Path(app.static_folder) / "marriage.png").exists()
 
 
 # --- download -------------------------------------------------------------------------------

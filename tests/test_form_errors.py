@@ -280,7 +280,7 @@ def test_admin_leads_to_the_first_administration_page(app, create_user):
 def test_every_control_kind_is_styled_and_buttons_are_44_px():
     from pathlib import Path
 
-    css = (Path(__file__).resolve().parents[1] / "static" / "cabinet.css").read_text(encoding="utf-8")
+    css = (Path(__file__).resolve().parents[1] / "cabinet" / "static" / "cabinet.css").read_text(encoding="utf-8")
     for selector in ("input[type=search]", "input[type=date]", "input[type=file]", "input[type=submit]",
                      ".error-summary"):
         assert selector in css, selector

@@ -240,7 +240,7 @@ def test_compile_writes_each_mo_without_fuzzy_entries(ctx):
     for locale in ("kk", "ru"):
         made = catalog(("Done", "Дайын" if locale == "kk" else "Готово", None), locale=locale)
         made.add("Unsure", "Күмәнді", flags=["fuzzy"])
-        catalogs.po_path(locale).parent.mkdir(parents=True)
+        catalogs.po_path(locale).parent.mkdir(parents=True, exist_ok=True)  # seeded from the package
         with open(catalogs.po_path(locale), "wb") as f:
             write_po(f, made, width=None)
     assert ctx.test_cli_runner().invoke(args=["i18n", "compile"]).exit_code == 0

@@ -399,7 +399,7 @@ def check_consistency(app, before: State, after: State, was_refused: bool, what:
 @pytest.fixture
 def app_config(app_config, tmp_path):
     """A copy of the real catalogs for the translators' forms to write to."""
-    shutil.copytree(ROOT / "translations", tmp_path / "translations")
+    shutil.copytree(ROOT / "cabinet" / "translations", tmp_path / "translations")
     return {**app_config, "TRANSLATIONS_DIR": str(tmp_path / "translations")}
 
 

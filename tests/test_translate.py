@@ -337,7 +337,7 @@ def test_a_save_touches_only_the_entry_and_the_header_of_a_real_catalog(editor, 
     from cabinet.translate import saving
     from cabinet.translate.entries import entry_hash
 
-    real = (ROOT / "translations" / "ru" / "LC_MESSAGES" / "messages.po").read_bytes()
+    real = (ROOT / "cabinet" / "translations" / "ru" / "LC_MESSAGES" / "messages.po").read_bytes()
     (catalog_dir / "ru" / "LC_MESSAGES" / "messages.po").write_bytes(real)
     target = next(m for m in read_po(iter(real.splitlines(keepends=True)), locale="ru")
                   if isinstance(m.id, str) and m.id and m.string and not m.fuzzy and not set("%<") & set(m.id))

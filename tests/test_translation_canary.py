@@ -54,7 +54,7 @@ def format_payload(index: int, msgid: str) -> str:
 def hostile_copy(folder: Path, parity: int) -> Path:
     """The real catalogs, every entry replaced: even entries (odd with parity 1) get the HTML payloads, the
     others a broken format, so each entry meets each kind in one of the two languages."""
-    shutil.copytree(ROOT / "translations", folder)
+    shutil.copytree(ROOT / "cabinet" / "translations", folder)
     for lang_parity, lang in enumerate(("kk", "ru")):
         path = folder / lang / "LC_MESSAGES" / "messages.po"
         with open(path, "rb") as f:

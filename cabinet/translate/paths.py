@@ -1,16 +1,15 @@
-"""Where the catalogs live: one template and a catalog per language, under translations/ unless configured."""
+"""Where the catalogs live: one template and a catalog per language, in the instance folder unless configured."""
 
 from pathlib import Path
 
 from flask import current_app
 
-from cabinet import ROOT
-
 DOMAIN = "messages"
 
 
 def translations_dir() -> Path:
-    return Path(current_app.config.get("TRANSLATIONS_DIR") or ROOT / "translations")
+    """The live catalogs (CABINET_TRANSLATIONS_DIR, the instance folder's translations/ by default)."""
+    return Path(current_app.config["TRANSLATIONS_DIR"])
 
 
 def pot_path() -> Path:

@@ -65,7 +65,7 @@ def po_bytes(catalog: Catalog) -> bytes:
 
 def write(locale: str, catalog: Catalog) -> None:
     """Replace the .po and its .mo; a reader sees the old file or the new one, never half of either."""
-    _replace(po_path(locale), po_bytes(catalog))
+    replace(po_path(locale), po_bytes(catalog))
     compile_mo(locale, catalog)
 
 
@@ -73,10 +73,11 @@ def compile_mo(locale: str, catalog: Catalog) -> None:
     """The .mo the site reads, without fuzzy entries (as `pybabel compile` does)."""
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
-    _replace(mo_path(locale), compiled.getvalue())
+    replace(mo_path(locale), compiled.getvalue())
 
 
-def _replace(path: Path, data: bytes) -> None:
+def replace(path: Path, data: bytes) -> None:
+    """Write a whole file under a temporary name, then rename it over the old one."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
