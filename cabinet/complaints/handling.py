@@ -22,10 +22,9 @@ from cabinet.complaints.service import (
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
 from cabinet.paging import Page, page_of
+from cabinet.workdays.deadlines import QUEUE_SOON
 from cabinet.workdays.service import calendar
 
-#: the queue marks complaints due within this many working days
-SOON_WORKING_DAYS = 5
 #: the queue's filters: "open" (the default), each status, or everything
 FILTERS = ("open", *STATUSES, "all")
 
@@ -57,7 +56,7 @@ def queue(status: str, page: int, today) -> QueuePage:
     elif status in STATUSES:
         query, counted = query.where(Complaint.status == status), counted.where(Complaint.status == status)
     found = page_of(query.order_by(Complaint.due_on, Complaint.id), counted, page)
-    return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, SOON_WORKING_DAYS))
+    return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, QUEUE_SOON))
 
 
 def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:

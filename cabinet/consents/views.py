@@ -18,6 +18,7 @@ from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
 from cabinet.security import check_password
+from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL
 
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
 
@@ -123,4 +124,4 @@ def withdraw_all():
             return redirect(url_for("consents.withdraw_all"))
     return render_template("consents/withdraw_all.html", form=form, withdrawal=withdrawal.current(subject),
                            obligations=withdrawal.unfinished_obligations(subject), kept=withdrawal.KEPT,
-                           deadline=withdrawal.DEADLINE_WORKING_DAYS)
+                           deadline=CONSENT_WITHDRAWAL)

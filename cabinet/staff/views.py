@@ -25,6 +25,7 @@ from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff import reminders, service
 from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
+from cabinet.workdays.deadlines import REMINDER_WARNING
 from cabinet.workdays.service import calendar
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -63,7 +64,7 @@ def deadlines():
               for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
     items.sort(key=lambda item: item[1])
     return render_template("staff/deadlines.html", items=items, today=today, reminders=reminders.latest(),
-                           warn_days=reminders.WARN_WORKING_DAYS, left=lambda due: cal.working_days_between(today, due))
+                           warn_days=REMINDER_WARNING, left=lambda due: cal.working_days_between(today, due))
 
 
 @bp.route("/subjects")
