@@ -10,6 +10,8 @@ from functools import wraps
 from flask import abort, g, session
 from flask_login import current_user, login_required
 
+from cabinet.acting.actor import Actor
+
 #: how long an acting session lasts unless stopped
 ACTING_MINUTES = 30
 SESSION_KEY = "acting_id"
@@ -18,6 +20,13 @@ SESSION_KEY = "acting_id"
 def current_actor():
     """The signed-in person who does what the request does."""
     return current_user._get_current_object()
+
+
+def request_actor() -> Actor:
+    """The Actor the operations take, built from the request: the signed-in person and, in the subject's
+    cabinet, the acting session they work in."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user, acting_here() if user is not None else None)
 
 
 def current_subject():

@@ -8,6 +8,7 @@ is then for another staff member. The decision functions call `check` before the
 from sqlalchemy import select
 
 from cabinet.database import utcnow
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
 
@@ -23,8 +24,10 @@ DECISIONS = {
 OWN = _l("This is your own request: another staff member must decide on it.")
 
 
-class ConflictOfDuties(ValueError):
+class ConflictOfDuties(DomainError):
     """An operator's decision refused because its maker speaks for the subject; the message says why."""
+
+    code = "conflict_of_duties"
 
     def __init__(self, message: str, *, decision: str, act=None):
         super().__init__(message)

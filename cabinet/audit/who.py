@@ -8,6 +8,7 @@ from contextvars import ContextVar
 
 from flask import has_request_context
 
+from cabinet.acting.actor import Actor
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 
@@ -43,21 +44,20 @@ def current_job() -> dict | None:
     return _job.get()
 
 
-def on_behalf(subject) -> dict:
-    """The acting session a subject-side request works in, when the event is about its subject."""
-    from cabinet.acting import acting_here
+def on_behalf(subject, actor=None) -> dict:
+    """The acting session the step works in, when the event is about its subject: the explicit Actor's, or for
+    callers that pass a plain user, the one of the subject-side request."""
+    if not isinstance(actor, Actor):
+        from cabinet.acting import acting_here
 
-    act = acting_here() if has_request_context() else None
-    if act is None or getattr(subject, "id", subject) != act.subject_id:
-        return {}
-    return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id,
-                          "staff_role": act.staff_role}}
+        actor = Actor(None, acting_here() if has_request_context() else None)
+    return actor.on_behalf_of(subject)
 
 
-def context_details(subject) -> dict:
+def context_details(subject, actor=None) -> dict:
     """What the trail adds to every event's details: the acting session, the running job."""
     running = current_job()
-    return {**on_behalf(subject), **({"job": running} if running else {})}
+    return {**on_behalf(subject, actor), **({"job": running} if running else {})}
 
 
 def frozen(actor, subject) -> dict:
