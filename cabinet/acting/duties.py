@@ -68,14 +68,6 @@ def check(decision: str, *, actor, subject) -> None:
         raise ConflictOfDuties(DECISIONS[decision] % {"name": act.subject.full_name}, decision=decision, act=act)
 
 
-def record_refusal(error: ConflictOfDuties, *, actor, subject, obj=None) -> None:
-    """After the caller rolled back: the refused attempt itself goes into the trail (not the decision)."""
-    from cabinet.audit import trail
-
-    trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
-                 details={"decision": error.decision, "act": getattr(error.act, "id", None)})
-
-
 def refusal_for(decision: str, *, actor, subject) -> str | None:
     """What `check` would say, for pages that offer the decision only to those who may take it."""
     try:
@@ -86,8 +78,10 @@ def refusal_for(decision: str, *, actor, subject) -> str | None:
 
 
 def refused(error: ConflictOfDuties, *, actor, subject, obj=None) -> str:
-    """In a view: undo whatever the request began, record the refused attempt, and give the message to show."""
-    db.session.rollback()
-    record_refusal(error, actor=actor, subject=subject, obj=obj)
-    db.session.commit()
+    """In a view, once the refused decision is undone (cabinet.transaction.attempt): the refused attempt itself goes
+    into the trail, committed at the edge, and the message to show comes back."""
+    from cabinet.audit import trail
+
+    trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
+                 details={"decision": error.decision, "act": getattr(error.act, "id", None)})
     return str(error)

@@ -61,12 +61,14 @@ def context_details(subject, actor=None) -> dict:
 
 
 def frozen(actor, subject) -> dict:
-    """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis."""
+    """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis (actor:
+    an Actor, or a user for callers not yet passing one)."""
     subject_id = getattr(subject, "id", subject)
-    who = {"name": f"{actor.given_name} {actor.surname}".strip() if actor is not None else None,
-           "role": "subject" if actor is not None and actor.id == subject_id else
-           staff_role(actor) if actor is not None else "job"}
-    behalf = on_behalf(subject).get("on_behalf")
+    behalf = on_behalf(subject, actor).get("on_behalf")
+    person = actor.user if isinstance(actor, Actor) else actor
+    who = {"name": f"{person.given_name} {person.surname}".strip() if person is not None else None,
+           "role": "subject" if person is not None and person.id == subject_id else
+           staff_role(person) if person is not None else "job"}
     if behalf:
         document = db.session.get(Document, behalf["basis_document"])
         who.update(role=behalf["staff_role"], on_behalf=True, reason=behalf["reason"],

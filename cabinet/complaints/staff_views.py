@@ -90,7 +90,7 @@ def _send(actor, complaint, form, scans, kept):
             answered = operations.answer(actor, complaint, text=form.answer.data, scans=scans,
                                          token=form.submission_token.data, kept=kept)
     except duties.ConflictOfDuties as error:
-        _refuse(error, actor, complaint)
+        flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
     except storage.UploadRejected as error:  # a kept file gone meanwhile: nothing is sent
         form.attachments.errors = [*form.attachments.errors, str(error)]
         return _detail_page(complaint, form, _kept_for(complaint, form))
@@ -102,12 +102,6 @@ def _send(actor, complaint, form, scans, kept):
             flash(_("The answer is recorded; the mail to the complainant is on its way (its state is below)."),
                   "success")
     return redirect(url_for("staff_complaints.detail", number=number))
-
-
-def _refuse(error: duties.ConflictOfDuties, actor, complaint) -> None:
-    """The refused decision (already undone) goes on record, and its reason to the staff member."""
-    duties.record_refusal(error, actor=actor, subject=complaint.user_id, obj=complaint)
-    flash(str(error), "error")
 
 
 def _kept_for(complaint, form) -> list:
@@ -138,7 +132,7 @@ def review(number):
             with attempt():
                 operations.take_under_review(actor, complaint)
         except duties.ConflictOfDuties as error:
-            _refuse(error, actor, complaint)
+            flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
             return redirect(url_for("staff_complaints.detail", number=number))
         except service.ComplaintError as error:
             flash(str(error), "error")
@@ -160,7 +154,7 @@ def add_note(number):
         with attempt():
             operations.add_note(actor, complaint, text=form.text.data, token=form.submission_token.data)
     except duties.ConflictOfDuties as error:
-        _refuse(error, actor, complaint)
+        flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
         return redirect(url_for("staff_complaints.detail", number=number))
     except service.ComplaintError as error:  # the form's token was used on another complaint: nothing is saved
         flash(str(error), "error")

@@ -6,10 +6,11 @@ from cabinet.audit import trail
 from cabinet.consents import receipts
 from cabinet.consents.models import ConsentEvent
 from cabinet.consents.purposes import BY_CODE, PURPOSES
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 
 
-class ConsentError(ValueError):
+class ConsentError(DomainError):
     """A consent change that cannot be made; the message is shown to the user."""
 
 

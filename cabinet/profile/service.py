@@ -8,6 +8,7 @@ from cabinet.accounts.models import User
 from cabinet.acting.models import ActingSession
 from cabinet.audit import trail
 from cabinet.documents import storage
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.profile import decisions
@@ -16,7 +17,7 @@ from cabinet.profile.models import FIELDS, CorrectionRequest, ProfileChange
 NAME_FIELDS = ("surname", "given_name", "patronymic")
 
 
-class ProfileError(ValueError):
+class ProfileError(DomainError):
     """A correction that cannot be made; the message is shown to the user."""
 
 
