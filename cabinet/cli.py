@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from cabinet.extensions import db
+from cabinet.transaction import committed
 
 users_cli = AppGroup("users", help="Manage accounts.")
 def job_actor():
@@ -33,7 +34,9 @@ deadlines_cli = AppGroup("deadlines", help="The deadlines the operator must keep
 
 def named_job(name: str):
     """Run the command as a named job: every trail event it records names the job, the machine account that
-    ran it (the person behind sudo) and, with --actor, the staff member or admin on whose decision it runs."""
+    ran it (the person behind sudo) and, with --actor, the staff member or admin on whose decision it runs. The
+    job is the command's transaction edge (cabinet.transaction): what it wrote commits when it returns, and
+    nothing of it stays when it fails."""
 
     def decorator(command):
         @click.option("--actor", "actor_email", metavar="EMAIL", default=None,
@@ -43,7 +46,7 @@ def named_job(name: str):
             from cabinet.audit import who
 
             with who.job(name, actor=_staff_by_email(actor_email)):
-                return command(*args, **kwargs)
+                return committed(command)(*args, **kwargs)
 
         return wrapper
 

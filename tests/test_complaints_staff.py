@@ -244,6 +244,18 @@ def test_empty_note_is_refused(app, client, subject, staff):
     assert after == before
 
 
+def test_a_note_form_used_on_another_complaint_is_refused_not_reported_saved(app, client, subject, staff):
+    first = file_complaint(client)
+    second = file_complaint(client, submission_token="s" * 24, subject="Екінші шағым")
+    staff.post(f"/staff/complaints/{first}/notes", data={"note-text": NOTE, "note-submission_token": "n" * 24},
+               follow_redirects=True)
+    response = staff.post(f"/staff/complaints/{second}/notes",
+                          data={"note-text": "Басқа ескертпе", "note-submission_token": "n" * 24},
+                          follow_redirects=True)
+    assert "flash-error" in response.text and "Нысанның мерзімі өтіп кетті" in response.text
+    assert "Ескертпе сақталды." not in response.text and "Басқа ескертпе" not in response.text
+
+
 # --- verification -----------------------------------------------------------------------------------
 
 def verify(staff, number, code):

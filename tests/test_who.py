@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 import cabinet.i18n
 from cabinet.accounts.models import User
+from cabinet.acting.models import ActingSession
+from cabinet.audit import trail
+from cabinet.audit.actor import Actor
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
@@ -84,6 +87,19 @@ def test_the_history_entry_records_the_act_at_its_source(app, acted, support, su
         assert change.acting.staff_id == support.id and change.acting.reason == REASON
         assert change.acting.basis_document.original_name == "өтініш.pdf"
         assert change.acting.staff_role == "support"
+
+
+def test_the_trail_takes_the_acting_session_from_the_actor_it_is_given(app, acted, support, subject):
+    """No request here: the Actor passed to an operation alone says on whose behalf, and only about that subject."""
+    with app.app_context():
+        act = db.session.scalar(select(ActingSession).where(ActingSession.subject_id == subject.id))
+        actor = Actor(act.staff, act)
+        about_subject = trail.record("complaint.viewed", actor=actor, subject=subject.id)
+        about_another = trail.record("complaint.viewed", actor=actor, subject=support.id)
+        assert about_subject.details["on_behalf"] == {"act": act.id, "reason": REASON, "staff_role": "support",
+                                                      "basis_document": act.basis_document_id}
+        assert "on_behalf" not in about_another.details and about_subject.actor_id == support.id
+        db.session.rollback()
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

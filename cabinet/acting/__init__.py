@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from cabinet.acting.models import ActingSession
 from cabinet.audit import trail, who
+from cabinet.audit.actor import Actor
 from cabinet.database import utcnow
 from cabinet.extensions import db
 
@@ -23,6 +24,13 @@ SESSION_KEY = "acting_id"
 def current_actor():
     """The signed-in person who does what the request does."""
     return current_user._get_current_object()
+
+
+def request_actor() -> Actor:
+    """The Actor the operations take, built from the request: the signed-in person and, in the subject's
+    cabinet, the acting session they work in."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user, acting_here() if user is not None else None)
 
 
 def current_subject():

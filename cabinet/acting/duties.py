@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cabinet.acting.models import ActingSession
 from cabinet.audit import labels, trail
 from cabinet.database import utcnow
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
 
@@ -30,8 +31,10 @@ DECISIONS = {
 OWN = _l("This is your own request: another staff member must decide on it.")
 
 
-class ConflictOfDuties(ValueError):
+class ConflictOfDuties(DomainError):
     """An operator's decision refused because its maker speaks for the subject; the message says why."""
+
+    code = "conflict_of_duties"
 
     def __init__(self, message: str, *, decision: str, act=None):
         super().__init__(message)
@@ -68,12 +71,6 @@ def check(decision: str, *, actor, subject) -> None:
         raise ConflictOfDuties(DECISIONS[decision] % {"name": act.subject.full_name}, decision=decision, act=act)
 
 
-def record_refusal(error: ConflictOfDuties, *, actor, subject, obj=None) -> None:
-    """After the caller rolled back: the refused attempt itself goes into the trail (not the decision)."""
-    trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
-                 details={"decision": error.decision, "act": getattr(error.act, "id", None)})
-
-
 def refusal_for(decision: str, *, actor, subject) -> str | None:
     """What `check` would say, for pages that offer the decision only to those who may take it."""
     try:
@@ -84,8 +81,8 @@ def refusal_for(decision: str, *, actor, subject) -> str | None:
 
 
 def refused(error: ConflictOfDuties, *, actor, subject, obj=None) -> str:
-    """In a view: undo whatever the request began, record the refused attempt, and give the message to show."""
-    db.session.rollback()
-    record_refusal(error, actor=actor, subject=subject, obj=obj)
-    db.session.commit()
+    """In a view, once the refused decision is undone (cabinet.transaction.attempt): the refused attempt itself goes
+    into the trail, committed at the edge, and the message to show comes back."""
+    trail.record("staff.decision_refused", actor=actor, subject=subject, obj=obj,
+                 details={"decision": error.decision, "act": getattr(error.act, "id", None)})
     return str(error)

@@ -7,15 +7,12 @@ from sqlalchemy import select
 
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents.models import Withdrawal
-from cabinet.consents.withdrawal import DEADLINE_WORKING_DAYS
 from cabinet.extensions import db
 from cabinet.i18n import local_zone
 from cabinet.profile.models import CorrectionRequest
 from cabinet.workdays.calendar import WorkCalendar
+from cabinet.workdays.deadlines import COMPLAINT_ANSWER, CONSENT_WITHDRAWAL, NAME_CORRECTION
 from cabinet.workdays.overrides import stored
-
-#: each kind of open deadline: its model, when it started, how many working days it runs, whether it is open
-COMPLAINT_DAYS, CORRECTION_DAYS = 30, 1
 
 
 @dataclass
@@ -33,13 +30,13 @@ def _open_deadlines(day: date, limit: int = 500):
     zone = local_zone()
     for c in db.session.scalars(select(Complaint).where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_on >= day)
                                 .order_by(Complaint.due_on).limit(limit)):
-        yield "complaint", c.number, c.received_at.astimezone(zone).date(), COMPLAINT_DAYS, c.due_on
+        yield "complaint", c.number, c.received_at.astimezone(zone).date(), COMPLAINT_ANSWER, c.due_on
     for r in db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.status == "pending",
                                                                 CorrectionRequest.due_on >= day).limit(limit)):
-        yield "correction", str(r.id), r.created_at.astimezone(zone).date(), CORRECTION_DAYS, r.due_on
+        yield "correction", str(r.id), r.created_at.astimezone(zone).date(), NAME_CORRECTION, r.due_on
     for w in db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled",
                                                          Withdrawal.due_on >= day).limit(limit)):
-        yield "withdrawal", str(w.id), w.requested_at.astimezone(zone).date(), DEADLINE_WORKING_DAYS, w.due_on
+        yield "withdrawal", str(w.id), w.requested_at.astimezone(zone).date(), CONSENT_WITHDRAWAL, w.due_on
 
 
 def moved_by(day: date, is_working: bool | None) -> list[Moved]:

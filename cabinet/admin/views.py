@@ -17,6 +17,7 @@ from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyVersion
+from cabinet.workdays import deadlines
 from cabinet.workdays.names import translate as translate_holiday
 from cabinet.workdays.overrides import remove_override, set_override, stored
 from cabinet.workdays.service import calendar
@@ -147,4 +148,5 @@ def calendar_page():
     days_off = [(day, reason, translate_holiday(cal.holiday_name(day, "en")))
                 for day, reason in cal.days_off_in(year) if reason != "weekend"]
     return render_template("admin/calendar.html", year=year, months=months, days_off=days_off,
-                           total=sum(n for _m, n in months), overrides=stored(), form=form, moved=moved)
+                           total=sum(n for _m, n in months), overrides=stored(), form=form, moved=moved,
+                           deadlines=deadlines)

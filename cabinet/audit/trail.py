@@ -60,10 +60,10 @@ def _client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def _on_behalf(subject) -> dict:
-    """While staff act for a subject, every event about that subject carries the act, its reason and basis;
-    inside a command-line job, every event names the job and who ran it (cabinet.audit.who)."""
-    return context_details(subject)
+def _on_behalf(subject, actor) -> dict:
+    """While staff act for a subject, every event about that subject carries the act, its reason and basis (the
+    Actor's, when one is passed); inside a command-line job, every event names the job and who ran it."""
+    return context_details(subject, actor)
 
 
 def _advance_head() -> tuple[int, str]:
@@ -92,7 +92,8 @@ def _create_head() -> None:
 
 
 def record(action, *, actor=None, subject=None, obj=None, details=None) -> AuditEvent:
-    """Append one event in the caller's transaction, so the change and its record commit together."""
+    """Append one event in the caller's transaction, so the change and its record commit together; actor is an
+    Actor (cabinet.audit.actor), or a user or id for callers not yet passing one."""
     seq, prev_hash = _advance_head()
     event = AuditEvent(
         seq=seq,
@@ -103,7 +104,7 @@ def record(action, *, actor=None, subject=None, obj=None, details=None) -> Audit
         object_type=type(obj).__name__.lower() if obj is not None else None,
         object_id=str(obj.id) if obj is not None else None,
         ip=_client_ip(),
-        details={**(details or {}), **_on_behalf(subject)},
+        details={**(details or {}), **_on_behalf(subject, actor)},
         prev_hash=prev_hash,
         key_id=current_app.config["AUDIT_KEY_ID"],
     )

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 
 from flask import has_request_context
 
+from cabinet.audit.actor import Actor
 from cabinet.database import model_for
 from cabinet.extensions import db
 
@@ -56,28 +57,29 @@ def current_job() -> dict | None:
     return _job.get()
 
 
-def on_behalf(subject) -> dict:
-    """The acting session a subject-side request works in, when the event is about its subject."""
-    act = _acting_here() if has_request_context() else None
-    if act is None or getattr(subject, "id", subject) != act.subject_id:
-        return {}
-    return {"on_behalf": {"act": act.id, "reason": act.reason, "basis_document": act.basis_document_id,
-                          "staff_role": act.staff_role}}
+def on_behalf(subject, actor=None) -> dict:
+    """The acting session the step works in, when the event is about its subject: the explicit Actor's, or for
+    callers that pass a plain user, the one of the subject-side request."""
+    if not isinstance(actor, Actor):
+        actor = Actor(None, _acting_here() if has_request_context() else None)
+    return actor.on_behalf_of(subject)
 
 
-def context_details(subject) -> dict:
+def context_details(subject, actor=None) -> dict:
     """What the trail adds to every event's details: the acting session, the running job."""
     running = current_job()
-    return {**on_behalf(subject), **({"job": running} if running else {})}
+    return {**on_behalf(subject, actor), **({"job": running} if running else {})}
 
 
 def frozen(actor, subject) -> dict:
-    """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis."""
+    """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis (actor:
+    an Actor, or a user for callers not yet passing one)."""
     subject_id = getattr(subject, "id", subject)
-    who = {"name": f"{actor.given_name} {actor.surname}".strip() if actor is not None else None,
-           "role": "subject" if actor is not None and actor.id == subject_id else
-           staff_role(actor) if actor is not None else "job"}
-    behalf = on_behalf(subject).get("on_behalf")
+    behalf = on_behalf(subject, actor).get("on_behalf")
+    person = actor.user if isinstance(actor, Actor) else actor
+    who = {"name": f"{person.given_name} {person.surname}".strip() if person is not None else None,
+           "role": "subject" if person is not None and person.id == subject_id else
+           staff_role(person) if person is not None else "job"}
     if behalf:
         document = db.session.get(model_for("documents"), behalf["basis_document"])
         who.update(role=behalf["staff_role"], on_behalf=True, reason=behalf["reason"],

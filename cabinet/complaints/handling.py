@@ -22,10 +22,9 @@ from cabinet.complaints.service import (
 from cabinet.extensions import db
 from cabinet.messages import lazy_gettext as _l
 from cabinet.paging import Page, page_of
+from cabinet.workdays.deadlines import QUEUE_SOON
 from cabinet.workdays.service import calendar
 
-#: the queue marks complaints due within this many working days
-SOON_WORKING_DAYS = 5
 #: the queue's filters: "open" (the default), each status, or everything
 FILTERS = ("open", *STATUSES, "all")
 
@@ -57,7 +56,7 @@ def queue(status: str, page: int, today) -> QueuePage:
     elif status in STATUSES:
         query, counted = query.where(Complaint.status == status), counted.where(Complaint.status == status)
     found = page_of(query.order_by(Complaint.due_on, Complaint.id), counted, page)
-    return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, SOON_WORKING_DAYS))
+    return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, QUEUE_SOON))
 
 
 def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:
@@ -69,7 +68,7 @@ def record_view(complaint, *, actor, what: str = "viewed", **details) -> None:
 def take_under_review(complaint, *, actor) -> None:
     duties.check("complaint", actor=actor, subject=complaint.user_id)
     if not claim(complaint, ("registered",), "under_review"):
-        raise ComplaintError(_l("Only a newly registered complaint can be taken under review."))
+        raise ComplaintError(_l("Only a newly registered complaint can be taken under review."), code="not_registered")
     append_event(complaint, "under_review", actor=actor)
     trail.record("complaint.under_review", actor=actor, subject=complaint.complainant, obj=complaint,
                  details={"number": complaint.number})
@@ -82,10 +81,10 @@ def answer(complaint, text: str, scans: list, *, actor, token: str, kept=()) -> 
     existing = event_by_token(token)
     if existing is not None:
         if existing.complaint_id != complaint.id:
-            raise ComplaintError(EXPIRED)
+            raise ComplaintError(EXPIRED, code="expired")
         return False
     if not claim(complaint, OPEN_STATUSES, "answered"):
-        raise ComplaintError(CLOSED)
+        raise ComplaintError(CLOSED, code="closed")
     versions.ensure(complaint)
     event = append_event(complaint, "answered", actor=actor, text=text, token=token)
     documents = attach(event, scans, actor=actor, subject=complaint.complainant, kept=kept)
@@ -110,7 +109,7 @@ def add_note(complaint, text: str, *, actor, token: str) -> ComplaintNote:
     existing = db.session.scalar(select(ComplaintNote).where(ComplaintNote.submission_token == token))
     if existing is not None:
         if existing.complaint_id != complaint.id:
-            raise ComplaintError(EXPIRED)
+            raise ComplaintError(EXPIRED, code="expired")
         return existing
     note = ComplaintNote(complaint_id=complaint.id, author_id=actor.id, text=text, submission_token=token)
     db.session.add(note)

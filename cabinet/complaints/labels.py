@@ -1,9 +1,9 @@
 """Words for the complaint's statuses, timeline steps and trail actions, as their readers see them."""
 
 from cabinet.audit import labels as audit_labels
-from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
 from cabinet.messages import lazy_gettext as _l
 from cabinet.messages import lazy_pgettext
+from cabinet.workdays.deadlines import COMPLAINT_ANSWER
 
 STATUSES = {
     "registered": lazy_pgettext("complaint", "Registered"),
@@ -41,5 +41,5 @@ def register(state) -> None:
     state.app.jinja_env.globals.update(
         complaint_status=lambda s: audit_labels.label(STATUSES, s),
         complaint_step=lambda k: audit_labels.label(STEPS, k),
-        complaint_answer_days=ANSWER_WORKING_DAYS,
+        complaint_answer_days=COMPLAINT_ANSWER,
     )

@@ -9,10 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cabinet.complaints.models import ComplaintCounter
 from cabinet.extensions import db
 from cabinet.i18n import local_zone
+from cabinet.workdays.deadlines import COMPLAINT_ANSWER
 from cabinet.workdays.service import calendar
-
-#: policy clause 5.2: the operator answers within thirty working days
-ANSWER_WORKING_DAYS = 30
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -53,5 +51,5 @@ def assign_number(received_at: datetime) -> str:
 
 
 def due_date(received_at: datetime) -> date:
-    """Thirty working days after the day of receipt (that day itself not counted)."""
-    return calendar().add_working_days(local_day(received_at), ANSWER_WORKING_DAYS)
+    """COMPLAINT_ANSWER working days after the day of receipt (that day itself not counted)."""
+    return calendar().add_working_days(local_day(received_at), COMPLAINT_ANSWER)

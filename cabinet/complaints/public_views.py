@@ -3,8 +3,9 @@
 from flask import Blueprint, flash, render_template
 
 from cabinet.accounts.limits import per_address, seconds_to_wait, wait_text
-from cabinet.complaints import forms, handling, labels, verification, versions
-from cabinet.extensions import db
+from cabinet.audit.actor import PUBLIC
+from cabinet.complaints import forms, handling, labels, operations, verification, versions
+from cabinet.transaction import committed
 
 bp = Blueprint("verify", __name__)
 bp.record_once(labels.register)
@@ -15,6 +16,7 @@ CHECKS_PER_ADDRESS = "10 per minute;100 per hour"
 
 @bp.route("/verify", methods=["GET", "POST"])
 @per_address(CHECKS_PER_ADDRESS)
+@committed
 def check():
     """Anyone holding a printout may check it; an unknown number and a wrong code get the same answer.
 
@@ -25,9 +27,8 @@ def check():
         complaint = handling.complaint_by_number(form.number.data.strip().upper())
         if complaint is not None:
             match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
-            handling.record_view(complaint, actor=None, what="verified_publicly", matches=match is not None,
-                                 version=match.version.number if match and match.version else None)
-            db.session.commit()
+            operations.record_read(PUBLIC, complaint, "verified_publicly", matches=match is not None,
+                                   version=match.version.number if match and match.version else None)
     checked = form.is_submitted() and not form.errors
     if match is None:
         complaint = None  # nothing of a complaint whose code was not given

@@ -14,6 +14,7 @@ from cabinet.database import utcnow
 from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
 from cabinet.documents.models import Document
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.mail import notices as mail_notices
@@ -21,8 +22,8 @@ from cabinet.messages import lazy_gettext as _l
 from cabinet.workdays.service import calendar
 
 
-class ComplaintError(ValueError):
-    """A step that cannot be taken now; the message is shown to the user."""
+class ComplaintError(DomainError):
+    """A complaint step that cannot be taken now; the message is shown to the user."""
 
 
 EXPIRED = _l("The form expired. Please reload the page and send it again.")
@@ -110,7 +111,7 @@ def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outc
     existing = complaint_by_token(token)
     if existing is not None:
         if existing.user_id != subject.id:
-            raise ComplaintError(EXPIRED)
+            raise ComplaintError(EXPIRED, code="expired")
         return existing, False
     received_at = utcnow()
     complaint = Complaint(number=assign_number(received_at), user_id=subject.id, filed_by_id=actor.id,
@@ -134,10 +135,10 @@ def add_supplement(complaint, text: str, scans: list, *, actor, token: str) -> t
     existing = event_by_token(token)
     if existing is not None:
         if existing.complaint_id != complaint.id:
-            raise ComplaintError(EXPIRED)
+            raise ComplaintError(EXPIRED, code="expired")
         return existing, False
     if not claim(complaint, OPEN_STATUSES):
-        raise ComplaintError(CLOSED)
+        raise ComplaintError(CLOSED, code="closed")
     versions.ensure(complaint)
     event = append_event(complaint, "supplement", actor=actor, text=text, token=token)
     documents = attach(event, scans, actor=actor, subject=complaint.complainant)
@@ -151,7 +152,7 @@ def add_supplement(complaint, text: str, scans: list, *, actor, token: str) -> t
 def withdraw(complaint, *, actor) -> ComplaintEvent:
     """The subject takes the complaint back; nothing of it is deleted."""
     if not claim(complaint, OPEN_STATUSES, "withdrawn"):
-        raise ComplaintError(CLOSED)
+        raise ComplaintError(CLOSED, code="closed")
     versions.ensure(complaint)
     event = append_event(complaint, "withdrawn", actor=actor)
     version = versions.add_version(complaint, event)

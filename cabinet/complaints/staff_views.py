@@ -5,8 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_actor, duties, role_required
-from cabinet.complaints import forms, handling, labels, service, timeline, verification, versions
+from cabinet.acting import current_actor, duties, request_actor, role_required
+from cabinet.complaints import forms, handling, labels, operations, service, timeline, verification, versions
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.pdf import full_name
 from cabinet.complaints.views import checked_attachments, chosen_version, remove_kept, send_version
@@ -16,6 +16,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
+from cabinet.transaction import attempt, committed
 
 bp = Blueprint("staff_complaints", __name__, url_prefix="/staff/complaints")
 bp.record_once(labels.register)
@@ -43,10 +44,11 @@ def queue():
 
 @bp.route("/<number>", methods=["GET", "POST"])
 @role_required("support")
+@committed
 def detail(number):
     """The complaint and its answer form. The browser's path checks the answer first (`preview`: a confirmation
     with the files kept as drafts, then "Send the answer" or "Back to edit"); a POST without it answers at once."""
-    complaint, actor = get_complaint_or_404(number), current_actor()
+    complaint, actor = get_complaint_or_404(number), request_actor()
     form = forms.AnswerForm()
     if not form.is_submitted():
         return _detail_page(complaint, form, [])
@@ -67,7 +69,7 @@ def detail(number):
     scans = checked_attachments(form.attachments, kept)
     if scans is None:
         return _detail_page(complaint, form, kept)
-    return _send(complaint, form, scans, kept)
+    return _send(actor, complaint, form, scans, kept)
 
 
 def _keep_chosen(form, kept, complaint, actor) -> tuple[list, bool]:
@@ -78,26 +80,21 @@ def _keep_chosen(form, kept, complaint, actor) -> tuple[list, bool]:
     if scans:
         kept = kept + upload_drafts.keep(scans, actor=actor, subject=complaint.complainant, purpose="answer",
                                          token=form.submission_token.data, complaint=complaint)
-        db.session.commit()
     return kept, True
 
 
-def _send(complaint, form, scans, kept):
+def _send(actor, complaint, form, scans, kept):
     number = complaint.number
     try:
-        answered = handling.answer(complaint, form.answer.data, scans, actor=current_actor(),
-                                   token=form.submission_token.data, kept=kept)
-        if answered:
-            handling.send_answer_notice(complaint)
-        db.session.commit()
+        with attempt():
+            answered = operations.answer(actor, complaint, text=form.answer.data, scans=scans,
+                                         token=form.submission_token.data, kept=kept)
     except duties.ConflictOfDuties as error:
-        flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+        flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
     except storage.UploadRejected as error:  # a kept file gone meanwhile: nothing is sent
-        db.session.rollback()
         form.attachments.errors = [*form.attachments.errors, str(error)]
         return _detail_page(complaint, form, _kept_for(complaint, form))
     except (service.ComplaintError, IntegrityError) as error:
-        db.session.rollback()
         flash(str(error) if isinstance(error, service.ComplaintError) else _("The answer is already given."),
               "error")
     else:
@@ -115,8 +112,7 @@ def _kept_for(complaint, form) -> list:
 def _detail_page(complaint, form, kept, *, confirming=False):
     documents = versions.ensure(complaint)
     filed = versions.load(documents[-1])["complainant"]
-    handling.record_view(complaint, actor=current_actor())
-    db.session.commit()
+    operations.record_read(request_actor(), complaint)
     conflict = duties.refusal_for("complaint", actor=current_actor(), subject=complaint.user_id)
     return render_template("staff/complaint.html", complaint=complaint, record=timeline.record(complaint),
                            conflict=conflict, documents=documents, filed=filed, filed_name=full_name(filed),
@@ -128,17 +124,17 @@ def _detail_page(complaint, form, kept, *, confirming=False):
 
 @bp.route("/<number>/review", methods=["POST"])
 @role_required("support")
+@committed
 def review(number):
-    complaint = get_complaint_or_404(number)
+    complaint, actor = get_complaint_or_404(number), request_actor()
     if forms.ReviewForm().validate_on_submit():
         try:
-            handling.take_under_review(complaint, actor=current_actor())
-            db.session.commit()
+            with attempt():
+                operations.take_under_review(actor, complaint)
         except duties.ConflictOfDuties as error:
-            flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+            flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
             return redirect(url_for("staff_complaints.detail", number=number))
         except service.ComplaintError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
             flash(_("The complaint is under review."), "success")
@@ -147,37 +143,42 @@ def review(number):
 
 @bp.route("/<number>/notes", methods=["POST"])
 @role_required("support")
+@committed
 def add_note(number):
-    complaint = get_complaint_or_404(number)
+    complaint, actor = get_complaint_or_404(number), request_actor()
     form = forms.NoteForm(prefix="note")
     if not form.validate_on_submit():
         flash(_("The note was not saved: %(problem)s", problem=next(iter(form.errors.values()))[0]), "error")
         return redirect(url_for("staff_complaints.detail", number=number))
     try:
-        handling.add_note(complaint, form.text.data, actor=current_actor(), token=form.submission_token.data)
-        db.session.commit()
+        with attempt():
+            operations.add_note(actor, complaint, text=form.text.data, token=form.submission_token.data)
     except duties.ConflictOfDuties as error:
-        flash(duties.refused(error, actor=current_actor(), subject=complaint.user_id, obj=complaint), "error")
+        flash(duties.refused(error, actor=actor, subject=complaint.user_id, obj=complaint), "error")
         return redirect(url_for("staff_complaints.detail", number=number))
-    except (service.ComplaintError, IntegrityError):
-        db.session.rollback()
+    except service.ComplaintError as error:  # the form's token was used on another complaint: nothing is saved
+        flash(str(error), "error")
+        return redirect(url_for("staff_complaints.detail", number=number))
+    except IntegrityError:
+        pass  # the same form sent twice at once: the other request saved the note
     flash(_("The note is saved."), "success")
     return redirect(url_for("staff_complaints.detail", number=number))
 
 
 @bp.route("/<number>.pdf")
 @role_required("support")
+@committed
 def printable(number):
     complaint = get_complaint_or_404(number)
     version = chosen_version(complaint)
     response = send_version(complaint, version)
-    handling.record_view(complaint, actor=current_actor(), what="printed", version=version.number)
-    db.session.commit()
+    operations.record_read(request_actor(), complaint, "printed", version=version.number)
     return response
 
 
 @bp.route("/<number>/documents/<int:document_id>")
 @role_required("support")
+@committed
 def document(number, document_id):
     complaint = get_complaint_or_404(number)
     found = db.session.scalar(select(Document).join(ComplaintAttachment, ComplaintAttachment.document_id == Document.id)
@@ -186,13 +187,13 @@ def document(number, document_id):
     path = storage.path_of(found) if found is not None else None
     if path is None or not path.exists():
         abort(404)
-    handling.record_view(complaint, actor=current_actor(), what="document_downloaded")
-    db.session.commit()
+    operations.record_read(request_actor(), complaint, "document_downloaded")
     return storage.send(found)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
 @role_required("support")
+@committed
 def verify():
     """Check a printed copy: its number and code against the stored complaint."""
     form, complaint, match = forms.VerifyForm(), None, None
@@ -200,9 +201,8 @@ def verify():
         complaint = handling.complaint_by_number(form.number.data.upper())
         if complaint is not None:
             match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
-            handling.record_view(complaint, actor=current_actor(), what="verified", matches=match is not None,
-                                 version=match.version.number if match and match.version else None)
-            db.session.commit()
+            operations.record_read(request_actor(), complaint, "verified", matches=match is not None,
+                                   version=match.version.number if match and match.version else None)
     checked = form.is_submitted() and not form.errors
     return render_template("staff/complaints_verify.html", form=form, checked=checked, match=match,
                            complaint=complaint)

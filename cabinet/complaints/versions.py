@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from cabinet import operator as operators
 from cabinet.complaints import timeline
 from cabinet.complaints.models import Complaint, ComplaintEvent, ComplaintVersion
-from cabinet.complaints.numbering import ANSWER_WORKING_DAYS, local_day
+from cabinet.complaints.numbering import local_day
 from cabinet.complaints.verification import current_key_id
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.policies.service import current_version
+from cabinet.workdays.deadlines import COMPLAINT_ANSWER
 from cabinet.workdays.service import calendar
 
 #: the snapshot's layout; a reader of old versions branches on it
@@ -68,7 +69,7 @@ def _filing(live: timeline.Record, *, reconstructed: bool) -> dict:
                         "patronymic": person.patronymic, "email": person.email, "phone": person.phone,
                         "locale": person.locale},
         "received_at": _iso(complaint.received_at), "due_on": _iso(complaint.due_on),
-        "answer_working_days": ANSWER_WORKING_DAYS,
+        "answer_working_days": COMPLAINT_ANSWER,
         "calendar": calendar().identity(received_day, complaint.due_on),
         "policy_version": _policy(received_day),
         "subject": complaint.subject_line, "body": complaint.body, "desired_outcome": complaint.desired_outcome,

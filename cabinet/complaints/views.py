@@ -6,15 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_actor, current_subject, subject_required
-from cabinet.audit import trail
-from cabinet.complaints import forms, labels, pdf, service, timeline, versions
+from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.complaints import forms, labels, operations, pdf, service, timeline, versions
 from cabinet.complaints.models import Complaint
 from cabinet.documents import drafts as upload_drafts
 from cabinet.documents import storage
-from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
+from cabinet.transaction import attempt, committed
 
 bp = Blueprint("complaints", __name__, url_prefix="/cabinet/complaints")
 bp.record_once(labels.register)
@@ -48,8 +47,9 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @subject_required
+@committed
 def new():
-    subject, actor = current_subject(), current_actor()
+    subject, actor = current_subject(), request_actor()
     form = forms.ComplaintForm()
     if not form.is_submitted():
         return _form_page(form, [])
@@ -85,7 +85,6 @@ def remove_kept(kept, draft_id, actor) -> list:
     for draft in kept:
         if draft.id == draft_id:
             upload_drafts.remove(draft, actor=actor)
-            db.session.commit()
     return [d for d in kept if d.id != draft_id]
 
 
@@ -97,27 +96,21 @@ def _keep_chosen(form, kept, subject, actor) -> tuple[list, bool]:
     if scans:
         kept = kept + upload_drafts.keep(scans, actor=actor, subject=subject, purpose="complaint",
                                          token=form.submission_token.data)
-        db.session.commit()
     return kept, True
 
 
 def _file(subject, actor, form, scans, kept):
     token = form.submission_token.data
     try:
-        complaint, created = service.file_complaint(
-            subject, actor=actor, subject_line=form.subject.data, body=form.body.data,
-            desired_outcome=form.desired_outcome.data or "", scans=scans, token=token, kept=kept)
-        if created:
-            service.send_receipt(complaint)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # the same form sent twice at once: the other request filed it
+        with attempt():
+            complaint, created = operations.file(
+                actor, subject, subject_line=form.subject.data, body=form.body.data,
+                desired_outcome=form.desired_outcome.data or "", scans=scans, token=token, kept=kept)
+    except IntegrityError:  # the same form sent twice at once: the other request filed it
         complaint, created = service.complaint_by_token(token), False
     except service.ComplaintError:
-        db.session.rollback()
         complaint, created = None, False
     except storage.UploadRejected as error:  # a kept file gone meanwhile: nothing is filed
-        db.session.rollback()
         form.attachments.errors = [*form.attachments.errors, str(error)]
         return _form_page(form, upload_drafts.of_form(subject, "complaint", token))
     if complaint is None or complaint.user_id != subject.id:
@@ -130,19 +123,15 @@ def _file(subject, actor, form, scans, kept):
 
 @bp.route("/<number>")
 @subject_required
+@committed
 def show(number):
     complaint = get_own_complaint_or_404(number)
-    subject, actor = current_subject(), current_actor()
-    if actor.id != subject.id:
-        trail.record("complaint.viewed", actor=actor, subject=subject, obj=complaint,
-                     details={"number": complaint.number})
-        db.session.commit()
+    operations.record_read(request_actor(), complaint)
     return _page(complaint, forms.SupplementForm(formdata=None), forms.WithdrawForm(formdata=None))
 
 
 def _page(complaint, supplement_form, withdraw_form):
-    documents = versions.ensure(complaint)
-    db.session.commit()  # a complaint filed before snapshots gets its reconstructed version once
+    documents = versions.ensure(complaint)  # a complaint filed before snapshots gets its reconstructed version once
     return render_template("complaints/show.html", record=timeline.record(complaint), complaint=complaint,
                            deadline=service.deadline(complaint, local_today()), supplement_form=supplement_form,
                            withdraw_form=withdraw_form, limits=forms, documents=documents,
@@ -170,18 +159,18 @@ def send_version(complaint, version):
 
 @bp.route("/<number>.pdf")
 @subject_required
+@committed
 def printable(number):
     complaint = get_own_complaint_or_404(number)
     version = chosen_version(complaint)
     response = send_version(complaint, version)
-    trail.record("complaint.printed", actor=current_actor(), subject=current_subject(), obj=complaint,
-                 details={"number": complaint.number, "version": version.number})
-    db.session.commit()
+    operations.record_read(request_actor(), complaint, "printed", version=version.number)
     return response
 
 
 @bp.route("/<number>/supplement", methods=["POST"])
 @subject_required
+@committed
 def supplement(number):
     complaint = get_own_complaint_or_404(number)
     form = forms.SupplementForm()
@@ -189,11 +178,10 @@ def supplement(number):
     if scans is None:
         return _page(complaint, form, forms.WithdrawForm(formdata=None))
     try:
-        _event, created = service.add_supplement(complaint, form.text.data, scans, actor=current_actor(),
-                                                 token=form.submission_token.data)
-        db.session.commit()
+        with attempt():
+            _event, created = operations.supplement(request_actor(), complaint, text=form.text.data, scans=scans,
+                                                    token=form.submission_token.data)
     except (service.ComplaintError, IntegrityError) as error:
-        db.session.rollback()
         flash(str(error) if isinstance(error, service.ComplaintError) else _("The supplement is already added."),
               "error")
     else:
@@ -204,16 +192,16 @@ def supplement(number):
 
 @bp.route("/<number>/withdraw", methods=["POST"])
 @subject_required
+@committed
 def withdraw(number):
     complaint = get_own_complaint_or_404(number)
     form = forms.WithdrawForm()
     if not form.validate_on_submit():
         return _page(complaint, forms.SupplementForm(formdata=None), form)
     try:
-        service.withdraw(complaint, actor=current_actor())
-        db.session.commit()
+        with attempt():
+            operations.withdraw(request_actor(), complaint)
     except service.ComplaintError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(_("Your complaint is withdrawn."), "success")

@@ -6,6 +6,7 @@ from cabinet.audit import labels, trail
 from cabinet.consents import receipts
 from cabinet.consents.models import ConsentEvent, Withdrawal
 from cabinet.consents.purposes import BY_CODE, PURPOSES
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
@@ -18,7 +19,7 @@ labels.register_actions({
 })
 
 
-class ConsentError(ValueError):
+class ConsentError(DomainError):
     """A consent change that cannot be made; the message is shown to the user."""
 
 

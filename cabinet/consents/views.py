@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_babel import get_locale
 
 from cabinet import operator as operators
-from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.acting import current_actor, current_subject, request_actor, subject_required
 from cabinet.audit import trail
 from cabinet.consents import receipts, service, withdrawal
 from cabinet.consents.forms import ConsentForm, WithdrawAllForm
@@ -18,6 +18,8 @@ from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
 from cabinet.policies.service import current_version
 from cabinet.security import check_password
+from cabinet.transaction import attempt, committed
+from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL
 
 bp = Blueprint("consents", __name__, url_prefix="/cabinet")
 
@@ -30,21 +32,22 @@ def _template_helpers(state) -> None:
 
 @bp.route("/consents", methods=["GET", "POST"])
 @subject_required
+@committed
 def index():
     subject = current_subject()
     form = ConsentForm()
     if form.validate_on_submit() and form.confirm.data != "yes":
         return render_template("consents/confirm.html", purpose=BY_CODE[form.purpose.data], action=form.action.data)
     if form.validate_on_submit():
-        actor = current_actor()
+        actor = request_actor()
         try:
-            service.change(subject, form.purpose.data, form.action.data, actor=actor,
-                           channel="staff" if actor.id != subject.id else "cabinet",
-                           policy_version=current_version(local_today()))
+            with attempt():
+                service.change(subject, form.purpose.data, form.action.data, actor=actor,
+                               channel="staff" if actor.id != subject.id else "cabinet",
+                               policy_version=current_version(local_today()))
         except service.ConsentError as error:
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(_("Your consent has been granted.") if form.action.data == "grant"
                   else _("Your consent has been withdrawn."), "success")
         return redirect(url_for("consents.index"))
@@ -110,23 +113,24 @@ def _receipt_page(event: ConsentEvent):
 
 @bp.route("/consents/withdraw-all", methods=["GET", "POST"])
 @subject_required
+@committed
 def withdraw_all():
-    subject, actor = current_subject(), current_actor()
+    subject, actor = current_subject(), request_actor()
     form = WithdrawAllForm()
     if form.validate_on_submit():
-        if not check_password(actor.password_hash, form.current_password.data):
+        if not check_password(actor.user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The password is wrong."))
         else:
             try:
-                result = withdrawal.withdraw_all(subject, actor=actor, today=local_today(),
-                                                 channel="staff" if actor.id != subject.id else "cabinet")
+                with attempt():
+                    result = withdrawal.withdraw_all(subject, actor=actor, today=local_today(),
+                                                     channel="staff" if actor.id != subject.id else "cabinet")
             except service.ConsentError as error:
                 flash(str(error), "error")
             else:
-                db.session.commit()
                 if result.status != "refused":  # a refusal is said once, by the page, with what blocks it
                     flash(_("All your consent is withdrawn. Processing of your data has stopped."), "success")
             return redirect(url_for("consents.withdraw_all"))
     return render_template("consents/withdraw_all.html", form=form, withdrawal=service.current_withdrawal(subject),
                            obligations=withdrawal.unfinished_obligations(subject), kept=withdrawal.KEPT,
-                           deadline=withdrawal.DEADLINE_WORKING_DAYS)
+                           deadline=CONSENT_WITHDRAWAL)

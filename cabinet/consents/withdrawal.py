@@ -21,6 +21,7 @@ from cabinet.mail import send
 from cabinet.messages import lazy_gettext as _l
 from cabinet.policies.models import PolicyAcceptance
 from cabinet.profile.models import CorrectionRequest, ProfileChange
+from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL
 from cabinet.workdays.service import calendar
 
 labels.register_actions({
@@ -28,9 +29,6 @@ labels.register_actions({
     "consent.withdraw_all_refused": _l("Withdrawal of all consent refused"),
     "account.destroyed": _l("Personal data destroyed"),
 })
-
-#: the operator's deadline to stop processing and destroy the data
-DEADLINE_WORKING_DAYS = 15
 
 #: what survives destruction, and why (shown to the subject before and after)
 KEPT = {
@@ -84,7 +82,7 @@ def withdraw_all(subject, *, actor, today, channel: str = "cabinet") -> Withdraw
         if event is not None and event.granted:
             service.change(subject, purpose, "withdraw", actor=actor, channel=channel, withdrawing_all=True)
     withdrawal = Withdrawal(user_id=subject.id, actor_id=actor.id, status="scheduled",
-                            due_on=calendar().add_working_days(today, DEADLINE_WORKING_DAYS))
+                            due_on=calendar().add_working_days(today, CONSENT_WITHDRAWAL))
     db.session.add(withdrawal)
     db.session.flush()
     trail.record("consent.withdraw_all", actor=actor, subject=subject, obj=withdrawal,

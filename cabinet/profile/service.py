@@ -11,6 +11,7 @@ from cabinet.acting.models import ActingSession
 from cabinet.audit import labels, trail
 from cabinet.database import utcnow
 from cabinet.documents import storage
+from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.messages import lazy_gettext as _l
@@ -33,7 +34,7 @@ labels.register_actions({
 NAME_FIELDS = ("surname", "given_name", "patronymic")
 
 
-class ProfileError(ValueError):
+class ProfileError(DomainError):
     """A correction that cannot be made; the message is shown to the user."""
 
 

@@ -19,6 +19,7 @@ from cabinet.profile import decisions, service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.profile.models import CorrectionRequest
 from cabinet.security import check_password
+from cabinet.workdays.deadlines import NAME_CORRECTION
 from cabinet.workdays.service import calendar
 
 bp = Blueprint("profile", __name__, url_prefix="/cabinet")
@@ -110,7 +111,7 @@ def _apply(subject, actor, form, names, email_changed, scans):
         service.request_email_change(subject, form.email.data, actor=actor)
         messages.append(_("We have sent a confirmation link to the new address; the e-mail changes once you open it."))
     if names is not None:
-        due_on = calendar().add_working_days(local_today(), 1)
+        due_on = calendar().add_working_days(local_today(), NAME_CORRECTION)
         service.request_name_correction(subject, names, form.reason.data.strip(), scans, actor=actor,
                                         token=form.submission_token.data, due_on=due_on)
         messages.append(_("Your name correction has been sent for review."))

@@ -17,14 +17,12 @@ from cabinet.mail import external_url, send
 from cabinet.messages import lazy_gettext as _l
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff.models import DeadlineReminder
+from cabinet.workdays.deadlines import REMINDER_WARNING
 from cabinet.workdays.service import calendar
 
 labels.register_actions({
     "deadlines.reminded": _l("Deadline reminder mailed to staff"),
 })
-
-#: a matter due within this many working days is "due soon"
-WARN_WORKING_DAYS = 3
 AUDIENCES = ("support", "admins")
 #: a mail lists at most this many matters, then says how many more there are
 LISTED = 100
@@ -58,7 +56,7 @@ def _open_matters(until: date) -> list[Matter]:
 def matters(today: date) -> tuple[list[Matter], list[Matter]]:
     """(due soon, overdue) as of today, each by due date."""
     cal = calendar()
-    horizon = cal.add_working_days(today, WARN_WORKING_DAYS)
+    horizon = cal.add_working_days(today, REMINDER_WARNING)
     found = sorted(_open_matters(horizon), key=lambda m: (m.due_on, m.kind, m.reference))
     left = {m.due_on: cal.working_days_between(today, m.due_on) for m in found}  # once per distinct date
     found = [Matter(m.kind, m.reference, m.due_on, m.link, left[m.due_on]) for m in found]
@@ -78,7 +76,7 @@ def _remind(today: date, audience: str, role: str, listed: list[Matter], templat
     people = _people(role)
     for person in people:
         send(person.email, template, locale=person.locale, user=person, matters=listed[:LISTED],
-             more=max(len(listed) - LISTED, 0), total=len(listed), today=today, warn_days=WARN_WORKING_DAYS,
+             more=max(len(listed) - LISTED, 0), total=len(listed), today=today, warn_days=REMINDER_WARNING,
              deadlines_link=external_url("staff.deadlines"))
     reminder = DeadlineReminder(day=today, audience=audience, recipients=len(people),
                                 items=[[m.kind, m.reference, m.due_on.isoformat()] for m in listed])

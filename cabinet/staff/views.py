@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cabinet import acting
 from cabinet.accounts.models import User
-from cabinet.acting import current_act, current_actor, duties, role_required
+from cabinet.acting import current_act, current_actor, duties, request_actor, role_required
 from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
@@ -26,6 +26,8 @@ from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff import reminders, service
 from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
+from cabinet.transaction import attempt, committed
+from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL, REMINDER_WARNING
 from cabinet.workdays.service import calendar
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -64,7 +66,7 @@ def deadlines():
               for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
     items.sort(key=lambda item: item[1])
     return render_template("staff/deadlines.html", items=items, today=today, reminders=reminders.latest(),
-                           warn_days=reminders.WARN_WORKING_DAYS, left=lambda due: cal.working_days_between(today, due))
+                           warn_days=REMINDER_WARNING, left=lambda due: cal.working_days_between(today, due))
 
 
 @bp.route("/subjects")
@@ -151,6 +153,7 @@ def corrections():
 
 @bp.route("/corrections/<int:request_id>", methods=["POST"])
 @role_required("support")
+@committed
 def decide_correction(request_id):
     correction = db.get_or_404(CorrectionRequest, request_id)
     form = CorrectionDecisionForm()
@@ -159,15 +162,16 @@ def decide_correction(request_id):
     elif form.decision.data == "reject" and not (form.reason.data or "").strip():
         flash(_("Say why the correction is rejected: the subject will read it."), "error")
     else:
+        actor = request_actor()
         try:
-            profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
-                                      actor=current_actor())
+            with attempt():
+                profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
+                                          actor=actor)
         except duties.ConflictOfDuties as error:
-            flash(duties.refused(error, actor=current_actor(), subject=correction.user_id, obj=correction), "error")
+            flash(duties.refused(error, actor=actor, subject=correction.user_id, obj=correction), "error")
         except profile.ProfileError:
             flash(_("This correction has already been decided."), "error")
         else:
-            db.session.commit()
             flash(_("The decision is recorded and the subject is told."), "success")
     return redirect(url_for("staff.corrections"))
 
@@ -193,7 +197,7 @@ def withdrawals():
     page = page_of(select(Withdrawal).where(scheduled).order_by(Withdrawal.due_on, Withdrawal.id),
                    select(func.count()).select_from(Withdrawal).where(scheduled),
                    request.args.get("page", 1, type=int), scalars=True)
-    return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows),
+    return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows), deadline=CONSENT_WITHDRAWAL,
                            form=WithdrawalDecisionForm(), today=local_today(),
                            notices=notices_by([f"withdrawal:{w.id}" for w in page.rows]),
                            conflicted=duties.acted_for(current_actor(), {w.user_id for w in page.rows}))
@@ -201,6 +205,7 @@ def withdrawals():
 
 @bp.route("/withdrawals/<int:withdrawal_id>", methods=["POST"])
 @role_required("support")
+@committed
 def decide_withdrawal(withdrawal_id):
     item = db.get_or_404(Withdrawal, withdrawal_id)
     form = WithdrawalDecisionForm()
@@ -210,21 +215,21 @@ def decide_withdrawal(withdrawal_id):
     elif form.decision.data == "refuse" and not reason:
         flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
     else:
+        actor = request_actor()
         try:
-            _decide_withdrawal(item, form.decision.data, reason)
+            with attempt():
+                _decide_withdrawal(item, form.decision.data, reason, actor)
         except duties.ConflictOfDuties as error:
-            flash(duties.refused(error, actor=current_actor(), subject=item.user_id, obj=item), "error")
+            flash(duties.refused(error, actor=actor, subject=item.user_id, obj=item), "error")
     return redirect(url_for("staff.withdrawals"))
 
 
-def _decide_withdrawal(item, decision: str, reason: str) -> None:
+def _decide_withdrawal(item, decision: str, reason: str, actor) -> None:
     if decision == "refuse":
-        withdrawal_service.refuse(item, reason, actor=current_actor())
-        db.session.commit()
+        withdrawal_service.refuse(item, reason, actor=actor)
         flash(_("The refusal is recorded."), "success")
     else:
-        withdrawal_service.destroy(item, actor=current_actor())
-        db.session.commit()
+        withdrawal_service.destroy(item, actor=actor)
         flash(_("The subject's data is destroyed."), "success")
 
 

@@ -12,12 +12,11 @@ from statistics import median
 
 from sqlalchemy import func, select
 
-from cabinet.admin.calendar import CORRECTION_DAYS
 from cabinet.complaints.models import Complaint, ComplaintEvent
-from cabinet.complaints.numbering import ANSWER_WORKING_DAYS
 from cabinet.dates import local, zone
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
+from cabinet.workdays.deadlines import COMPLAINT_ANSWER, NAME_CORRECTION
 from cabinet.workdays.service import calendar
 
 #: how many months the page covers: the current one and the eleven before it
@@ -26,7 +25,7 @@ MONTHS = 12
 #: is not shown at all; there is no total row, so no hidden cell can be worked out by subtraction
 SMALL = 5
 #: the deadlines, in working days after the day of receipt
-DEADLINES = {"complaints": ANSWER_WORKING_DAYS, "corrections": CORRECTION_DAYS}
+DEADLINES = {"complaints": COMPLAINT_ANSWER, "corrections": NAME_CORRECTION}
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 from flask import current_app
 
 from cabinet.translate import store
-from cabinet.translate.paths import DOMAIN, po_path, pot_path, translations_dir
 from cabinet.translate.entries import msgid_of, strings_of
+from cabinet.translate.paths import DOMAIN, po_path, pot_path, translations_dir
 
 PACKAGED = Path(__file__).resolve().parent.parent / "translations"
 BASE = ".packaged"
