@@ -92,16 +92,21 @@ def walk(rows, expected: int, prev_hash: str | None, keyed_seen: bool, bases: di
 
 
 def stream(connection, table, low: int, high: int | None, batch_size: int = BATCH):
-    """The events after position low up to high (None: to the end), in order, as plain tuples batch by batch."""
+    """The events after position low up to high (None: to the end), in order, as the driver's own tuples batch by
+    batch (no result rows built per event); a server-side cursor on PostgreSQL."""
     query = select(*columns(table, connection.dialect.name)).where(table.c.seq > low).order_by(table.c.seq)
     if high is not None:
         query = query.where(table.c.seq <= high)
-    result = connection.execute(query, execution_options={"yield_per": batch_size})
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
+    postgres = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="audit_walk") if postgres else driver.cursor()
     try:
-        for batch in result.partitions():
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(batch_size):
             yield from batch
     finally:
-        result.close()
+        cursor.close()
 
 
 def _walk_stretch(job: tuple) -> Walked:

@@ -125,7 +125,8 @@ def verify(batch_size: int = BATCH, anchors: dict | None = None, after: tuple[in
     head = connection.execute(select(last, AuditHead.seq, AuditHead.hash).select_from(AuditHead)
                               .where(AuditHead.id == 1)).one_or_none()
     end = head[0] if head is not None else connection.execute(select(last)).scalar()
-    parts = min(2 * processes, ((end or 0) - start) // current_app.config["AUDIT_VERIFY_STRETCH_EVENTS"])
+    stretch = current_app.config["AUDIT_VERIFY_STRETCH_EVENTS"]
+    parts = min(2 * processes, ((end or 0) - start) // stretch) if processes > 1 else 1
     if parts >= 2:
         secrets = {str(k): str(v).encode() for k, v in current_app.config["AUDIT_KEYS"].items()}
         url = db.engine.url.render_as_string(hide_password=False)
