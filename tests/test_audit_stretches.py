@@ -2,14 +2,14 @@
 tamper case again with stretches of two events, and each single rewrite of a chain compared verdict for verdict."""
 
 import pytest
-from sqlalchemy import text
 
 from cabinet.audit import trail
+from cabinet.audit.models import AuditEvent
 from cabinet.audit.stretches import bounds
 from cabinet.extensions import db
 from tests.test_audit import sql
 from tests.test_audit_tamper import *  # noqa: F403 (each tamper test, run again with short stretches)
-from tests.test_audit_tamper import MANUAL
+from tests.test_audit_tamper import MANUAL, rows
 
 SHORT = {"AUDIT_VERIFY_STRETCH_EVENTS": 2}
 
@@ -43,14 +43,11 @@ def test_each_rewrite_is_found_where_one_walk_finds_it(app, history, rewrite):
     assert history >= 8
     one, stretched = both_verdicts(app)
     assert one.ok and stretched == one
-    with app.app_context():
-        original = [dict(r._mapping) for r in db.session.execute(text("SELECT * FROM audit_events ORDER BY seq"))]
-        db.session.remove()
+    original = rows(app)
     for position in range(1, history + 1):
         sql(app, rewrite, seq=position)
         one, stretched = both_verdicts(app)
         assert not one.ok and stretched == one, (position, one, stretched)
         sql(app, "DELETE FROM audit_events WHERE seq = :seq", seq=position)
-        sql(app, text("INSERT INTO audit_events (" + ", ".join(original[0]) + ") VALUES ("
-                      + ", ".join(f":{c}" for c in original[0]) + ")"), **original[position - 1])
+        sql(app, AuditEvent.__table__.insert(), **original[position - 1])
     assert both_verdicts(app)[0].ok
