@@ -49,8 +49,8 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self._overrides: dict[date, bool] = {d: v for d, (v, _) in DEFAULT_OVERRIDES.items()}
         self._overrides.update(overrides or {})
-        #: per year, the running count of working days: element i counts those from 1 January to day i (from 0)
-        self._running: dict[int, list[int]] = {}
+        #: per year, 1 January's ordinal and the running count of working days from it (`_running_in`)
+        self._running: dict[int, tuple[int, list[int]]] = {}
 
     def _holidays(self, year: int, language: str = "en_US") -> holidays.HolidayBase:
         return _library_holidays(year, language)
@@ -65,20 +65,22 @@ class WorkCalendar:
             return self._overrides[day]
         return day.weekday() < 5 and not self._is_library_holiday(day)
 
-    def _running_in(self, year: int) -> list[int]:
-        """The year's running count of working days, built on first use: what makes date arithmetic lookups."""
+    def _running_in(self, year: int) -> tuple[int, list[int]]:
+        """The ordinal of 1 January and the year's running count of working days (element i counts those up to
+        day i from 0), built on first use: what makes date arithmetic lookups rather than walks."""
         found = self._running.get(year)
         if found is None:
-            count, found = 0, []
+            count, counts = 0, []
             for day in _days(year):
                 count += self.is_working_day(day)
-                found.append(count)
-            self._running[year] = found
+                counts.append(count)
+            found = self._running[year] = (date(year, 1, 1).toordinal(), counts)
         return found
 
     def _counted_to(self, day: date) -> int:
         """Working days from 1 January of the day's year to the day, inclusive."""
-        return self._running_in(day.year)[day.timetuple().tm_yday - 1]
+        first, counts = self._running_in(day.year)
+        return counts[day.toordinal() - first]
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (not counted), for "answer within N days"."""
@@ -87,16 +89,18 @@ class WorkCalendar:
         if n == 0:
             return start
         year, wanted = start.year, self._counted_to(start) + n
-        while wanted > self._running_in(year)[-1]:  # not in this year: carry on into the next
-            wanted -= self._running_in(year)[-1]
+        first, counts = self._running_in(year)
+        while wanted > counts[-1]:  # not in this year: carry on into the next
+            wanted -= counts[-1]
             year += 1
-        return date(year, 1, 1) + timedelta(days=bisect_left(self._running_in(year), wanted))
+            first, counts = self._running_in(year)
+        return date.fromordinal(first + bisect_left(counts, wanted))
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days d with start < d <= end (negated if reversed), for "N days left"."""
         if end < start:
             return -self.working_days_between(end, start)
-        whole_years = sum(self._running_in(year)[-1] for year in range(start.year, end.year))
+        whole_years = sum(self._running_in(year)[1][-1] for year in range(start.year, end.year))
         return whole_years + self._counted_to(end) - self._counted_to(start)
 
     def identity(self, start: date, end: date) -> dict:
