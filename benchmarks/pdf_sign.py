@@ -84,7 +84,7 @@ def spread(action, repeat: int, warmup: int) -> dict:
         action()
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
-    p90 = lambda values: statistics.quantiles(values, n=10)[-1]  # noqa: E731
+    p90 = lambda values: statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]  # noqa: E731
     return {"median": statistics.median(wall), "p90": p90(wall), "cpu": statistics.median(cpu), "cpu90": p90(cpu)}
 
 
@@ -146,6 +146,9 @@ def measure(repeat: int, warmup: int, pkcs12: Path, password: str | None, profil
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
             return []
+        with force_locale("kk"):
+            rows.append(("kk", "first render of the process (cold: fonts parsed)",
+                         spread(lambda: pdf.render(version), 1, 0)))
         for locale in ("kk", "ru"):
             with force_locale(locale):
                 rendered = pdf.render(version)
@@ -154,6 +157,9 @@ def measure(repeat: int, warmup: int, pkcs12: Path, password: str | None, profil
                                                     repeat, warmup)))
                 rows.append((locale, "render + sign", spread(
                     lambda lc=locale: signing.sign_pdf(pdf.render(version), locale=lc), repeat, warmup)))
+                pdf.stored(version, locale)  # the first download stores it; every later one is this:
+                rows.append((locale, "served from storage (hash checked)",
+                             spread(lambda lc=locale: pdf.stored(version, lc), repeat, warmup)))
     return rows
 
 

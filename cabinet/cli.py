@@ -1,6 +1,7 @@
 """Command-line groups: each area brings its commands, registered here in one place."""
 
 import functools
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -125,7 +126,7 @@ def verify_audit(checkpoint_file, no_checkpoint):
     from cabinet.audit.trail import verify
 
     found, bad_checkpoint = checkpoints.read(checkpoint_file)
-    verdict = verify(anchors=checkpoints.anchors(found))
+    verdict = verify(anchors=checkpoints.anchors(found), processes=os.cpu_count() or 1)
     if not verdict.ok:
         click.echo(f"audit trail TAMPERED WITH from position {verdict.seq}: {verdict.problem} "
                    f"({verdict.checked} events verified before it)", err=True)

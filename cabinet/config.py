@@ -100,6 +100,8 @@ class Defaults:
     #: seconds behind (0 switches the automatic checkpoints off)
     AUDIT_CHECKPOINT_EVERY_EVENTS = 1000
     AUDIT_CHECKPOINT_EVERY_SECONDS = 300
+    #: `audit verify` walks a chain longer than two of these in stretches, one process per core
+    AUDIT_VERIFY_STRETCH_EVENTS = 100_000
     #: the operator's PAdES signature on issued PDFs: a PKCS#12 file (key and certificate) and its password;
     #: unset outside production, a self-signed development certificate is made in the instance folder
     SIGNING_ENABLED = True

@@ -12,6 +12,7 @@ from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
 from cabinet.dates import written
+from cabinet.documents.intact import checked
 from cabinet.documents.layout import Page, verify_url, when
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
@@ -111,16 +112,17 @@ def render(version: ComplaintVersion) -> bytes:
 
 
 def stored(version: ComplaintVersion, locale: str) -> ComplaintRendering:
-    """The version's PDF in this language: rendered and sealed on the first request, the same bytes ever after."""
+    """The version's PDF in this language: rendered and sealed on the first request, the same bytes ever after,
+    checked against their stored hash each time they are served (cabinet.documents.intact)."""
     query = select(ComplaintRendering).where(ComplaintRendering.version_id == version.id,
                                              ComplaintRendering.locale == locale)
     found = db.session.scalar(query)
     if found is not None:
-        return found
+        return checked(found, f"complaint version {version.id}")
     versions.lock(version.complaint_id)  # a download at the same moment waits, then finds this one's bytes
     found = db.session.scalar(query)
     if found is not None:
-        return found
+        return checked(found, f"complaint version {version.id}")
     with force_locale(locale):
         title = _("Complaint %(number)s", number=versions.load(version)["number"])
         data = seal(render(version), title=title, locale=locale)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.database import utcnow
+from cabinet.documents.intact import checked
 from cabinet.documents.models import IssuedDocument, IssuedRendering
 from cabinet.documents.sealing import seal
 from cabinet.extensions import db
@@ -94,12 +95,13 @@ def ensure(kind: str, ref_id: int, owner_id: int, reconstruct: Callable[[], dict
 
 
 def stored(document: IssuedDocument, locale: str) -> IssuedRendering:
-    """The document's signed PDF in this language: rendered on the first request, the same bytes ever after."""
+    """The document's signed PDF in this language: rendered on the first request, the same bytes ever after,
+    checked against their stored hash each time they are served (cabinet.documents.intact)."""
     query = select(IssuedRendering).where(IssuedRendering.document_id == document.id,
                                           IssuedRendering.locale == locale)
     found = db.session.scalar(query)
     if found is not None:
-        return found
+        return checked(found, f"issued document {document.id}")
     kind, frozen = KINDS[document.kind], load(document)
     with force_locale(locale):
         data = seal(kind.render(frozen), title=kind.title(frozen), locale=locale)
@@ -110,4 +112,4 @@ def stored(document: IssuedDocument, locale: str) -> IssuedRendering:
             db.session.add(found)
         return found
     except IntegrityError:  # rendered by a request at the same moment: serve its bytes, not ours
-        return db.session.scalar(query)
+        return checked(db.session.scalar(query), f"issued document {document.id}")

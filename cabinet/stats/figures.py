@@ -1,13 +1,13 @@
 """The figures behind /stats, per month of receipt: counts, the share answered on time, the median working days.
 
 Two queries read one row per complaint and per correction of the last twelve months (dates and status only, never
-who or what); everything else is arithmetic in Python over those rows, with the working days counted once per
-calendar day of the window, not once per row. Counts only leave this module, and a small one is held back
-(`SMALL`): a month with two complaints would otherwise tell a neighbour how those two were handled.
+who or what); everything else is arithmetic in Python over those rows, the working days looked up in the
+calendar's per-year running counts, not walked per row. Counts only leave this module, and a small one is held
+back (`SMALL`): a month with two complaints would otherwise tell a neighbour how those two were handled.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from statistics import median
 
 from sqlalchemy import func, select
@@ -72,26 +72,9 @@ def _start(today: date) -> date:
     return date(year, month0 + 1, 1)
 
 
-class _WorkingDays:
-    """Working days between two dates of the window in O(1): a running count over each calendar day, built once."""
-
-    def __init__(self, first: date, last: date) -> None:
-        cal, count, day = calendar(), 0, first
-        self._upto: dict[date, int] = {}
-        while day <= last:
-            count += cal.is_working_day(day)
-            self._upto[day] = count
-            day += timedelta(days=1)
-
-    def between(self, start: date, end: date) -> int:
-        """Working days d with start < d <= end, as WorkCalendar.working_days_between counts them."""
-        return self._upto[end] - self._upto[start]
-
-
 def _tally(today: date, rows) -> tuple[Month, ...]:
     """rows: (received moment, due date, answered moment or None, still owed) → one Month per month, newest first."""
-    start = _start(today)
-    working = _WorkingDays(start, today)
+    cal = calendar()  # per-year running counts: each interval a lookup
     buckets = {key: {"received": 0, "answered": 0, "judged": 0, "on_time": 0, "days": []}
                for key in months_back(today)}
     for received_at, due_on, answered_at, owed in rows:
@@ -106,7 +89,7 @@ def _tally(today: date, rows) -> tuple[Month, ...]:
             bucket["judged"] += 1
             bucket["on_time"] += answered <= due_on
             first = min(received, today)  # a clock a little ahead must not fail the page
-            bucket["days"].append(working.between(first, max(answered, first)))
+            bucket["days"].append(cal.working_days_between(first, max(answered, first)))
         elif owed and today > due_on:
             bucket["judged"] += 1
     return tuple(Month(year, month0 + 1, b["received"], b["answered"], b["judged"], b["on_time"], tuple(b["days"]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
@@ -48,6 +49,8 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self._overrides: dict[date, bool] = {d: v for d, (v, _) in DEFAULT_OVERRIDES.items()}
         self._overrides.update(overrides or {})
+        #: per year, 1 January's ordinal and the running count of working days from it (`_running_in`)
+        self._running: dict[int, tuple[int, list[int]]] = {}
 
     def _holidays(self, year: int, language: str = "en_US") -> holidays.HolidayBase:
         return _library_holidays(year, language)
@@ -62,23 +65,43 @@ class WorkCalendar:
             return self._overrides[day]
         return day.weekday() < 5 and not self._is_library_holiday(day)
 
+    def _running_in(self, year: int) -> tuple[int, list[int]]:
+        """The ordinal of 1 January and the year's running count of working days (element i counts those up to
+        day i from 0), built on first use: what makes date arithmetic lookups rather than walks."""
+        found = self._running.get(year)
+        if found is None:
+            count, counts = 0, []
+            for day in _days(year):
+                count += self.is_working_day(day)
+                counts.append(count)
+            found = self._running[year] = (date(year, 1, 1).toordinal(), counts)
+        return found
+
+    def _counted_to(self, day: date) -> int:
+        """Working days from 1 January of the day's year to the day, inclusive."""
+        first, counts = self._running_in(day.year)
+        return counts[day.toordinal() - first]
+
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (not counted), for "answer within N days"."""
         if n < 0:
             raise ValueError("n must be >= 0")
-        day = start
-        while n > 0:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                n -= 1
-        return day
+        if n == 0:
+            return start
+        year, wanted = start.year, self._counted_to(start) + n
+        first, counts = self._running_in(year)
+        while wanted > counts[-1]:  # not in this year: carry on into the next
+            wanted -= counts[-1]
+            year += 1
+            first, counts = self._running_in(year)
+        return date.fromordinal(first + bisect_left(counts, wanted))
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days d with start < d <= end (negated if reversed), for "N days left"."""
         if end < start:
             return -self.working_days_between(end, start)
-        days = (end - start).days
-        return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, days + 1))
+        whole_years = sum(self._running_in(year)[1][-1] for year in range(start.year, end.year))
+        return whole_years + self._counted_to(end) - self._counted_to(start)
 
     def identity(self, start: date, end: date) -> dict:
         """What a deadline computed on this calendar rests on: the rules' source and version, a digest of the
