@@ -83,7 +83,7 @@ lint: install
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
 bench: compile
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk; else echo "sudo apt-get install wrk"; exit 1; fi; }
-	$(PY) benchmarks/run.py --postgres $(BENCH_POSTGRES) --rounds 2 --output bench-data/results.md
+	$(PY) benchmarks/run.py --postgres $(BENCH_POSTGRES) --rounds 3 --output bench-data/results.md
 
 # 50 simulated subjects for a minute, then the fault run (kill -9 of a worker; PostgreSQL restart when given one)
 load: compile

@@ -1,7 +1,7 @@
 """Every benchmark on SQLite and PostgreSQL, as one markdown report on stdout and in a file (`make bench`).
 
     .venv/bin/python benchmarks/run.py [--engines sqlite,postgresql] [--output bench-data/results.md]
-        [--seconds 10] [--warmup 2] [--rounds 1] [--repeat 20] [sizes and --postgres as throughput.py]
+        [--seconds 5] [--warmup 1] [--rounds 3] [--repeat 20] [sizes and --postgres as throughput.py]
 
 The databases are generated on the first run (a few minutes each) and reused afterwards.
 """
@@ -38,8 +38,9 @@ def header(args) -> str:
         f"## Benchmark run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
         f"- Machine: {facts['cpu']}, {facts['cores']} cores; {', '.join(versions)}",
         f"- Load average before the run (1, 5, 15 min): {facts['load']}",
-        f"- gunicorn {throughput.WORKERS} sync workers, wrk {throughput.CONNECTIONS} connections, "
-        f"{args.seconds} s per page after {args.warmup} s of warm-up, best of {args.rounds} round(s)", ""])
+        f"- gunicorn {throughput.WORKERS} sync workers for the cabinet and the plain app alike, wrk "
+        f"-t{throughput.THREADS} -c{throughput.CONNECTIONS}, {args.seconds} s per page after {args.warmup} s of "
+        f"warm-up, medians of {args.rounds} round(s)", ""])
 
 
 def main(argv=None) -> int:

@@ -66,6 +66,16 @@ def recreate_database(url: str) -> None:
     engine.dispose()
 
 
+def database_exists(url: str) -> bool:
+    """Whether the PostgreSQL database at the URL is there (made by an earlier run)."""
+    parsed = make_url(url)
+    engine = create_engine(parsed.set(database="postgres"), poolclass=NullPool)
+    with engine.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database})
+    engine.dispose()
+    return found is not None
+
+
 @contextlib.contextmanager
 def own_postgres_database(server_url: str, prefix: str):
     """A new database on the PostgreSQL server that nobody else uses, dropped after (even if the server restarted)."""

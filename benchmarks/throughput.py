@@ -1,13 +1,15 @@
-"""Requests per second and latency of the main pages under gunicorn, beside a bare page and template-plus-query.
+"""Requests per second and latency of the cabinet's pages under gunicorn, against a plain Flask app in the same run.
 
-    .venv/bin/python benchmarks/throughput.py [--engines sqlite,postgresql] [--seconds 10] [--rounds 1]
+    .venv/bin/python benchmarks/throughput.py [--engines sqlite,postgresql] [--seconds 5] [--rounds 3]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432] [--subjects N --events N --complaints N]
 
-For each engine: an empty database and a full one (made by generate.py, reused while their sizes match),
-each served by gunicorn with 2 sync workers on a free loopback port and loaded by wrk with 16 connections,
-every URL warmed up first. Signed-in pages carry the session cookie of a real sign-in, which wrk's connections
-then keep up to date as a browser does (browser.lua: a renewed session cookie replaces the old one). The SQL statements
-per page are counted in-process (one request through the Flask test client) on both databases.
+The yardstick is benchmarks/plain_app.py (hello; a 2.3 KB template after one primary-key query on its own table),
+served by the same gunicorn settings (2 sync workers) and measured right before and after every cabinet page, so
+that each ratio compares figures taken under the same load of the rest of the machine. Each cabinet page runs on an
+empty database and a full one (made by generate.py, reused while their sizes match) for the same bench subject,
+one right after the other; wrk with 16 connections keeps the cookies of a real sign-in as a browser does and counts
+every answer that is not a 200 holding the page's marker as a failure (browser.lua). Figures are medians of the
+rounds; the 1-minute load average is recorded beside each. SQL statements per page are counted in-process.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import contextlib
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -35,39 +38,60 @@ from benchmarks.shared import (  # noqa: E402
     TRANSLATOR,
     app_config,
     app_environment,
+    database_exists,
+    recreate_database,
     statements_of,
     upgrade_schema,
 )
 
 WORKERS, CONNECTIONS, THREADS = 2, 16, 2
-#: the issue's targets
-OVERVIEW_SHARE, FULL_OVER_EMPTY = 0.60, 1.30
-BASELINE = "template+query"
+#: the issue's targets: a share of the plain page per kind of page, and the growth allowed on a full database
+TARGETS = {"bare": 0.80, "public": 0.90, "overview": 0.70, "subject": 0.50}
+FULL_OVER_EMPTY = 1.20
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+HELLO, PLAIN_PAGE = "plain hello", "plain template+query"
 
 
 @dataclass
 class Page:
     label: str
     path: str
+    #: text the answer must hold: a sign-in page or an error page instead is a failure, not throughput
+    marker: str
     #: who must be signed in to see it (None: anybody)
     account: str | None = None
+    #: which target it is held to (TARGETS), or None for staff pages and the yardsticks
+    kind: str | None = None
 
 
 @dataclass
 class Result:
-    page: Page
     rps: float
     p50: float
     p99: float
-    queries: int
+    #: the plain app's req/s right before and after, for the page's ratio
+    plain: float
+    load: float
+
+
+def plain_pages() -> list[Page]:
+    from benchmarks.plain_app import MARKER
+
+    return [Page(HELLO, "/hello", MARKER), Page(PLAIN_PAGE, "/page/1", MARKER)]
 
 
 def pages(manifest: dict) -> list[Page]:
-    return [Page("bare", "/bench/bare"), Page(BASELINE, f"/bench/template/{manifest['subject_id']}"),
-            Page("overview", "/cabinet", SUBJECT),
-            Page("complaint", f"/cabinet/complaints/{manifest['complaint']}", SUBJECT),
-            Page("staff queue", "/staff/complaints", SUPPORT), Page("catalog ru", "/translate/ru", TRANSLATOR)]
+    """The cabinet's pages, with the Kazakh text (the default language) each must show."""
+    return [Page("bare route", "/bench/bare", "ok", kind="bare"),
+            Page("policy", "/policy", "құпиялық саясаты", kind="public"),
+            Page("overview", "/cabinet", "<h1>Сәлеметсіз бе", SUBJECT, "overview"),
+            Page("profile", "/cabinet/profile", "<h1>Менің деректерім", SUBJECT, "subject"),
+            Page("complaints", "/cabinet/complaints", "<h1>Шағымдар", SUBJECT, "subject"),
+            Page("complaint", f"/cabinet/complaints/{manifest['complaint']}", manifest["complaint"], SUBJECT,
+                 "subject"),
+            Page("consents", "/cabinet/consents", "<h1>Менің келісімдерім", SUBJECT, "subject"),
+            Page("staff queue", "/staff/complaints", "<h1>Шағымдар кезегі", SUPPORT),
+            Page("catalog ru", "/translate/ru", 'action="/logout"', TRANSLATOR)]
 
 
 def database_urls(engine: str, postgres: str, subjects: int) -> dict[str, str]:
@@ -98,24 +122,32 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with the bench app on a free loopback port, for the length of a `with` block."""
+    """gunicorn serving an app on a free loopback port, for the length of a `with` block."""
 
-    def __init__(self, url: str):
-        self.port = free_port()
+    def __init__(self, app: str, environment: dict, probe: str):
+        self.app, self.probe, self.port = app, probe, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **app_environment(url, generate.folder_for(url)), "PYTHONPATH": str(ROOT)}
+        self.env = {**os.environ, **environment, "PYTHONPATH": str(ROOT)}
+
+    @classmethod
+    def cabinet(cls, url: str) -> "Server":
+        return cls("benchmarks.bench_app:create_bench_app()", app_environment(url, generate.folder_for(url)),
+                   "/bench/bare")
+
+    @classmethod
+    def plain(cls, url: str) -> "Server":
+        return cls("benchmarks.plain_app:create_plain_app()", {"PLAIN_DATABASE_URL": url}, "/hello")
 
     def __enter__(self) -> "Server":
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
             [str(gunicorn), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(WORKERS),
-             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "benchmarks.bench_app:create_bench_app()"],
+             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", self.app],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if requests.get(f"{self.base}/bench/bare", timeout=10).ok:
+                if requests.get(self.base + self.probe, timeout=10).ok:
                     return self
             except requests.RequestException:
                 time.sleep(0.5)
@@ -140,26 +172,27 @@ def sign_in(base: str, email: str) -> str:
 
 
 def check(base: str, page: Page, cookie: str | None) -> None:
-    """The page answers 200 to this cookie: a redirect to the sign-in page would make wrk time the wrong thing."""
+    """The page answers 200 with its marker to this cookie: a redirect to the sign-in page would time the wrong one."""
     response = requests.get(base + page.path, headers={"Cookie": cookie} if cookie else {}, allow_redirects=False)
-    if response.status_code != 200:
-        raise RuntimeError(f"{page.path} answered {response.status_code}")
+    if response.status_code != 200 or page.marker not in response.text:
+        raise RuntimeError(f"{page.path} answered {response.status_code} without {page.marker!r}")
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-#: wrk keeps the cookies it is sent, as a browser does (see the script)
+#: wrk keeps the cookies it is sent, as a browser does, and counts answers without the marker (see the script)
 BROWSER_COOKIES = Path(__file__).with_name("browser.lua")
 
 
-def wrk(url: str, cookie: str | None, seconds: int) -> tuple[float, float, float]:
-    """Requests per second, median and 99th percentile latency in ms; any non-2xx answer is an error."""
+def wrk(url: str, page: Page, cookie: str | None, seconds: int) -> tuple[float, float, float]:
+    """Requests per second, median and 99th percentile latency in ms; any failed answer stops the run."""
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency",
-               "--script", str(BROWSER_COOKIES), url]
+               "--script", str(BROWSER_COOKIES), url, "--", page.marker]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output or "Socket errors" in output:
-        raise RuntimeError(f"wrk saw errors on {url}:\n{output}")
+    failures = re.search(r"Marker failures: (\d+)", output)
+    if failures is None or int(failures.group(1)) or "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failed answers on {url}:\n{output}")
 
     def latency(percentile: str) -> float:
         value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
@@ -187,28 +220,44 @@ def statement_counts(url: str, manifest: dict) -> dict[str, int]:
     return counts
 
 
-def measure(urls: dict[str, str], manifests: dict[str, dict], seconds: int, warmup: int,
-            rounds: int = 1) -> dict[str, list[Result]]:
-    """Every page on the empty and the full database, one right after the other, so that the load of the rest
-    of the machine drifts as little as possible between the two; the best of `rounds` runs of each."""
-    counts = {size: statement_counts(urls[size], manifests[size]) for size in urls}
-    best: dict[tuple[str, str], Result] = {}
+def timed(server: "Server", page: Page, cookie: str | None, seconds: int, warmup: int):
+    check(server.base, page, cookie)
+    if warmup:
+        wrk(server.base + page.path, page, cookie, warmup)
+    figures = wrk(server.base + page.path, page, cookie, seconds)
+    check(server.base, page, cookie)
+    return (*figures, os.getloadavg()[0])
+
+
+def measure(urls: dict[str, str], manifests: dict[str, dict], plain_url: str, seconds: int, warmup: int,
+            rounds: int = 3) -> dict[tuple[str, str], list[Result]]:
+    """Each round: the plain pages, then a cabinet page on the empty and the full database, then the plain pages
+    again, and so on; every cabinet figure is paired with the plain figures taken around it."""
+    runs: dict[tuple[str, str], list[Result]] = {}
     with contextlib.ExitStack() as stack:
-        servers = {size: stack.enter_context(Server(url)) for size, url in urls.items()}
+        plain = stack.enter_context(Server.plain(plain_url))
+        servers = {size: stack.enter_context(Server.cabinet(url)) for size, url in urls.items()}
         cookies = {size: {account: sign_in(server.base, account) for account in (SUBJECT, SUPPORT, TRANSLATOR)}
                    for size, server in servers.items()}
+
+        def yardstick() -> dict[str, tuple]:
+            return {page.label: timed(plain, page, None, seconds, warmup) for page in plain_pages()}
+
         for _round in range(rounds):
+            before = yardstick()
             for index in range(len(pages(manifests["empty"]))):
-                for size, server in servers.items():
-                    page = pages(manifests[size])[index]
-                    cookie = cookies[size].get(page.account)
-                    check(server.base, page, cookie)
-                    wrk(server.base + page.path, cookie, warmup)
-                    result = Result(page, *wrk(server.base + page.path, cookie, seconds), counts[size][page.label])
-                    check(server.base, page, cookie)
-                    if (size, page.label) not in best or result.rps > best[size, page.label].rps:
-                        best[size, page.label] = result
-    return {size: [r for (s, _label), r in best.items() if s == size] for size in urls}
+                figures = {size: timed(server, pages(manifests[size])[index], cookies[size].get(
+                    pages(manifests[size])[index].account), seconds, warmup) for size, server in servers.items()}
+                after = yardstick()
+                for label, (rps, p50, p99, load) in before.items():
+                    runs.setdefault(("plain", label), []).append(Result(rps, p50, p99, rps, load))
+                page = pages(manifests["empty"])[index]
+                against = HELLO if page.kind == "bare" else PLAIN_PAGE
+                plain_rps = (before[against][0] + after[against][0]) / 2
+                for size, (rps, p50, p99, load) in figures.items():
+                    runs.setdefault((size, page.label), []).append(Result(rps, p50, p99, plain_rps, load))
+                before = after
+    return runs
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -218,57 +267,67 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def report(engine: str, runs: dict[str, list[Result]], manifests: dict[str, dict], rounds: int = 1) -> str:
-    """The two tables of an engine and the verdicts against the targets, in markdown."""
-    rows = []
-    for size, results in runs.items():
-        by_label = {r.page.label: r for r in results}
-        for r in results:
-            rows.append([size, f"`{r.page.path}`" if r.page.account else r.page.label, f"{r.rps:.0f}", f"{r.p50:.1f}",
-                         f"{r.p99:.1f}", f"{r.rps / by_label[BASELINE].rps:.2f}", f"{r.rps / by_label['bare'].rps:.2f}",
-                         r.queries])
+def median_of(results: list[Result], figure) -> float:
+    return statistics.median(figure(r) for r in results)
+
+
+def report(engine: str, runs: dict[tuple[str, str], list[Result]], manifests: dict[str, dict],
+           counts: dict[str, dict[str, int]], rounds: int) -> str:
+    """The table of an engine and the verdicts against the targets, in markdown."""
+    rows = [[f"{label} (`{page.path}`)", f"{median_of(runs['plain', label], lambda r: r.rps):.0f}", "1.00", "",
+             f"{median_of(runs['plain', label], lambda r: r.p99):.1f}", "", "", "",
+             f"{median_of(runs['plain', label], lambda r: r.load):.2f}"] for label, page in
+            ((p.label, p) for p in plain_pages())]
+    verdicts = []
+    for page in pages(manifests["empty"]):
+        empty, full = runs["empty", page.label], runs["full", page.label]
+        ratio = median_of(empty, lambda r: r.rps / r.plain)
+        ratio_full = median_of(full, lambda r: r.rps / r.plain)
+        growth = median_of(empty, lambda r: r.rps) / median_of(full, lambda r: r.rps)
+        rows.append([f"{page.label} (`{page.path}`)", f"{median_of(empty, lambda r: r.rps):.0f}", f"{ratio:.2f}",
+                     f"{ratio_full:.2f}", f"{median_of(empty, lambda r: r.p99):.1f}",
+                     f"{median_of(full, lambda r: r.p99):.1f}", f"{growth:.2f}",
+                     f"{counts['empty'][page.label]} / {counts['full'][page.label]}",
+                     f"{median_of(empty + full, lambda r: r.load):.2f}"])
+        if page.kind:
+            target = TARGETS[page.kind]
+            verdicts.append(f"- {'met' if min(ratio, ratio_full) >= target else 'MISSED'}: {page.label} at "
+                            f"{ratio:.2f} (empty) / {ratio_full:.2f} (full) of the plain page (target ≥ {target:.2f})")
+        if page.account:
+            verdicts.append(f"- {'met' if growth <= FULL_OVER_EMPTY else 'MISSED'}: {page.label} full ÷ empty "
+                            f"{growth:.2f} (target ≤ {FULL_OVER_EMPTY:.2f})")
     full = manifests["full"]
-    lines = [f"### {engine}: pages under gunicorn ({WORKERS} sync workers, wrk {CONNECTIONS} connections)", "",
-             table(["database", "page", "req/s", "p50 ms", "p99 ms", "÷ template+query", "÷ bare", "queries"], rows),
-             "", f"Full database: {full['subjects']:,} subjects, {full['events']:,} audit events, "
-             f"{full['complaints']:,} complaints. Best of {rounds} round(s); empty and full measured one right "
-             "after the other, page by page.", ""]
-    empty, loaded = ({r.page.label: r for r in runs[size]} for size in ("empty", "full"))
-    comparison = [[label, f"{empty[label].rps:.0f}", f"{loaded[label].rps:.0f}",
-                   f"{empty[label].rps / loaded[label].rps:.2f}", f"{loaded[label].p50 / empty[label].p50:.2f}",
-                   f"{empty[label].queries} / {loaded[label].queries}"] for label in empty]
-    lines += [table(["page", "empty req/s", "full req/s", "full ÷ empty time", "full ÷ empty p50",
-                     "queries empty / full"], comparison), ""]
-    lines += verdicts(empty, loaded)
-    return "\n".join(lines) + "\n"
+    return "\n".join([
+        f"### {engine}: pages under gunicorn ({WORKERS} sync workers, wrk -t{THREADS} -c{CONNECTIONS})", "",
+        table(["page", "req/s (empty)", "ratio to plain", "ratio (full)", "p99 ms", "p99 ms (full)", "full ÷ empty",
+               "queries empty / full", "load (1 min)"], rows), "",
+        f"Medians of {rounds} round(s). Ratio: req/s over the plain app's, taken right before and after the page "
+        f"(the bare route against plain hello, every other page against the plain template+query page). "
+        f"Full ÷ empty: the same subject's page, time on the full database over time on the empty one. Full "
+        f"database: {full['subjects']:,} subjects, {full['events']:,} audit events, {full['complaints']:,} "
+        f"complaints.", "", *verdicts, ""])
 
 
-def verdicts(empty: dict, loaded: dict) -> list[str]:
-    """Each target met or not, one line each."""
-    lines = []
-    for size, results in (("empty", empty), ("full", loaded)):
-        share = results["overview"].rps / results[BASELINE].rps
-        lines.append(f"- {'met' if share >= OVERVIEW_SHARE else 'MISSED'}: overview at {share:.0%} of "
-                     f"template+query on the {size} database (target ≥ {OVERVIEW_SHARE:.0%})")
-    for label in empty:
-        if label in ("bare", BASELINE):
-            continue
-        slower = empty[label].rps / loaded[label].rps
-        same = empty[label].queries == loaded[label].queries
-        lines.append(f"- {'met' if slower <= FULL_OVER_EMPTY and same else 'MISSED'}: {label} full ÷ empty "
-                     f"{slower:.2f} (target ≤ {FULL_OVER_EMPTY}), queries {empty[label].queries} / "
-                     f"{loaded[label].queries}")
-    return lines
-
-
-def run(engine: str, *, postgres: str, sizes: dict, seconds: int, warmup: int, rounds: int = 1,
+def run(engine: str, *, postgres: str, sizes: dict, seconds: int, warmup: int, rounds: int = 3,
         regenerate: bool = False):
-    """Measure both databases of an engine; returns the report and the full database's manifest."""
+    """Measure both databases of an engine against the plain app; returns the report and the full manifest."""
     urls = database_urls(engine, postgres, sizes["subjects"])
     manifests = {"empty": prepared(urls["empty"], {"subjects": 0, "events": 0, "complaints": 0}, regenerate),
                  "full": prepared(urls["full"], sizes, regenerate)}
-    runs = measure(urls, manifests, seconds, warmup, rounds)
-    return report(engine, runs, manifests, rounds), manifests["full"]
+    counts = {size: statement_counts(urls[size], manifests[size]) for size in urls}
+    runs = measure(urls, manifests, plain_database_url(engine, postgres), seconds, warmup, rounds)
+    return report(engine, runs, manifests, counts, rounds), manifests["full"]
+
+
+def plain_database_url(engine: str, postgres: str) -> str:
+    """The plain app's own small table, on the same engine as the cabinet it is compared with."""
+    if engine == "sqlite":
+        DATA.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DATA / 'plain.sqlite'}"
+    url = f"{postgres.rstrip('/')}/cabinet_bench_plain"
+    if not database_exists(url):
+        recreate_database(url)
+    return url
 
 
 def size_arguments(parser) -> None:
@@ -278,9 +337,9 @@ def size_arguments(parser) -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--regenerate", action="store_true", help="generate the databases even if present")
-    parser.add_argument("--seconds", type=int, default=10, help="wrk's run per page and database")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=1, help="runs per page; the best counts (noisy machines)")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk's run per page and database")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per page; the medians count")
 
 
 def sizes_of(args) -> dict:

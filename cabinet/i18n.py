@@ -77,16 +77,24 @@ def operator_name() -> str:
 def _catalog_stamp(app) -> tuple:
     """The compiled catalogs' identity on disk: a save (in any worker) replaces a file and changes it."""
     stamp = []
-    for directory in get_babel(app).translation_directories:
-        for locale in app.config["LANGUAGES"]:
-            path = os.path.join(directory, locale, "LC_MESSAGES", "messages.mo")
-            try:
-                found = os.stat(path)
-            except OSError:
-                stamp.append((path, None))
-            else:
-                stamp.append((path, found.st_ino, found.st_mtime_ns, found.st_size))
+    for path in _catalog_paths(app):
+        try:
+            found = os.stat(path)
+        except OSError:
+            stamp.append((path, None))
+        else:
+            stamp.append((path, found.st_ino, found.st_mtime_ns, found.st_size))
     return tuple(stamp)
+
+
+def _catalog_paths(app) -> tuple[str, ...]:
+    """Where the compiled catalogs live, worked out once per app: only their stat() is per request."""
+    paths = app.extensions.get("cabinet.catalog_paths")
+    if paths is None:
+        paths = app.extensions["cabinet.catalog_paths"] = tuple(
+            os.path.join(directory, locale, "LC_MESSAGES", "messages.mo")
+            for directory in get_babel(app).translation_directories for locale in app.config["LANGUAGES"])
+    return paths
 
 
 def reload_changed_catalogs() -> None:

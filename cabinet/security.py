@@ -39,6 +39,9 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",  # no other site may embed the cabinet's answers (scans, PDFs)
 }
 HSTS = "max-age=63072000; includeSubDomains"
+#: the same, ready to append in one step when a response set none of them (nearly every response)
+HEADER_ITEMS = tuple(HEADERS.items())
+HEADER_NAMES = frozenset(name.lower() for name in HEADERS)
 
 
 def hash_password(password: str) -> str:
@@ -81,8 +84,11 @@ def safe_next(default: str) -> str:
 
 def _headers(response):
     headers = response.headers
-    for name, value in HEADERS.items():
-        headers.setdefault(name, value)
+    if HEADER_NAMES.isdisjoint(name.lower() for name in headers.keys()):
+        headers.extend(HEADER_ITEMS)
+    else:
+        for name, value in HEADER_ITEMS:
+            headers.setdefault(name, value)
     if request.path.startswith(PERSONAL_AREAS) or (request.endpoint != "static" and "_user_id" in session):
         headers["Cache-Control"] = "no-store"  # a signed-in visitor's every page shows their name at the top
     if current_app.config["ENV"] == "production":
@@ -101,7 +107,7 @@ def _log_refusal(response):
 
 def _limit_plain_bodies():
     """Only multipart forms carry files: any other body is held to the form memory limit before it is parsed."""
-    if request.mimetype != "multipart/form-data":
+    if not request.environ.get("CONTENT_TYPE") or request.mimetype != "multipart/form-data":
         request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import generate, throughput
 from benchmarks.bench_app import create_bench_app
+from benchmarks.plain_app import MARKER, create_plain_app
 from benchmarks.shared import app_config
 from cabinet.audit import trail
 from cabinet.extensions import db
@@ -33,4 +34,17 @@ def test_a_small_generated_database_has_a_valid_chain_and_the_measured_pages_ans
     assert set(counts) == {page.label for page in throughput.pages(manifest)}
     # the overview is a status page: the account, a correction under review, the complaints, a scheduled
     # withdrawal, and the calendar's overrides for the working days left
-    assert counts["bare"] == 0 and counts["template+query"] == 1 and counts["overview"] == 5
+    assert counts["bare route"] == 0 and counts["overview"] == 5
+
+
+def test_the_plain_yardstick_answers_its_marker_after_one_query(tmp_path):
+    from sqlalchemy import event
+
+    app = create_plain_app(f"sqlite:///{tmp_path / 'plain.sqlite'}")
+    client, statements = app.test_client(), []
+    assert MARKER in client.get("/hello").text
+    event.listen(app.extensions["plain_engine"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+    page = client.get("/page/1")
+    assert page.status_code == 200 and MARKER in page.text and len(statements) == 1
+    assert 2200 < len(page.data) < 2600  # the 2.3 KB template the issue compares against
+    assert client.get("/page/99999").status_code == 404

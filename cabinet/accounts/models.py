@@ -21,11 +21,11 @@ class User(UserMixin, db.Model):
     #: sign-in address, stored lower-cased
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    surname: Mapped[str] = mapped_column(String(100))
-    given_name: Mapped[str] = mapped_column(String(100))
+    surname: Mapped[str] = mapped_column(String(100), index=True)  # staff search: a prefix as a range
+    given_name: Mapped[str] = mapped_column(String(100), index=True)  # staff search: a prefix as a range
     patronymic: Mapped[str | None] = mapped_column(String(100))
     #: E.164, e.g. +77011234567
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # staff search: the exact number
     locale: Mapped[str] = mapped_column(String(5), default="kk")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

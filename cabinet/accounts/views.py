@@ -209,10 +209,17 @@ SESSION_LIMITS = {"staff": (15 * 60, 8 * 3600), "subject": (60 * 60, 24 * 3600)}
 SEEN_STEP = 30
 
 
+def _may_be_signed_in() -> bool:
+    """Only a session naming a user (or a remember cookie, which the cabinet never sets) can sign anybody in."""
+    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
 @bp.before_app_request
 def _enforce_session_limits():
     """End a session left idle too long, or open too long, whatever its cookie says."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint == "static" or not _may_be_signed_in():
+        return None  # an anonymous visitor's request loads no user at all
+    if not current_user.is_authenticated:
         return None
     staff = any(current_user.has_role(r) for r in ("support", "translator", "admin"))
     idle, absolute = SESSION_LIMITS["staff" if staff else "subject"]

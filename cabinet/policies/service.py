@@ -39,6 +39,8 @@ def current_version(today: date | None = None) -> PolicyVersion | None:
 
 #: how long a process trusts its knowledge of the version in effect (another worker may publish one)
 CURRENT_ID_TTL = 30
+#: where policies.published keeps the list of versions in effect the public pages show, for as long
+PUBLIC_VERSIONS_KEY = "cabinet.policy_versions"
 
 
 def current_version_id(today: date) -> int | None:
@@ -81,6 +83,7 @@ def publish(label: str, effective_from: date, texts: dict[str, str], summaries: 
     trail.record("policy.published", actor=actor, obj=version,
                  details={"label": label, "effective_from": effective_from.isoformat()})
     current_app.extensions.pop("cabinet.current_policy", None)  # this process sees it at once, others within the TTL
+    current_app.extensions.pop(PUBLIC_VERSIONS_KEY, None)
     return version
 
 

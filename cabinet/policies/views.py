@@ -1,6 +1,18 @@
 """The published policy, its versions, their differences, and what I accepted."""
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,7 +21,7 @@ from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today, local_zone
 from cabinet.messages import gettext as _
-from cabinet.policies import diff, service
+from cabinet.policies import diff, published, service
 from cabinet.policies.models import PolicyAcceptance, PolicyVersion
 
 bp = Blueprint("policies", __name__)
@@ -29,22 +41,42 @@ def _all_versions() -> list[PolicyVersion]:
 
 @bp.route("/policy")
 def current():
-    version = service.current_version(local_today())
-    if version is None:
+    versions = published.versions_in_effect(local_today())
+    if not versions:
         abort(404)
-    return _show(version)
+    return _show(versions[-1], versions)
 
 
 @bp.route("/policy/<label>")
 def version(label):
-    return _show(_version_or_404(label))
+    versions = published.versions_in_effect(local_today())
+    shown = next((v for v in versions if v.label == label), None)
+    if shown is None:
+        abort(404)
+    return _show(shown, versions)
 
 
-def _show(version: PolicyVersion):
-    text = version.text(str(get_locale()))
-    return render_template("policies/show.html", version=version, text=text,
-                           body=service.render_markdown(text.body), versions=_all_versions(),
-                           current=service.current_version(local_today()))
+def _show(version: published.VersionLine, versions: tuple[published.VersionLine, ...]):
+    """The version's page; to an anonymous visitor the same page for the same versions and language, rendered once,
+    and a 304 when the browser has it already."""
+    locale = str(get_locale())
+    anonymous = "_user_id" not in session and "_flashes" not in session  # nothing personal or one-off on the page
+    tag = published.etag(version, versions, locale, request.full_path) if anonymous else None
+
+    def render() -> str:
+        text = published.text_of(version.id, locale)
+        return render_template("policies/show.html", version=version, text=text, body=text.body, versions=versions,
+                               current=versions[-1])
+
+    if tag is None:
+        return render()
+    if tag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = make_response(published.anonymous_page(tag, render) if not request.query_string else render())
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"  # kept, but asked about again: a new version shows at once
+    return response
 
 
 @bp.route("/policy/<old>/diff/<new>")
