@@ -16,6 +16,7 @@ from cabinet.audit.models import AuditEvent
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from cabinet.i18n import local_today
 from tests.conftest import PNG, upload
 from tests.test_queries import load, pending_correction
 
@@ -92,7 +93,8 @@ def test_the_archive_opens_and_holds_the_page_the_json_the_readme_and_every_scan
     login(a)
     response, archive = download(client)
     assert response.mimetype == "application/zip"
-    root = f"cabinet-export-{date.today().isoformat()}"  # the operator's day; the test runs far from midnight
+    with app.app_context():
+        root = f"cabinet-export-{local_today().isoformat()}"  # the operator's day (Astana), not the machine's
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert f"{root}.zip" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
