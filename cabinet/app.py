@@ -57,6 +57,7 @@ def create_app(config=None):
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    security.init_guards(app)  # before CSRF protection, which reads the form first
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request, session
+from flask import abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: argon2id above OWASP's minimum (m=19 MiB, t=2, p=1): m=46 MiB, t=2, p=1; tests check these, not the patched HASHER
@@ -109,6 +109,18 @@ def _limit_plain_bodies():
     """Only multipart forms carry files: any other body is held to the form memory limit before it is parsed."""
     if not request.environ.get("CONTENT_TYPE") or request.mimetype != "multipart/form-data":
         request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+
+
+def _refuse_nameless_fields():
+    """A multipart part whose name cannot be read (a CR inside its header) is a malformed request: 400, before
+    CSRF protection stumbles on it with a 500."""
+    if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+        abort(400)
+
+
+def init_guards(app):
+    """Checks that must run before any other hook reads the form (registered before CSRF protection)."""
+    app.before_request(_refuse_nameless_fields)
 
 
 def init_app(app):

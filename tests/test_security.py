@@ -245,6 +245,17 @@ def test_csrf_register_without_token_is_refused(app, csrf_app, policy, outbox):
     assert snapshot(app)["users"] == before["users"] + 1
 
 
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_form_part_whose_name_breaks_its_header_is_a_bad_request_not_a_500(app, make_app, policy, guarded):
+    """A field named "\\r" in a multipart form leaves its part without a readable name; CSRF protection used to
+    trip over it with a 500 (found by tests/test_properties_forms.py)."""
+    client = make_app(WTF_CSRF_ENABLED=guarded).test_client()
+    before = snapshot(app)
+    response = client.post("/register", data={**registration(), "\r": "x"})
+    assert response.status_code == 400 and "Traceback" not in response.text
+    assert snapshot(app) == before
+
+
 def test_csrf_logout_without_token_is_refused(app, csrf_app, create_user):
     user = create_user()
     client = csrf_app.test_client()
