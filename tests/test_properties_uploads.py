@@ -10,6 +10,7 @@ import io
 import re
 import unicodedata
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from cabinet.documents import storage
 from cabinet.documents.active import active_content
 from cabinet.documents.models import Document
 from cabinet.extensions import db
+from cabinet.i18n import reload_changed_catalogs
 from tests.conftest import PDF, PNG
 
 #: reproducible in CI: the same examples on every run, no example database left in the working tree
@@ -70,10 +72,20 @@ def as_files(drawn) -> list[FileStorage]:
 
 
 @pytest.fixture(scope="module")
-def checker():
+def checker(translations_dir):
     """An application only for its configuration and translations: the checks touch no database."""
     return create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "uploads", "TESTING": True,
-                       "MAX_UPLOAD_BYTES": MAX_BYTES, "MAX_UPLOAD_FILES": MAX_FILES})
+                       "MAX_UPLOAD_BYTES": MAX_BYTES, "MAX_UPLOAD_FILES": MAX_FILES,
+                       "TRANSLATIONS_DIR": translations_dir})
+
+
+@contextmanager
+def asking(app, **request):
+    """A request context with this app's catalogs, as a real request's first hook makes sure: Flask-Babel's cache
+    belongs to the process, and an earlier test may have left its own hand-made catalogs in it."""
+    with app.test_request_context(**request):
+        reload_changed_catalogs()
+        yield
 
 
 def expected_verdict(drawn, required: bool) -> bool:
@@ -92,7 +104,7 @@ def active(data: bytes) -> bool:
 @settings(CI, max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(drawn=uploads, required=st.booleans(), locale=st.sampled_from(["kk", "ru"]))
 def test_an_upload_is_accepted_only_when_every_file_is_a_scan_within_the_limits(checker, drawn, required, locale):
-    with checker.test_request_context(headers={"Accept-Language": locale}):
+    with asking(checker, headers={"Accept-Language": locale}):
         try:
             checked = storage.check_uploads(as_files(drawn), required=required)
         except storage.UploadRejected as refused:
@@ -113,7 +125,7 @@ def test_an_upload_is_accepted_only_when_every_file_is_a_scan_within_the_limits(
 @given(name=st.one_of(names, st.text()))
 def test_a_kept_file_name_is_one_plain_printable_name(checker, name):
     """The name is only shown and offered on download (files are stored under random keys), but it must be safe."""
-    with checker.test_request_context():
+    with asking(checker):
         (checked,) = storage.check_uploads([FileStorage(stream=io.BytesIO(PDF), filename=name or "x")])
     kept = checked.name
     assert 0 < len(kept) <= 200 and kept.endswith(".pdf")  # named by what it is, whatever it was called
@@ -125,7 +137,7 @@ def test_a_kept_file_name_is_one_plain_printable_name(checker, name):
 @settings(CI, max_examples=30)
 @given(count=st.integers(MAX_FILES + 1, MAX_FILES + 20), locale=st.sampled_from(["kk", "ru"]))
 def test_too_many_files_are_refused_saying_how_many_are_allowed(checker, count, locale):
-    with checker.test_request_context(headers={"Accept-Language": locale}), \
+    with asking(checker, headers={"Accept-Language": locale}), \
             pytest.raises(storage.UploadRejected) as refused:
         storage.check_uploads(as_files([(PDF, f"{i}.pdf") for i in range(count)]))
     assert str(MAX_FILES) in str(refused.value) and CYRILLIC.search(str(refused.value))
@@ -136,7 +148,7 @@ def test_too_many_files_are_refused_saying_how_many_are_allowed(checker, count, 
 def test_a_file_over_the_size_limit_is_refused_by_name(checker, scan, extra, name):
     assume(name)
     data = scan + b"\0" * (MAX_BYTES - len(scan) + extra)
-    with checker.test_request_context(headers={"Accept-Language": "kk"}), \
+    with asking(checker, headers={"Accept-Language": "kk"}), \
             pytest.raises(storage.UploadRejected) as refused:
         storage.check_uploads([FileStorage(stream=io.BytesIO(data), filename=name)])
     assert storage._clean_name(name) in str(refused.value)
