@@ -1,8 +1,9 @@
 """Fixtures in flaskr style (app, client, runner) with factories that return callables."""
 
+import copy
 import hashlib
-import io
 import os
+import shutil
 from contextlib import ExitStack
 from email import message_from_bytes
 from email import policy as email_policy
@@ -14,18 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from benchmarks.shared import own_postgres_database
-from cabinet import security
+from cabinet import queue, security
 from cabinet.app import create_app
-from cabinet.extensions import db
-
-#: minimal valid files for uploads
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
-#: the same with a script a reader would run: refused by every upload form
-PDF_WITH_JS = PDF.replace(b"trailer", b"3 0 obj<</S/JavaScript/JS(app.alert(1))>>endobj\ntrailer")
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5f0000000049454e44ae426082")
-PASSWORD = "correct-horse-battery"
+from cabinet.extensions import db, limiter
+from tests.helpers import PASSWORD, PDF, empty_database
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -93,8 +86,14 @@ def trust(signing_pkcs12):
     return ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_pkcs12.with_name(DEV_CERTIFICATE)))])
 
 
+@pytest.fixture(scope="session")
+def work_folder(tmp_path_factory) -> Path:
+    """The uploads, the outbox and the checkpoints of the session's apps, emptied after each test."""
+    return tmp_path_factory.mktemp("work")
+
+
 @pytest.fixture
-def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12, translations_dir):
+def app_config(database_url, work_folder, audit_signing_key, signing_pkcs12, translations_dir):
     """The tests' configuration; a module overrides this fixture to change a setting for all its tests."""
     return {
         "DATABASE_URL": database_url,
@@ -102,11 +101,11 @@ def app_config(database_url, tmp_path, audit_signing_key, signing_pkcs12, transl
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "UPLOAD_DIR": str(work_folder / "uploads"),
+        "OUTBOX_DIR": str(work_folder / "outbox"),
         "BASE_URL": "http://cabinet.test",
         "AUDIT_SIGNING_KEY": audit_signing_key,
-        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
+        "AUDIT_CHECKPOINT_FILE": str(work_folder / "audit-checkpoints.jsonl"),
         "SIGNING_PKCS12": str(signing_pkcs12),
         "TRANSLATIONS_DIR": translations_dir,
     }
@@ -122,54 +121,59 @@ class ClosingClient(FlaskClient):
 Flask.test_client_class = ClosingClient  # every app a test makes, the fixtures' and the tests' own
 
 
-def empty_database(conn) -> None:
-    """Delete every row, children first (the frozen tables' triggers refuse UPDATE only, never DELETE)."""
-    for table in reversed(db.metadata.sorted_tables):
-        conn.execute(table.delete())
+class Built:
+    """An app built once for a configuration and put back to how it was built after each test that used it.
 
+    Building one (the URL map, each language's compiled templates, SQLAlchemy's compiled statements, which live
+    with the engine) costs more than most tests; what a test may leave behind is undone in `leave`.
+    """
 
-@pytest.fixture
-def app(app_config):
-    """An application on the session's (xdist: the worker's) database, emptied after each test."""
-    app = create_app(app_config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            empty_database(conn)
-        db.engine.dispose()
+    #: what the app writes outside the database, emptied after each test
+    WRITTEN = ("UPLOAD_DIR", "OUTBOX_DIR", "AUDIT_CHECKPOINT_FILE")
 
+    def __init__(self, config: dict):
+        self.app = create_app(config)
+        self.config = copy.deepcopy(dict(self.app.config))
+        self.extensions = set(self.app.extensions)  # keys added later are caches filled by requests
+        self.limiter = dict(vars(limiter))  # the process's one Limiter holds the last app's settings and storage
 
-class Snapshot:
-    """Every row and every file a fixture made, taken once and put back for each later test that asks for it:
-    a read-mostly world (tests/test_access.py) built once per worker instead of once per test."""
+    def enter(self) -> Flask:
+        """Point the process-wide extensions (the limiter, the queue) at this app, as create_app did."""
+        vars(limiter).update(self.limiter)
+        queue.init_app(self.app)
+        return self.app
 
-    FOLDERS = ("UPLOAD_DIR", "OUTBOX_DIR")
-
-    def __init__(self, app):
-        with app.app_context():
-            db.session.remove()
-            with db.engine.connect() as conn:
-                self.rows = [(table, [row._asdict() for row in conn.execute(
-                    table.select().order_by(*table.primary_key.columns))]) for table in db.metadata.sorted_tables]
-        self.files = {key: {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*")
-                            if path.is_file()}
-                      for key in self.FOLDERS if (folder := Path(app.config[key])).exists()}
-
-    def restore(self, app) -> None:
-        """The database and the folders exactly as they were when the snapshot was taken."""
+    def leave(self) -> None:
+        """Empty the tables and the folders, and drop what the test changed in the configuration and caches."""
+        app = self.app
         with app.app_context():
             db.session.remove()
             with db.engine.begin() as conn:
                 empty_database(conn)
-                for table, rows in self.rows:
-                    if rows:
-                        conn.execute(table.insert(), rows)
-        for key, files in self.files.items():
-            folder = Path(app.config[key])
-            for relative, data in files.items():
-                (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-                (folder / relative).write_bytes(data)
+        for key in self.WRITTEN:
+            path = Path(app.config[key])
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        for key in set(app.extensions) - self.extensions:
+            del app.extensions[key]
+        if limiter.enabled:
+            limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def built_apps() -> dict[str, Built]:
+    return {}
+
+
+@pytest.fixture
+def app(app_config, built_apps):
+    """An application on the session's (xdist: the worker's) database, one per configuration, emptied after each
+    test."""
+    key = repr(sorted(app_config.items()))
+    built = built_apps.get(key) or built_apps.setdefault(key, Built(app_config))
+    yield built.enter()
+    built.leave()
 
 
 @pytest.fixture
@@ -267,11 +271,6 @@ def outbox(app):
         return [message_from_bytes(p.read_bytes(), policy=email_policy.default) for p in sorted(folder.glob("*.eml"))]
 
     return read
-
-
-def upload(data=PDF, name="scan.pdf"):
-    """A file for a multipart form field."""
-    return (io.BytesIO(data), name)
 
 
 @pytest.fixture

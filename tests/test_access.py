@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from cabinet.documents.models import Document
 from cabinet.extensions import db
-from tests.conftest import PDF, Snapshot, upload
+from tests.helpers import PDF, Snapshot, upload
 
 LOGIN = "→/login?next"  # the sign-in page, with the way back
 

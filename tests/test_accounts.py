@@ -10,20 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cabinet.extensions import db
-from tests.conftest import PASSWORD, PDF, PNG, upload
-
-EMAIL = "aigerim@example.kz"
-
-
-def registration(**changes):
-    """A valid registration form; a change to None leaves the field out."""
-    data = {
-        "surname": "Сейітова", "given_name": "Айгерім", "patronymic": "Нұрланқызы", "email": EMAIL,
-        "phone": "8 701 123 45 67", "password": PASSWORD, "password_confirm": PASSWORD, "accept_policy": "y",
-        "documents": [upload()],
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
+from tests.helpers import EMAIL, PASSWORD, PDF, PNG, csrf_token, get_user, link_in, registration, upload
 
 
 def snapshot(app):
@@ -65,22 +52,6 @@ def multipart(fields, files=()):
                      f'Content-Type: application/pdf\r\n\r\n'.encode() + data)
     body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
-
-
-def link_in(message):
-    links = re.findall(r"https?://\S+", message.get_content())
-    assert len(links) == 1, links
-    return links[0]
-
-
-def get_user(app, email=EMAIL):
-    from cabinet.accounts.service import find_by_email
-
-    with app.app_context():
-        user = find_by_email(email)
-        if user is not None:
-            db.session.expunge(user)
-        return user
 
 
 def events(app, **where):
@@ -738,11 +709,6 @@ def test_cookie_beats_accept_language(client):
 
 
 # --- fixtures used here ---------------------------------------------------------------------------
-
-def csrf_token(html):
-    """The CSRF token of the first form on the page."""
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
-    return re.search(r'value="([^"]+)"', tag).group(1)
 
 
 @pytest.fixture

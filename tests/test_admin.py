@@ -8,7 +8,7 @@ from cabinet.accounts.models import UserRole
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyText, PolicyVersion
-from tests.test_complaints import login_as
+from tests.helpers import login_as
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.mail import OutgoingMail, send
-from tests.test_complaints import login_as
+from tests.helpers import login_as
 
 
 def failed_mail(app, user, closed_port) -> int:

@@ -26,10 +26,9 @@ from cabinet.accounts.limits import MAIL_PER_ACCOUNT, SIGN_IN_PER_ACCOUNT
 from cabinet.app import create_app
 from cabinet.extensions import db
 from tests import test_access, test_accounts, test_security
-from tests.conftest import PASSWORD, PDF, PDF_WITH_JS, upload
+from tests.helpers import PASSWORD, PDF, PDF_WITH_JS, csrf_token, file_complaint, get_user, registration, upload
 from tests.test_access import ROUTES, fill
-from tests.test_accounts import _normalise, csrf_token, events, get_user, registration, snapshot
-from tests.test_complaints import file_complaint
+from tests.test_accounts import _normalise, events, snapshot
 from tests.test_security import csp
 
 #: fixtures shared with the modules that own them

@@ -12,8 +12,7 @@ from sqlalchemy import func, select, text, update
 from cabinet.audit import trail
 from cabinet.audit.models import AuditEvent, AuditHead
 from cabinet.extensions import db
-from tests.conftest import PASSWORD
-from tests.test_accounts import EMAIL, link_in, registration
+from tests.helpers import EMAIL, PASSWORD, link_in, registration
 
 NEW_PASSWORD = "brand-new-password-2026"
 WRONG_PASSWORD = "mistyped-password-2026"

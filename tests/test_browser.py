@@ -13,9 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD, PDF
 from flask_babel import force_locale, gettext
 from live_server import LiveServer
+
+from tests.helpers import PASSWORD, PDF
 
 pytestmark = pytest.mark.browser
 

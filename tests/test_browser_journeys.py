@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import test_browser
-from conftest import PASSWORD, PDF, PNG
 from flask_babel import force_locale, pgettext
 from playwright.sync_api import expect
 from test_browser import DESKTOP, PHONE, run, t
+
+from tests.helpers import PASSWORD, PDF, PNG
 
 pytestmark = pytest.mark.browser
 

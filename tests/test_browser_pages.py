@@ -13,7 +13,6 @@ from datetime import date
 
 import pytest
 import test_browser
-from conftest import PDF
 from playwright.sync_api import expect
 from test_browser import ARTIFACTS, BROWSER_LOCALE, DESKTOP, PHONE, english_shown
 from test_browser_journeys import SUBJECTS, sign_in, staff_in
@@ -24,6 +23,7 @@ from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.profile import service as profile
+from tests.helpers import PDF
 
 pytestmark = pytest.mark.browser
 

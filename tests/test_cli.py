@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from cabinet.extensions import db
-from tests.conftest import PASSWORD
-from tests.test_accounts import get_user, snapshot
+from tests.helpers import PASSWORD, get_user
+from tests.test_accounts import snapshot
 
 
 def users_create(runner, *args, password=PASSWORD):

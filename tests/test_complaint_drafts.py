@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from cabinet.extensions import db
-from tests.conftest import PDF, PDF_WITH_JS, PNG, upload
-from tests.test_complaints import NUMBER, TOKEN, complaint_form, file_complaint, login_as, written
+from tests.helpers import NUMBER, PDF, PDF_WITH_JS, PNG, TOKEN, act, complaint_form, file_complaint, login_as, upload
+from tests.test_complaints import written
 from tests.test_crawl import SourceStrings
-from tests.test_staff import act
 
 #: a PDF of 1,5 KB: its size reads «1,5 КБ» in Kazakh and in Russian
 PDF_1_5_KB = PDF + b"%" + b"x" * (1536 - len(PDF) - 2) + b"\n"

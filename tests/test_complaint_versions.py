@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from cabinet.extensions import db
 from tests import test_accounts
-from tests.conftest import PNG, upload
-from tests.test_complaints import CODE, file_complaint, login_as, pdf_text
+from tests.helpers import CODE, PNG, file_complaint, login_as, pdf_text, upload
 
 make_app = test_accounts.make_app
 

@@ -1,45 +1,15 @@
 """The subject's written pre-court complaint (policy 5.2): filing, preview, page, PDF, supplement, withdrawal."""
 
 import hashlib
-import io
 import re
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from cabinet.dates import written_date as format_date
 from cabinet.extensions import db
-from tests.conftest import PDF, PNG, upload
-
-NUMBER = re.compile(r"/cabinet/complaints/(BE-\d{4}-\d{6})$")
-#: a verification code as printed: its key id, then 16 hex digits in groups of four
-CODE = re.compile(r"\b[A-Z0-9]{1,8}(?:-[0-9A-F]{4}){4}\b")
-TOKEN = "complaint-token-0000000001"
-
-
-def complaint_form(**changes):
-    """A valid filing; a change to None leaves the field out."""
-    data = {"subject": "Деректерім рұқсатсыз берілді", "body": "Менің деректерім үшінші тұлғаға берілді.\nТексеріңіз.",
-            "desired_outcome": "Деректерді беруді тоқтатыңыз.", "submission_token": TOKEN}
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def file_complaint(client, **changes) -> str:
-    """File through the form and return the registration number from the redirect."""
-    response = client.post("/cabinet/complaints/new", data=complaint_form(**changes))
-    assert response.status_code == 302, response.text
-    return NUMBER.search(response.headers["Location"]).group(1)
-
-
-def login_as(app, user):
-    """A separate browser signed in as this user."""
-    other = app.test_client()
-    response = other.post("/login", data={"email": user.email, "password": user.password})
-    assert response.status_code == 302
-    return other
+from tests.helpers import CODE, NUMBER, PDF, PNG, TOKEN, complaint_form, file_complaint, login_as, pdf_text, upload
 
 
 def written(app) -> dict:
@@ -55,10 +25,6 @@ def written(app) -> dict:
     folder = Path(app.config["UPLOAD_DIR"])
     counts["files"] = len(list(folder.iterdir())) if folder.exists() else 0
     return counts
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 @pytest.fixture

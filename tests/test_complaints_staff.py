@@ -8,10 +8,21 @@ import pytest
 from sqlalchemy import event, select
 
 from cabinet.extensions import db
-from tests.conftest import PDF, PDF_WITH_JS, PNG, upload
+from tests.helpers import (
+    CODE,
+    PDF,
+    PDF_WITH_JS,
+    PNG,
+    complaint_form,
+    due_now,
+    file_complaint,
+    lifted_trigger,
+    login_as,
+    pdf_text,
+    upload,
+)
 from tests.test_complaint_numbering import file_at
-from tests.test_complaints import CODE, complaint_form, file_complaint, login_as, pdf_text, written
-from tests.test_mail_queue import due_now
+from tests.test_complaints import written
 
 NOTE = "ІШКІ-ЕСКЕРТПЕ-7f3a: тек қызметкерлерге"
 
@@ -300,20 +311,12 @@ def test_verification_fails_when_the_stored_snapshot_is_altered(app, client, sub
         with pytest.raises(DatabaseError):
             db.session.execute(text(altered))
         db.session.rollback()
-        trigger = db.session.scalar(select(text("sql")).select_from(text("sqlite_master")).where(
-            text("name = 'complaint_versions_frozen'"))) if db.engine.dialect.name == "sqlite" else None
-        db.session.execute(text("DROP TRIGGER complaint_versions_frozen"
-                                + (" ON complaint_versions" if trigger is None else "")))
-        db.session.execute(text(altered))
-        db.session.commit()
-        assert "Тексермеңіз" in db.session.scalar(select(ComplaintVersion.snapshot))
-    try:
-        assert verify(staff, number, code) == "mismatch"
-    finally:
+    with lifted_trigger(app, "complaint_versions"):
         with app.app_context():
-            db.session.execute(text(trigger or "CREATE TRIGGER complaint_versions_frozen BEFORE UPDATE ON "
-                                    "complaint_versions FOR EACH ROW EXECUTE FUNCTION complaint_document_frozen()"))
+            db.session.execute(text(altered))
             db.session.commit()
+            assert "Тексермеңіз" in db.session.scalar(select(ComplaintVersion.snapshot))
+        assert verify(staff, number, code) == "mismatch"
 
 
 # --- acting on behalf -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import PASSWORD, upload
+from tests.helpers import PASSWORD, upload
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("kk", "ru")

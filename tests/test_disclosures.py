@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from cabinet.audit.models import AuditEvent
 from cabinet.disclosures.models import Disclosure
 from cabinet.extensions import db
-from tests.conftest import PASSWORD
-from tests.test_complaints import login_as
+from tests.helpers import PASSWORD, login_as
 
 NEW = "/staff/disclosures/new"
 

@@ -15,7 +15,7 @@ from cabinet.audit.models import AuditEvent
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
-from tests.conftest import PASSWORD, PDF, PNG, upload
+from tests.helpers import PASSWORD, PDF, PNG, upload
 
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffdb0043") + b"\x08" * 64 + b"\xff\xd9"
 HTML = b"<!DOCTYPE html><html><script>document.location='https://evil.example'</script></html>"

@@ -14,10 +14,7 @@ from cabinet.complaints.models import Complaint, ComplaintNote
 from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
-from tests.conftest import PASSWORD, PDF, upload
-from tests.test_complaints import file_complaint, login_as
-from tests.test_profile import rename
-from tests.test_staff import act
+from tests.helpers import PASSWORD, PDF, act, file_complaint, login_as, rename, upload
 
 REFUSAL = {"kk": "атынан әрекет етіп отырсыз", "ru": "Вы действуете от имени"}
 

@@ -16,7 +16,7 @@ from cabinet.consents.purposes import PURPOSES
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
-from tests.conftest import PNG
+from tests.helpers import PNG
 
 CONTRACT_KEYS = {"profile", "profile_history", "documents", "consents", "policy_acceptances", "complaints",
                  "corrections", "access_log", "disclosures"}

@@ -17,7 +17,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
-from tests.conftest import PNG, upload
+from tests.helpers import PNG, upload
 from tests.test_queries import load, pending_correction
 
 A_SCAN = PNG + b"a's own scan bytes"

@@ -12,9 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import PASSWORD, upload
-from tests.test_accounts import registration
-from tests.test_complaints import login_as
+from tests.helpers import PASSWORD, login_as, registration, upload
 from tests.test_crawl import ERROR_PAGES, LANDING, crawl, world  # noqa: F401  world is a fixture
 
 TITLE_PREFIX = {"kk": "Қате: ", "ru": "Ошибка: "}

@@ -7,16 +7,14 @@ import subprocess
 
 import pytest
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from cabinet.consents.models import ConsentEvent
 from cabinet.documents.models import IssuedDocument
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
-from tests.conftest import PDF, upload
-from tests.test_complaints import login_as
+from tests.helpers import PDF, act, decide, grant_marketing, latest_event, login_as, upload
 from tests.test_signing import OPERATOR, pdftotext, validated
-from tests.test_staff import act, decide, rename, rows
+from tests.test_staff import rename, rows
 
 
 @pytest.fixture
@@ -44,17 +42,6 @@ def pdf_text(data: bytes, tmp_path) -> str:
     path.write_bytes(data)
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           timeout=60).stdout
-
-
-def latest_event(app, subject, purpose) -> int:
-    with app.app_context():
-        return db.session.scalar(select(ConsentEvent.id).where(ConsentEvent.user_id == subject.id,
-                                                               ConsentEvent.purpose == purpose)
-                                 .order_by(ConsentEvent.id.desc()).limit(1))
-
-
-def grant_marketing(client):
-    return client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "confirm": "yes"})
 
 
 def approve_surname(app, mine, staff, surname):

@@ -15,7 +15,7 @@ from cabinet.mail import OutgoingMail, send
 from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback, claim, counts, deliver_due
 from cabinet.mail.tasks import sweep_mail
 from cabinet.queue import JobLease, claim_period
-from tests.test_accounts import EMAIL, registration
+from tests.helpers import EMAIL, due_now, registration
 
 
 def mail_queue(app) -> list[OutgoingMail]:
@@ -29,14 +29,6 @@ def mail_queue(app) -> list[OutgoingMail]:
 
 def send_queued(app, older_than=0):
     return app.test_cli_runner().invoke(args=["mail", "send-queued", "--older-than", str(older_than)])
-
-
-def due_now(app) -> None:
-    """Let the back-off of every queued mail run out (as if its time had passed)."""
-    with app.app_context():
-        db.session.execute(update(OutgoingMail).where(OutgoingMail.state == "queued")
-                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
 
 
 def test_registration_goes_through_while_the_mail_server_is_down(app, client, policy, closed_port, outbox):

@@ -15,8 +15,8 @@ from cabinet.config import DEVELOPMENT_OPERATOR, PLACEHOLDER_BIN, bin_is_valid
 from cabinet.consents.models import ConsentEvent
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
-from tests.test_complaints import file_complaint, login_as
-from tests.test_staff import decide, rename, rows
+from tests.helpers import decide, file_complaint, login_as
+from tests.test_staff import rename, rows
 
 # a leaf: tests/test_security.py and tests/test_signing.py take OPERATOR from here, so nothing of theirs is imported
 pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="Poppler's pdftotext is not installed")

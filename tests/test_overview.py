@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from cabinet.accounts.models import User
 from cabinet.extensions import db
-from tests.test_complaints import file_complaint, login_as
+from tests.helpers import file_complaint, login_as
 
 
 @pytest.fixture

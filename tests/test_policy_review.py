@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyAcceptance, PolicyNotice, PolicyText, PolicyVersion
-from tests.test_complaints import login_as
+from tests.helpers import login_as
 
 V2 = {"kk": "# Саясат\n\n**1.1.** Жаңа мәтін.\n\n**1.2.** Деректер 5 жыл сақталады.",
       "ru": "# Политика\n\n**1.1.** Новый текст.\n\n**1.2.** Данные хранятся 5 лет."}

@@ -17,55 +17,9 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest, ProfileChange
 from cabinet.workdays.calendar import WorkCalendar
-from tests.conftest import PASSWORD, PDF, PNG, upload
+from tests.helpers import EDIT, PASSWORD, PDF, PNG, form_values, rename, submit, upload
 
-EDIT = "/cabinet/profile/edit"
 HTML_AS_PDF = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
-
-
-class _FormFields(HTMLParser):
-    """The values a browser would send back for the page's form (text inputs, hidden inputs, textareas)."""
-
-    def __init__(self):
-        super().__init__()
-        self.values, self._textarea = {}, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name") and attrs.get("type") not in ("file", "submit", "checkbox"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "textarea":
-            self._textarea = attrs["name"]
-            self.values[self._textarea] = ""
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-
-
-def form_values(client) -> dict:
-    response = client.get(EDIT)
-    assert response.status_code == 200
-    parser = _FormFields()
-    parser.feed(response.text)
-    return parser.values
-
-
-def submit(client, documents=(), **changes):
-    """Open the edit form, change some fields, send it as the browser does (multipart)."""
-    data = {**form_values(client), **changes}
-    data["documents"] = list(documents)
-    return client.post(EDIT, data=data, content_type="multipart/form-data")
-
-
-def rename(client, *, password=PASSWORD, reason="Marriage", documents=None, **names):
-    """A complete name-change submission."""
-    docs = [upload(PDF, "marriage.pdf")] if documents is None else documents
-    return submit(client, documents=docs, current_password=password, reason=reason, **names)
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ from cabinet.staff import forms as staff
 from cabinet.translate import entries, store
 from cabinet.translate import forms as translate
 from tests import test_access
-from tests.conftest import PASSWORD, PDF, PNG
+from tests.helpers import PASSWORD, PDF, PNG
 
 #: subject A with a document and a complaint, B, C with a pending name correction, D with a scheduled withdrawal
 world = test_access.world

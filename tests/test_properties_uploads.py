@@ -25,7 +25,7 @@ from cabinet.documents.active import active_content
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import reload_changed_catalogs
-from tests.conftest import PDF, PNG
+from tests.helpers import PDF, PNG
 
 #: reproducible in CI: the same examples on every run, no example database left in the working tree
 CI = settings(derandomize=True, database=None, deadline=None, print_blob=True)

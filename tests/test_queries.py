@@ -15,7 +15,7 @@ from sqlalchemy import event
 from cabinet.accounts.models import User
 from cabinet.audit import trail
 from cabinet.extensions import db
-from tests.conftest import PDF
+from tests.helpers import PDF
 
 PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
          "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",

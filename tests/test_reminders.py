@@ -12,7 +12,7 @@ from cabinet.complaints.models import Complaint
 from cabinet.extensions import db
 from cabinet.queue import JobLease
 from cabinet.staff.models import DeadlineReminder
-from tests.test_complaints import login_as
+from tests.helpers import login_as
 
 #: a Monday with no holiday near it: Wednesday is 2 working days away, the Thursday before is 2 days overdue
 TODAY = date(2026, 11, 23)

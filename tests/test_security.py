@@ -17,8 +17,8 @@ from cabinet.accounts.limits import MAIL_PER_ACCOUNT, PER_ADDRESS, SIGN_IN_PER_A
 from cabinet.app import create_app
 from cabinet.security import is_safe_path
 from tests import test_accounts, test_operator_contacts
-from tests.conftest import PASSWORD, upload
-from tests.test_accounts import csrf_token, link_in, registration, snapshot
+from tests.helpers import PASSWORD, csrf_token, link_in, registration, upload
+from tests.test_accounts import snapshot
 
 #: fixtures shared with the accounts tests
 make_app = test_accounts.make_app

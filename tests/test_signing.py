@@ -18,7 +18,7 @@ from cabinet.documents import signing
 from cabinet.documents.fonts import add_font
 from cabinet.documents.signer import KeptKeySigner
 from tests import test_operator_contacts
-from tests.test_complaints import file_complaint, login_as
+from tests.helpers import file_complaint, login_as
 
 OPERATOR = "«Батыс Энергоресурсы» ЖШС (development)"
 pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="Poppler's pdfsig is not installed")

@@ -15,11 +15,21 @@ from cabinet.complaints.models import Complaint
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest, ProfileChange
-from tests.conftest import PASSWORD, PDF, PDF_WITH_JS, PNG, upload
-from tests.test_complaints import login_as
-from tests.test_profile import rename, submit
+from tests.helpers import (
+    PASSWORD,
+    PDF,
+    PDF_WITH_JS,
+    PNG,
+    REASON,
+    act,
+    decide,
+    log_rows,
+    login_as,
+    rename,
+    submit,
+    upload,
+)
 
-REASON = "Өтініш №17, 2026-03-02 / заявление №17"
 LANGS = ["kk", "ru"]
 
 
@@ -71,13 +81,6 @@ def open_record(staff, user_id, reason=REASON):
     return staff.post(f"/staff/subjects/{user_id}", data={"reason": reason})
 
 
-def act(staff, user_id, reason=REASON, basis=None, **extra):
-    data = {"reason": reason, **extra}
-    if basis is not None:
-        data["basis"] = basis
-    return staff.post(f"/staff/subjects/{user_id}/act", data=data, content_type="multipart/form-data")
-
-
 def banner(html: str) -> str:
     match = re.search(r'<div class="acting-banner".*?</div>\s*</div>', html, re.S)
     return match.group(0) if match else ""
@@ -86,12 +89,6 @@ def banner(html: str) -> str:
 def flashes(html: str) -> str:
     match = re.search(r'<div class="flashes".*?</div>', html, re.S)
     return match.group(0) if match else ""
-
-
-def log_rows(html: str) -> list[tuple[str, str]]:
-    """(action, the row's text) of each access-log row, newest first."""
-    return [(action, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
-            for action, body in re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', html, re.S)]
 
 
 def token_of(html: str) -> str:
@@ -472,10 +469,6 @@ def correction(app, client, login, subject):
     assert response.status_code == 302
     [request] = rows(app, CorrectionRequest)
     return request
-
-
-def decide(staff, request_id, decision, reason=""):
-    return staff.post(f"/staff/corrections/{request_id}", data={"decision": decision, "reason": reason})
 
 
 @pytest.mark.parametrize("lang", LANGS)

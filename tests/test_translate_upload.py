@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cabinet.extensions import db
 from cabinet.translate.models import TranslationChange
 from tests import test_translate
-from tests.conftest import PNG
+from tests.helpers import PNG
 
 catalog_dir = test_translate.catalog_dir
 make_editor_app = test_translate.make_editor_app

@@ -20,7 +20,7 @@ from cabinet import messages
 from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.translate.checks import placeholders
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.test_crawl import COMPLAINT, ERROR_PAGES, LANDING, ROLES, crawl, world  # noqa: F401, F811 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]

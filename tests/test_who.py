@@ -20,10 +20,7 @@ from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
 from cabinet.scheduled import sweep_uploads, withdrawals_due
-from tests.conftest import PASSWORD, PDF, upload
-from tests.test_complaints import login_as
-from tests.test_profile import submit
-from tests.test_staff import REASON, act, log_rows
+from tests.helpers import PASSWORD, PDF, REASON, act, log_rows, login_as, submit, upload
 
 #: what the history row of a change made while acting says, in each language
 ON_BEHALF = {

@@ -14,9 +14,7 @@ from cabinet.consents.models import ConsentEvent, Withdrawal
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
-from tests.conftest import PASSWORD, PDF, upload
-from tests.test_complaints import file_complaint, login_as
-from tests.test_profile import rename
+from tests.helpers import PASSWORD, PDF, file_complaint, login_as, rename, upload
 
 PAGE = "/cabinet/consents/withdraw-all"
 
