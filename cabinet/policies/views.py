@@ -17,12 +17,13 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.acting import current_subject, request_actor, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today, local_zone
 from cabinet.messages import gettext as _
 from cabinet.policies import diff, published, service
 from cabinet.policies.models import PolicyAcceptance, PolicyVersion
+from cabinet.transaction import committed
 
 bp = Blueprint("policies", __name__)
 
@@ -127,6 +128,7 @@ def _review_notice():
 
 @bp.route("/cabinet/policies/review", methods=["GET", "POST"])
 @subject_required
+@committed
 def review():
     subject = current_subject()
     version = service.current_version(local_today())
@@ -134,10 +136,9 @@ def review():
         abort(404)
     if request.method == "POST":
         if not service.accepted(subject, version):
-            actor = current_actor()
+            actor = request_actor()
             service.record_acceptance(version, actor=actor, subject=subject,
                                       method="staff" if actor.id != subject.id else "cabinet", locale=str(get_locale()))
-            db.session.commit()
         flash(_("Thank you: your acknowledgement of version %(label)s is recorded.", label=version.label), "success")
         return redirect(url_for("policies.mine"))
     locale = str(get_locale())

@@ -5,10 +5,10 @@ from textwrap import shorten
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from cabinet.acting import current_actor, role_required
-from cabinet.extensions import db
 from cabinet.form_errors import FormError
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
+from cabinet.transaction import attempt, committed
 from cabinet.translate import access, entries, saving, store, upload
 from cabinet.translate.forms import EntryForm, UploadForm
 from cabinet.translate.paths import po_path
@@ -41,6 +41,7 @@ def index():
 
 @bp.route("/<locale>", methods=["GET", "POST"])
 @role_required("translator")
+@committed
 def catalog(locale):
     _open(locale)
     status = request.args.get("status") if request.args.get("status") in entries.STATUSES else "all"
@@ -74,8 +75,9 @@ def _save(locale: str, form: EntryForm):
         return {}, 400
     key = entries.entry_key(form.msgctxt.data or None, _msgid())
     try:
-        saving.save_entry(locale, form.msgid.data, form.msgctxt.data or None, form.strings(), form.entry_hash.data,
-                          actor=current_actor())
+        with attempt():
+            saving.save_entry(locale, form.msgid.data, form.msgctxt.data or None, form.strings(),
+                              form.entry_hash.data, actor=current_actor())
     except saving.Missing:
         flash(_("This entry is no longer in the catalog."), "error")
         return {}, 404
@@ -88,7 +90,6 @@ def _save(locale: str, form: EntryForm):
         flash(_("The translation of “%(entry)s” was not saved: %(problems)s", entry=shorten(form.msgid.data, 80),
                 problems=" ".join(errors)), "error")
         return {key: {"errors": errors, "strings": form.strings(), "plural": len(form.strings()) > 1}}, 422
-    db.session.commit()
     flash(_("The translation is saved and shown on the site."), "success")
     return None
 
@@ -117,6 +118,7 @@ def download(locale):
 
 @bp.route("/<locale>/upload", methods=["GET", "POST"])
 @role_required("translator")
+@committed
 def upload_catalog(locale):
     _open(locale)
     form, report, code = UploadForm(), None, 200
@@ -128,7 +130,6 @@ def upload_catalog(locale):
             code = 422
         else:
             report = upload.merge(locale, uploaded, actor=current_actor())
-            db.session.commit()
     elif request.method == "POST":
         code = 400
     return render_template("translate/upload.html", locale=locale, form=form, report=report), code
