@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from cabinet.accounts import operations
-from cabinet.acting import request_actor
+from cabinet.acting import current_actor
 from cabinet.i18n import lang_cookie
 from cabinet.security import safe_next
 from cabinet.transaction import committed
@@ -24,5 +24,5 @@ def switch(code):
     response.set_cookie(lang_cookie(), code, max_age=365 * 24 * 3600, samesite="Lax",
                         httponly=True, secure=current_app.config["ENV"] == "production")
     if request.method == "POST" and current_user.is_authenticated and current_user.locale != code:
-        operations.set_language(request_actor(), code)
+        operations.set_language(current_actor(), code)
     return response

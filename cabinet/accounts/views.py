@@ -19,7 +19,7 @@ from cabinet.accounts.limits import (
     wait_text,
 )
 from cabinet.accounts.models import User
-from cabinet.acting import own_only, request_actor
+from cabinet.acting import current_actor, own_only
 from cabinet.database import MAX_ID
 from cabinet.documents.storage import max_upload_mb
 from cabinet.errors import render_error
@@ -94,7 +94,7 @@ def login():
 @login_required
 @committed
 def logout():
-    operations.sign_out(request_actor())
+    operations.sign_out(current_actor())
     logout_user()
     session.clear()  # nothing of the signed-in visit (an acting session, a form token) outlives it
     flash(_("You have signed out."), "info")
@@ -120,7 +120,7 @@ def confirm(token):
 @per_account(MAIL_PER_ACCOUNT)
 @committed
 def resend_confirmation():
-    operations.resend_confirmation(request_actor())  # committed: without it the mail was never on record
+    operations.resend_confirmation(current_actor())  # committed: without it the mail was never on record
     flash(_("We have sent the confirmation link again."), "info")
     return redirect(url_for("overview.cabinet"))
 
@@ -188,7 +188,7 @@ def too_many_attempts(_error):
 @committed
 def change_password():
     """The password stays the person's own: nobody acting on their behalf may change it."""
-    actor = request_actor()
+    actor = current_actor()
     form = PasswordChangeForm()
     form.owner_words = owner_words(actor.user)
     if form.validate_on_submit():

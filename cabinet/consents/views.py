@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_babel import get_locale
 
 from cabinet import operator as operators
-from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.consents import operations, receipts, service, withdrawal
 from cabinet.consents.forms import ConsentForm, WithdrawAllForm
 from cabinet.consents.models import ConsentEvent
@@ -38,7 +38,7 @@ def index():
     if form.validate_on_submit() and form.confirm.data != "yes":
         return render_template("consents/confirm.html", purpose=BY_CODE[form.purpose.data], action=form.action.data)
     if form.validate_on_submit():
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 service.change(subject, form.purpose.data, form.action.data, actor=actor,
@@ -87,7 +87,7 @@ def past_receipt(event_id):
 @committed
 def receipt_pdf(event_id):
     """The receipt signed by the operator, in the reader's language: the same bytes on every download."""
-    pdf, name = operations.receipt_pdf(request_actor(), _own_event_or_404(event_id), str(get_locale()))
+    pdf, name = operations.receipt_pdf(current_actor(), _own_event_or_404(event_id), str(get_locale()))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", max_age=0, download_name=name)
 
 
@@ -110,7 +110,7 @@ def _receipt_page(event: ConsentEvent):
 @subject_required
 @committed
 def withdraw_all():
-    subject, actor = current_subject(), request_actor()
+    subject, actor = current_subject(), current_actor()
     form = WithdrawAllForm()
     if form.validate_on_submit():
         if not check_password(actor.user.password_hash, form.current_password.data):

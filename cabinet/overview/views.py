@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, current_app, render_template, request, send_file, send_from_directory
 
 from cabinet.accounts.service import confirmation_regarding
-from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit.wording import EventWords
 from cabinet.complaints.service import complaints_of, deadline
 from cabinet.consents import service as consents
@@ -57,7 +57,7 @@ def cabinet():
 @subject_required
 @committed
 def download_export():
-    text = operations.export_json(request_actor(), current_subject())
+    text = operations.export_json(current_actor(), current_subject())
     stamp = utcnow().strftime("%Y%m%d")
     return Response(
         text,
@@ -72,7 +72,7 @@ def download_export():
 def download_archive():
     """The same facts for a person: a document to read in the page's language, the scans, the JSON beside."""
     today = local_today()
-    spool = operations.export_archive(request_actor(), current_subject(), today)
+    spool = operations.export_archive(current_actor(), current_subject(), today)
     return send_file(spool, mimetype="application/zip", as_attachment=True, max_age=0,
                      download_name=archive.folder(today) + ".zip")
 

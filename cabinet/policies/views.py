@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today, local_zone
 from cabinet.messages import gettext as _
@@ -136,7 +136,7 @@ def review():
         abort(404)
     if request.method == "POST":
         if not service.accepted(subject, version):
-            actor = request_actor()
+            actor = current_actor()
             service.record_acceptance(version, actor=actor, subject=subject,
                                       method="staff" if actor.id != subject.id else "cabinet", locale=str(get_locale()))
         flash(_("Thank you: your acknowledgement of version %(label)s is recorded.", label=version.label), "success")

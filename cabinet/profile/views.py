@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit import wording
 from cabinet.documents import storage
 from cabinet.documents.models import Document
@@ -48,7 +48,7 @@ def show():
 @subject_required
 @committed
 def edit():
-    subject, actor = current_subject(), request_actor()
+    subject, actor = current_subject(), current_actor()
     form = ProfileEditForm(obj=subject)
     if form.validate_on_submit():
         names = {f: (form[f].data or "").strip() or None for f in service.NAME_FIELDS}
@@ -140,7 +140,7 @@ def download(document_id):
     path = storage.path_of(document)
     if not path.exists():
         abort(404)
-    operations.download_document(request_actor(), document)
+    operations.download_document(current_actor(), document)
     return storage.send(document)
 
 
@@ -152,5 +152,5 @@ def correction_decision(request_id):
     correction = db.session.get(CorrectionRequest, request_id)
     if correction is None or correction.user_id != current_subject().id or correction.status == "pending":
         abort(404)
-    pdf, name = operations.decision_pdf(request_actor(), correction, str(get_locale()))
+    pdf, name = operations.decision_pdf(current_actor(), correction, str(get_locale()))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", max_age=0, download_name=name)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cabinet import acting
 from cabinet.accounts.models import User
-from cabinet.acting import current_act, current_actor, duties, request_actor, role_required
+from cabinet.acting import current_act, current_actor, duties, role_required
 from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
@@ -108,7 +108,7 @@ def act(user_id):
         else:
             if current_act() is not None:
                 service.stop_acting(current_act(), actor=current_actor())
-            started = service.start_acting(person, actor=current_actor(), reason=form.reason.data.strip(),
+            started = service.start_acting(person, actor=current_actor().user, reason=form.reason.data.strip(),
                                            basis=scans[0])
             acting.start(started)
             return redirect(url_for("overview.cabinet"))
@@ -162,7 +162,7 @@ def decide_correction(request_id):
     elif form.decision.data == "reject" and not (form.reason.data or "").strip():
         flash(_("Say why the correction is rejected: the subject will read it."), "error")
     else:
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
@@ -215,7 +215,7 @@ def decide_withdrawal(withdrawal_id):
     elif form.decision.data == "refuse" and not reason:
         flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
     else:
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 _decide_withdrawal(item, form.decision.data, reason, actor)

@@ -23,7 +23,7 @@ def _open(locale: str) -> str:
     """A catalog the signed-in translator may edit: 404 for no such language, 403 for one they are kept from."""
     if locale not in current_app.config["LANGUAGES"]:
         abort(404)
-    if locale not in access.allowed_locales(current_actor()):
+    if locale not in access.allowed_locales(current_actor().user):
         abort(403)
     return locale
 
@@ -35,7 +35,8 @@ def _other(locale: str) -> str | None:
 @bp.route("")
 @role_required("translator")
 def index():
-    catalogs = [(code, entries.progress(store.read_shared(code))) for code in access.allowed_locales(current_actor())]
+    catalogs = [(code, entries.progress(store.read_shared(code)))
+                for code in access.allowed_locales(current_actor().user)]
     return render_template("translate/index.html", catalogs=catalogs)
 
 
@@ -77,7 +78,7 @@ def _save(locale: str, form: EntryForm):
     try:
         with attempt():
             saving.save_entry(locale, form.msgid.data, form.msgctxt.data or None, form.strings(),
-                              form.entry_hash.data, actor=current_actor())
+                              form.entry_hash.data, actor=current_actor().user)
     except saving.Missing:
         flash(_("This entry is no longer in the catalog."), "error")
         return {}, 404
@@ -129,7 +130,7 @@ def upload_catalog(locale):
             form.catalog.errors.append(str(refused.args[0]))
             code = 422
         else:
-            report = upload.merge(locale, uploaded, actor=current_actor())
+            report = upload.merge(locale, uploaded, actor=current_actor().user)
     elif request.method == "POST":
         code = 400
     return render_template("translate/upload.html", locale=locale, form=form, report=report), code
