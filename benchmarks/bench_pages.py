@@ -52,7 +52,8 @@ def load(app) -> str:
     """The data set; returns the e-mail to sign in with."""
     from cabinet.accounts import service as accounts
     from cabinet.audit import trail
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.documents import storage
@@ -77,7 +78,7 @@ def load(app) -> str:
             storage.store(scan(f"scan-{i}.pdf", str(i)), actor=subject, subject=subject, kind="registration")
         for i in range(80):
             consents.change(subject, "marketing" if i % 4 < 2 else "research", "grant" if i % 2 == 0 else "withdraw",
-                            actor=subject, channel="cabinet", policy_version=versions[i % 5])
+                            actor=Actor(subject), channel="cabinet", policy_version=versions[i % 5])
         for i in range(400):
             trail.record("staff.subject_viewed", actor=staff, subject=subject, details={"reason": f"call {i}"})
         for version in versions[1:]:
@@ -89,7 +90,7 @@ def load(app) -> str:
                                              submission_token=f"bench-token-{i:04d}-xxxxxxxxxx"))
             disclosures.record(subject, actor=staff, recipient=f"Body {i}", basis="3.4.1", categories="name",
                                disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
-            complaints.file_complaint(subject, actor=subject, subject_line=f"Complaint {i}", body="Text " * 200,
+            complaint_operations.file(Actor(subject), subject, subject_line=f"Complaint {i}", body="Text " * 200,
                                       desired_outcome="", scans=[scan(f"c{i}.pdf", f"complaint {i}")],
                                       token=f"bench-complaint-{i:04d}-xxxxxxxxxx")
         db.session.commit()

@@ -371,8 +371,8 @@ def advance_sequences() -> None:
 def bench_accounts(app) -> dict:
     """The accounts the benchmarks sign in with, made by the services; returns what the benchmarks look up."""
     from cabinet.accounts import service as accounts
-    from cabinet.complaints import handling
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.demo.load import ensure_policy
     from cabinet.extensions import db
@@ -387,17 +387,19 @@ def bench_accounts(app) -> dict:
         for i in range(5):
             profile.change_phone(subject, f"+7702555{i:04d}", actor=subject)
         for action in ("grant", "withdraw", "grant"):
-            consents.change(subject, "marketing", action, actor=subject, channel="cabinet", policy_version=version)
-        filed = [complaints.file_complaint(subject, actor=subject, subject_line=f"Шағым {i}", body="Мәтін. " * 120,
+            consents.change(subject, "marketing", action, actor=Actor(subject), channel="cabinet",
+                            policy_version=version)
+        filed = [complaint_operations.file(Actor(subject), subject, subject_line=f"Шағым {i}", body="Мәтін. " * 120,
                                            desired_outcome="Деректерді түзету.", scans=[scan(f"c{i}.pdf", str(i))],
                                            token=f"bench-complaint-{i}-xxxxxxxxxxxxxxxx")[0] for i in range(3)]
-        handling.take_under_review(filed[0], actor=support)
-        complaints.add_supplement(filed[0], "Қосымша мәтін.", [scan("s.pdf", "supplement")], actor=subject,
-                                  token="bench-supplement-xxxxxxxxxxxxxxxx")
-        handling.answer(filed[1], "Жауап мәтіні. " * 40, [], actor=support, token="bench-answer-xxxxxxxxxxxxxxxx")
+        complaint_operations.take_under_review(Actor(support), filed[0])
+        complaint_operations.supplement(Actor(subject), filed[0], text="Қосымша мәтін.",
+                                        scans=[scan("s.pdf", "supplement")], token="bench-supplement-xxxxxxxxxxxxxxxx")
+        complaint_operations.answer(Actor(support), filed[1], text="Жауап мәтіні. " * 40, scans=[],
+                                    token="bench-answer-xxxxxxxxxxxxxxxx")
         complainant = new_subject(COMPLAINANT, version)
         for i in range(PAGE_SIZE):
-            complaints.file_complaint(complainant, actor=complainant, subject_line=f"Шағым {i}", body="Мәтін. " * 60,
+            complaint_operations.file(Actor(complainant), complainant, subject_line=f"Шағым {i}", body="Мәтін. " * 60,
                                       desired_outcome="", scans=[], token=f"bench-queue-{i}-xxxxxxxxxxxxxxxx")
         db.session.commit()
         return {"subject_id": subject.id, "complaint": filed[0].number}

@@ -35,12 +35,13 @@ def median_ms(action, repeat: int) -> float:
 def measure(url: str, repeat: int) -> list[list[str]]:
     """Rows of (operation, median, what was done) for the database at the URL."""
     from cabinet import security
-    from cabinet.accounts import service as accounts
+    from cabinet.accounts import operations as account_operations
     from cabinet.accounts.models import User
     from cabinet.app import create_app
     from cabinet.audit import trail
+    from cabinet.audit.actor import Actor
     from cabinet.complaints import numbering, pdf, versions
-    from cabinet.complaints import service as complaints
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.database import utcnow
     from cabinet.extensions import db
@@ -53,8 +54,8 @@ def measure(url: str, repeat: int) -> list[list[str]]:
         filed = []
 
         def file(i):
-            complaint, _created = complaints.file_complaint(
-                subject, actor=subject, subject_line=f"Bench {i}", body="Мәтін. " * 120, desired_outcome="",
+            complaint, _created = complaint_operations.file(
+                Actor(subject), subject, subject_line=f"Bench {i}", body="Мәтін. " * 120, desired_outcome="",
                 scans=[scan("bench.pdf", f"{stamp}-{i}")], token=f"bench-op-{stamp}-{i}")
             db.session.commit()
             filed.append(complaint)
@@ -70,7 +71,7 @@ def measure(url: str, repeat: int) -> list[list[str]]:
         def toggle(i):
             current = consents.current_states(subject)["research"]
             action = "withdraw" if current is not None and current.granted else "grant"
-            consents.change(subject, "research", action, actor=subject, channel="cabinet")
+            consents.change(subject, "research", action, actor=Actor(subject), channel="cabinet")
             db.session.commit()
 
         rows.append(["consent change (committed)", median_ms(toggle, repeat), repeat])
@@ -86,7 +87,7 @@ def measure(url: str, repeat: int) -> list[list[str]]:
                      max(repeat // 2, 3)])
 
         def sign_in(i):
-            assert accounts.authenticate(OPERATIONS_SUBJECT, PASSWORD) is not None
+            assert account_operations.sign_in(OPERATIONS_SUBJECT, PASSWORD) is not None
             db.session.commit()
 
         rows.append(["sign-in (authenticate: argon2 + audit event, committed)", median_ms(sign_in, 5), 5])

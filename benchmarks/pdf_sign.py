@@ -93,25 +93,28 @@ def complaint_version(app):
     from datetime import date
 
     from cabinet.accounts import service as accounts
-    from cabinet.complaints import handling, versions
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
+    from cabinet.complaints import versions
     from cabinet.extensions import db
     from cabinet.policies.service import publish
 
     policy = publish("1", date(2026, 1, 1), {"kk": "# Саясат", "ru": "# Политика"}, {"kk": "", "ru": ""})
     subject = new_subject("bench-pdf@example.kz", policy)
     subject.patronymic = "Нұрланқызы"
-    complaint, _created = complaints.file_complaint(
-        subject, actor=subject, subject_line="Дербес деректерім рұқсатсыз үшінші тұлғаларға берілді",
+    complaint, _created = complaint_operations.file(
+        Actor(subject), subject, subject_line="Дербес деректерім рұқсатсыз үшінші тұлғаларға берілді",
         body=BODY * 5, desired_outcome="Деректерімді беруді тоқтатып, кімге берілгенін жазбаша хабарлаңыз.",
         scans=[scan("шарт-қолтаңбамен.pdf", "bench-1"), scan("скриншот-қоңырау.pdf", "bench-2")],
         token="bench-pdf-sign-0001")
-    complaints.add_supplement(complaint, "Қосымша: тағы бір қоңырау 2026 жылғы 2 сәуірде болды. " * 3,
-                              [scan("қоңыраулар-тізімі.pdf", "bench-3")], actor=subject, token="bench-pdf-sign-0002")
+    complaint_operations.supplement(Actor(subject), complaint,
+                                    text="Қосымша: тағы бір қоңырау 2026 жылғы 2 сәуірде болды. " * 3,
+                                    scans=[scan("қоңыраулар-тізімі.pdf", "bench-3")], token="bench-pdf-sign-0002")
     staff = accounts.create_user("bench-support@example.kz", "correct-horse-battery", roles=("support",),
                                  surname="Ахметов", given_name="Ерлан")
-    handling.answer(complaint, "Құрметті Әйгерім Нұрланқызы! Сіздің шағымыңыз қаралды. " * 6,
-                    [scan("жауап.pdf", "bench-4")], actor=staff, token="bench-pdf-sign-0003")
+    complaint_operations.answer(Actor(staff), complaint,
+                                text="Құрметті Әйгерім Нұрланқызы! Сіздің шағымыңыз қаралды. " * 6,
+                                scans=[scan("жауап.pdf", "bench-4")], token="bench-pdf-sign-0003")
     db.session.commit()
     return versions.versions_of(complaint)[-1]
 

@@ -109,6 +109,7 @@ def scan(name: str, salt: str):
 def new_subject(email: str, version):
     """A subject registered the way registration does it."""
     from cabinet.accounts import service
+    from cabinet.audit.actor import Actor
     from cabinet.consents import service as consents
     from cabinet.consents.purposes import PURPOSES
     from cabinet.database import utcnow
@@ -121,7 +122,7 @@ def new_subject(email: str, version):
     storage.store(scan("id.pdf", email), actor=user, subject=user, kind="registration")
     record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
     for purpose in PURPOSES:
-        consents.change(user, purpose.code, "decline" if purpose.optional else "grant", actor=user,
+        consents.change(user, purpose.code, "decline" if purpose.optional else "grant", actor=Actor(user),
                         channel="registration", policy_version=version)
     user.email_confirmed_at = utcnow()
     return user

@@ -7,7 +7,7 @@ from flask import Flask
 from cabinet import acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
 from cabinet import config as defaults
 from cabinet.accounts import language
-from cabinet.accounts import service as account_service
+from cabinet.accounts import operations as account_operations
 from cabinet.accounts import views as accounts
 from cabinet.admin import mail as admin_mail
 from cabinet.admin import translators
@@ -72,7 +72,7 @@ def create_app(config=None):
     cli.init_app(app)
     signing.init_app(app)
 
-    account_service.register_email_change(profile_service.apply_email_change)
+    account_operations.register_email_change(profile_service.apply_email_change)
     withdrawal.register_obligations("correction", profile_service.owed_corrections)
     withdrawal.register_obligations("complaint", complaint_service.owed_answers)
     for area in BLUEPRINTS:

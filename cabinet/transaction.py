@@ -4,8 +4,8 @@ Operations write in the caller's transaction and never commit. A view (or CLI co
 parses, calls one operation and answers; when it returns, everything it wrote commits together, and when it
 raises, nothing of it stays. A decorator rather than an app-wide after_request hook, because (1) the commit runs
 inside the view's call, before the response leaves: a commit that fails becomes an error page, never a success
-page for a lost write; (2) it works the same for a CLI command, which has no request hooks; (3) the areas not
-yet converted keep their own commits, and each converted view says it is. A view that catches a refusal to
+page for a lost write; (2) it works the same for a CLI command, which has no request hooks; (3) a view that
+writes nothing (most GETs) says so by not wearing it. A view that catches a refusal to
 answer with it runs the operation inside `attempt`, so the refused step leaves nothing behind when the edge
 commits whatever the view records afterwards (a refused decision's trail event).
 """

@@ -211,6 +211,7 @@ def create_user(app, policy):
 
     def make(email=None, password=PASSWORD, roles=("subject",), confirmed=True, **profile):
         from cabinet.accounts import service
+        from cabinet.audit.actor import Actor
         from cabinet.consents import service as consents
         from cabinet.consents.purposes import PURPOSES
         from cabinet.database import utcnow
@@ -231,7 +232,7 @@ def create_user(app, policy):
                 record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
                 for purpose in PURPOSES:
                     consents.change(user, purpose.code, "grant" if not purpose.optional else "decline",
-                                    actor=user, channel="registration", policy_version=version)
+                                    actor=Actor(user), channel="registration", policy_version=version)
             if confirmed:
                 user.email_confirmed_at = utcnow()
             db.session.commit()

@@ -289,7 +289,8 @@ def world(app, app_config, tmp_path, create_user):
 
 def build_world(app, create_user):
     from cabinet.accounts.models import User
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import withdrawal
     from cabinet.consents.models import ConsentEvent
     from cabinet.documents import storage
@@ -302,7 +303,7 @@ def build_world(app, create_user):
     with app.test_request_context():
         doc = db.session.scalar(select(Document.id).where(Document.owner_id == a.id))
         subject = db.session.get(User, a.id)
-        complaint, _created = complaints.file_complaint(subject, actor=subject, subject_line="Access", body="Text",
+        complaint, _created = complaint_operations.file(Actor(subject), subject, subject_line="Access", body="Text",
                                                         desired_outcome="", scans=[scan],
                                                         token="access-test-" + "c" * 20)
         c_user = db.session.get(User, c.id)
@@ -310,7 +311,7 @@ def build_world(app, create_user):
             c_user, {"surname": "Жаңа"}, "Неке", [scan], actor=c_user, token="access-test-" + "r" * 20,
             due_on=local_today())
         d_user = db.session.get(User, d.id)
-        scheduled = withdrawal.withdraw_all(d_user, actor=d_user, today=local_today())
+        scheduled = withdrawal.withdraw_all(d_user, actor=Actor(d_user), today=local_today())
         db.session.commit()
         complaint_doc = db.session.scalar(select(Document.id).where(Document.owner_id == a.id,
                                                                     Document.kind == "complaint"))

@@ -887,6 +887,7 @@ def test_V7_4_2_sessions_end_when_the_account_is_destroyed(app, create_user):
     """V7.4.2 (L1) Verify that the application terminates all active sessions when a user account is disabled or
     deleted. (The cabinet destroys an account's data after a withdrawal of all consent.)"""
     from cabinet.accounts.models import User
+    from cabinet.audit.actor import Actor
     from cabinet.consents import withdrawal
     from cabinet.i18n import local_today
 
@@ -894,7 +895,7 @@ def test_V7_4_2_sessions_end_when_the_account_is_destroyed(app, create_user):
     cookie = session_cookie(app, signed_in(app, user))
     with app.test_request_context():
         subject = db.session.get(User, user.id)
-        withdrawal.destroy(withdrawal.withdraw_all(subject, actor=subject, today=local_today()))
+        withdrawal.destroy(withdrawal.withdraw_all(subject, actor=Actor(subject), today=local_today()))
         db.session.commit()
     assert is_signed_out(replay(app, cookie))
 

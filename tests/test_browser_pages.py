@@ -18,7 +18,8 @@ from test_browser import ARTIFACTS, BROWSER_LOCALE, DESKTOP, PHONE, english_show
 from test_browser_journeys import SUBJECTS, sign_in, staff_in
 
 from cabinet.accounts.models import User
-from cabinet.complaints import service as complaints
+from cabinet.audit.actor import Actor
+from cabinet.complaints import operations as complaint_operations
 from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.extensions import db
@@ -70,7 +71,7 @@ def with_history(app, subject_id: int, worker_id: int, lang: str) -> str:
         data = PDF + lang.encode()
         scan = storage.CheckedFile("scan.pdf", "application/pdf", data, hashlib.sha256(data).hexdigest())
         subject_line, body = COMPLAINT[lang]
-        complaint, _ = complaints.file_complaint(subject, actor=subject, subject_line=subject_line, body=body,
+        complaint, _ = complaint_operations.file(Actor(subject), subject, subject_line=subject_line, body=body,
                                                  desired_outcome="", scans=[scan], token=f"pages-{lang}-" + "x" * 24)
         db.session.commit()
         return complaint.number

@@ -41,10 +41,11 @@ def test_checking_an_override_lists_the_deadlines_it_would_move_and_changes_noth
     subject = create_user()
     with app.test_request_context():
         from cabinet.accounts.models import User
-        from cabinet.complaints import service
+        from cabinet.audit.actor import Actor
+        from cabinet.complaints import operations as complaint_operations
 
         user = db.session.get(User, subject.id)
-        service.file_complaint(user, actor=user, subject_line="Тест", body="Мәтін", desired_outcome="", scans=[],
+        complaint_operations.file(Actor(user), user, subject_line="Тест", body="Мәтін", desired_outcome="", scans=[],
                                token="t" * 32)
         db.session.commit()
     with app.app_context():

@@ -13,14 +13,15 @@ from cabinet.extensions import db
 def file_at(app, user_id: int, moment: datetime, monkeypatch=None) -> tuple[str, date]:
     """File one complaint through the domain function as if received at `moment` (UTC); number and due date."""
     from cabinet.accounts.models import User
-    from cabinet.complaints import service
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
 
     if monkeypatch is not None:
-        monkeypatch.setattr(service, "utcnow", lambda: moment)
+        monkeypatch.setattr(complaint_operations, "utcnow", lambda: moment)
     with app.app_context():
         subject = db.session.get(User, user_id)
-        complaint, created = service.file_complaint(
-            subject, actor=subject, subject_line="Шағым", body="Мәтін", desired_outcome="",
+        complaint, created = complaint_operations.file(
+            Actor(subject), subject, subject_line="Шағым", body="Мәтін", desired_outcome="",
             scans=[], token=secrets.token_urlsafe(24))
         db.session.commit()
         assert created
@@ -102,24 +103,25 @@ def test_an_override_moves_new_deadlines_but_never_one_already_set(app, create_u
 
 def test_a_rolled_back_filing_gives_its_number_back(app, create_user, monkeypatch):
     from cabinet.accounts.models import User
-    from cabinet.complaints import service
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
 
     user = create_user()
-    monkeypatch.setattr(service, "utcnow", lambda: datetime(2026, 5, 4, 6, tzinfo=UTC))
+    monkeypatch.setattr(complaint_operations, "utcnow", lambda: datetime(2026, 5, 4, 6, tzinfo=UTC))
     with app.app_context():
         subject = db.session.get(User, user.id)
-        service.file_complaint(subject, actor=subject, subject_line="x", body="x", desired_outcome="",
-                               scans=[], token=secrets.token_urlsafe(24))
+        complaint_operations.file(Actor(subject), subject, subject_line="x", body="x", desired_outcome="",
+                                  scans=[], token=secrets.token_urlsafe(24))
         db.session.rollback()
     assert file_at(app, user.id, datetime(2026, 5, 4, 7, tzinfo=UTC))[0] == "BE-2026-000001"
 
 
 def test_concurrent_filing_gives_distinct_contiguous_numbers(app, create_user, monkeypatch):
     """8 threads, each with its own app context and session, file 5 complaints each on the same database."""
-    from cabinet.complaints import service
+    from cabinet.complaints import operations as complaint_operations
 
     users = [create_user(email=f"t{i}@example.kz") for i in range(8)]
-    monkeypatch.setattr(service, "utcnow", lambda: datetime.now(UTC).replace(year=2026, month=6, day=1))
+    monkeypatch.setattr(complaint_operations, "utcnow", lambda: datetime.now(UTC).replace(year=2026, month=6, day=1))
     numbers, errors, start = [], [], threading.Barrier(len(users))
 
     def work(user_id):

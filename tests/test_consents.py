@@ -76,13 +76,14 @@ def test_receipt_states_what_the_law_asks(client, create_user, login, lang):
 
 def test_history_names_who_changed_it(app, client, create_user, login):
     from cabinet.accounts.models import User
+    from cabinet.audit.actor import Actor
     from cabinet.consents import service
 
     user = create_user()
     staff = create_user(roles=("support",), surname="Оспанов", given_name="Ерлан")
     with app.test_request_context():
         service.change(db.session.get(User, user.id), "marketing", "grant",
-                       actor=db.session.get(User, staff.id), channel="staff")
+                       actor=Actor(db.session.get(User, staff.id)), channel="staff")
         db.session.commit()
     login(user)
     page = client.get("/cabinet/consents").text

@@ -93,12 +93,12 @@ COMPLAINT_DECISIONS = {
 
 
 def complaint_decision(name):
-    from cabinet.complaints import handling
+    from cabinet.complaints import operations
 
     return {
-        "answer": lambda c, a: handling.answer(c, "Жауап.", [], actor=a, token="answer-token-0000000001"),
-        "review": lambda c, a: handling.take_under_review(c, actor=a),
-        "note": lambda c, a: handling.add_note(c, "Ішкі ескертпе", actor=a, token="note-token-00000000001"),
+        "answer": lambda c, a: operations.answer(a, c, text="Жауап.", scans=[], token="answer-token-0000000001"),
+        "review": lambda c, a: operations.take_under_review(a, c),
+        "note": lambda c, a: operations.add_note(a, c, text="Ішкі ескертпе", token="note-token-00000000001"),
     }[name]
 
 

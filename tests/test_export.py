@@ -30,7 +30,8 @@ def people(app, create_user):
     a = create_user(email="a@example.kz", phone="+77011111111", surname="Әлиева")
     b = create_user(email="b@example.kz", phone="+77017777777", surname="Басқабаев", given_name="Бекзат")
     staff = create_user(email="staff@example.kz", roles=("support",), surname="Қызметкерова", given_name="Ерлан")
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.profile import service as profile
@@ -38,7 +39,7 @@ def people(app, create_user):
     with app.test_request_context():
         subject_a, subject_b, worker = (db.session.get(User, u.id) for u in (a, b, staff))
         profile.change_phone(subject_a, "+77012222222", actor=subject_a)
-        consents.change(subject_a, "marketing", "grant", actor=subject_a, channel="cabinet")
+        consents.change(subject_a, "marketing", "grant", actor=Actor(subject_a), channel="cabinet")
         profile.request_name_correction(subject_a, {"surname": "Жаңабаева"}, "Marriage certificate", [],
                                         actor=subject_a, token="a" * 32, due_on=date(2026, 3, 3))
         disclosures.record(subject_a, actor=worker, recipient="Прокуратура", basis="3.4.1",
@@ -46,16 +47,16 @@ def people(app, create_user):
         trail.record("staff.subject_viewed", actor=worker, subject=subject_a, obj=subject_a,
                      details={"reason": "Phone call about a-case"})
         profile.change_phone(subject_b, "+77018888888", actor=subject_b)
-        consents.change(subject_b, "research", "grant", actor=subject_b, channel="cabinet")
+        consents.change(subject_b, "research", "grant", actor=Actor(subject_b), channel="cabinet")
         profile.request_name_correction(subject_b, {"surname": "Бөтенов"}, "B's reason", [],
                                         actor=subject_b, token="b" * 32, due_on=date(2026, 3, 3))
         disclosures.record(subject_b, actor=worker, recipient="B-only recipient", basis="3.4.2",
                            categories="B-only categories", disclosed_on=date(2026, 2, 3), reference="B-ref")
         storage.store(storage.CheckedFile("b-secret.png", "image/png", B_SCAN, hashlib.sha256(B_SCAN).hexdigest()),
                       actor=subject_b, subject=subject_b, kind="registration")
-        complaints.file_complaint(subject_a, actor=subject_a, subject_line="Wrong bill", body="A's complaint text",
+        complaint_operations.file(Actor(subject_a), subject_a, subject_line="Wrong bill", body="A's complaint text",
                                   desired_outcome="Recalculate", scans=[], token="export-a-" + "x" * 20)
-        complaints.file_complaint(subject_b, actor=subject_b, subject_line="B-only complaint", body="B-only text",
+        complaint_operations.file(Actor(subject_b), subject_b, subject_line="B-only complaint", body="B-only text",
                                   desired_outcome="", scans=[], token="export-b-" + "x" * 20)
         db.session.commit()
     return {"a": a, "b": b, "staff": staff}

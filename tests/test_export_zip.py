@@ -39,7 +39,8 @@ def people(app, create_user):
     a = create_user(email="a@example.kz", phone="+77011111111", surname="Әлиева")
     b = create_user(email="b@example.kz", phone="+77017777777", surname="Басқабаев", given_name="Бекзат")
     staff = create_user(email="staff@example.kz", roles=("support",), surname="Қызметкерова", given_name="Ерлан")
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.profile import service as profile
@@ -47,7 +48,7 @@ def people(app, create_user):
     with app.test_request_context():
         subject_a, subject_b, worker = (db.session.get(User, u.id) for u in (a, b, staff))
         profile.change_phone(subject_a, "+77012222222", actor=subject_a)
-        consents.change(subject_a, "marketing", "grant", actor=subject_a, channel="cabinet")
+        consents.change(subject_a, "marketing", "grant", actor=Actor(subject_a), channel="cabinet")
         profile.request_name_correction(subject_a, {"surname": "Жаңабаева"}, "Неке куәлігі", [],
                                         actor=subject_a, token="a" * 32, due_on=date(2026, 3, 3))
         disclosures.record(subject_a, actor=worker, recipient="Прокуратура", basis="3.4.1",
@@ -56,14 +57,14 @@ def people(app, create_user):
                      details={"reason": "Қоңырау бойынша"})
         storage.store(checked("../../etc/паспорт:1.png", A_SCAN), actor=subject_a, subject=subject_a,
                       kind="registration")
-        complaints.file_complaint(subject_a, actor=subject_a, subject_line="Шот қате", body="Шот қате есептелген",
+        complaint_operations.file(Actor(subject_a), subject_a, subject_line="Шот қате", body="Шот қате есептелген",
                                   desired_outcome="Қайта есептеу", scans=[checked("шот.png", A_ATTACHMENT)],
                                   token="zip-a-" + "x" * 20)
         profile.change_phone(subject_b, "+77018888888", actor=subject_b)
         disclosures.record(subject_b, actor=worker, recipient="B-only recipient", basis="3.4.2",
                            categories="B-only categories", disclosed_on=date(2026, 2, 3), reference="B-ref")
         storage.store(checked("b-secret.png", B_SCAN), actor=subject_b, subject=subject_b, kind="registration")
-        complaints.file_complaint(subject_b, actor=subject_b, subject_line="B-only complaint", body="B-only text",
+        complaint_operations.file(Actor(subject_b), subject_b, subject_line="B-only complaint", body="B-only text",
                                   desired_outcome="", scans=[], token="zip-b-" + "x" * 20)
         db.session.commit()
     return {"a": a, "b": b, "staff": staff}

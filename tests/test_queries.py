@@ -52,7 +52,8 @@ def count_queries(app):
 def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, ...], others: int):
     """Use of the cabinet, scaled by n: phone changes by the subject and by staff, scans, consent toggles, staff
     look-ups in the trail, decided and pending corrections, policy versions accepted, disclosures, other subjects."""
-    from cabinet.complaints import service as complaints
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.consents import service as consents
     from cabinet.disclosures import service as disclosures
     from cabinet.documents import storage
@@ -77,7 +78,7 @@ def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, .
                           actor=subject if i % 2 else worker, subject=subject, kind="registration")
         for i in range(2 * n):
             consents.change(subject, "marketing" if i % 4 < 2 else "research", "grant" if i % 2 == 0 else "withdraw",
-                            actor=subject, channel="cabinet")
+                            actor=Actor(subject), channel="cabinet")
         for i in range(7 * n):
             trail.record("staff.subject_viewed", actor=worker, subject=subject, details={"reason": f"call {i}"})
         for label in versions:
@@ -91,7 +92,7 @@ def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, .
             disclosures.record(subject, actor=worker, recipient=f"Body {i}", basis="3.4.1", categories="name",
                                disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
             data = PDF + f"complaint {n}-{i}".encode()
-            complaints.file_complaint(subject, actor=subject if i % 2 else worker, subject_line=f"Complaint {i}",
+            complaint_operations.file(Actor(subject if i % 2 else worker), subject, subject_line=f"Complaint {i}",
                                       body="Text", desired_outcome="", token=f"complaint-{n:02d}-{i:03d}-" + "x" * 20,
                                       scans=[storage.CheckedFile("c.pdf", "application/pdf", data,
                                                                  hashlib.sha256(data).hexdigest())])

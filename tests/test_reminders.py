@@ -30,7 +30,8 @@ def people(create_user):
 def matters(app, people):
     """Complaint A due Wednesday (2 working days), B due last Thursday (overdue), C due next month; a name
     correction due tomorrow."""
-    from cabinet.complaints import service
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
     from cabinet.profile import service as profile
 
     due = {"A": date(2026, 11, 25), "B": date(2026, 11, 19), "C": date(2026, 12, 28)}
@@ -38,8 +39,9 @@ def matters(app, people):
     with app.test_request_context():
         subject = db.session.get(User, people["subject"].id)
         for name, due_on in due.items():
-            complaint, _ = service.file_complaint(subject, actor=subject, subject_line=f"Шағым {name}", body="Мәтін",
-                                                  desired_outcome="", scans=[], token=f"reminder-{name}" + "x" * 20)
+            complaint, _ = complaint_operations.file(Actor(subject), subject, subject_line=f"Шағым {name}",
+                                                     body="Мәтін", desired_outcome="", scans=[],
+                                                     token=f"reminder-{name}" + "x" * 20)
             db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(due_on=due_on))
             numbers[name] = complaint.number
         request, _ = profile.request_name_correction(subject, {"surname": "Жаңа"}, "Неке", [], actor=subject,

@@ -1,16 +1,15 @@
 """Account operations; each writes its audit event in the caller's transaction."""
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import select
 
 from cabinet.accounts import tokens
 from cabinet.accounts.models import ROLES, User, UserRole
 from cabinet.audit import labels, trail
-from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.messages import lazy_gettext as _l
-from cabinet.security import check_password, hash_password, needs_rehash
+from cabinet.security import hash_password
 
 labels.register_actions({
     "account.created": _l("Account created"),
@@ -82,65 +81,10 @@ def confirmation_regarding(user: User) -> str:
     return f"confirm:{user.id}"
 
 
-def confirm_email(token: str) -> User | None:
-    """Confirm the sign-in address, or a pending new one, from a link mailed to that address."""
-    payload = tokens.read("confirm", token, current_app.config["CONFIRM_MAX_AGE"])
-    user = db.session.get(User, payload["uid"]) if payload else None
-    if user is None:
-        return None
-    if payload["email"] == user.email:
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = utcnow()
-            trail.record("account.email_confirmed", actor=user, subject=user, obj=user)
-        return user
-    if payload["email"] == user.pending_email and _email_change:
-        try:
-            _email_change[0](user)
-        except ValueError:  # the address was taken meanwhile
-            return None
-        return user
-    return None
-
-
-#: what makes a confirmed new address the sign-in one, with its history (the profile area registers it at app setup)
-_email_change = []
-
-
-def register_email_change(apply) -> None:
-    _email_change[:] = [apply]
-
-
-def authenticate(email: str, password: str) -> User | None:
-    """The account for these credentials; every attempt on an existing account is recorded."""
-    user = find_by_email(email) if "@" in email else None
-    if not check_password(user.password_hash if user else None, password):
-        if user is not None:
-            trail.record("account.sign_in_failed", subject=user, obj=user)
-        else:  # no account to hold the event: the application log has it, without the address typed
-            current_app.logger.warning("sign-in failed for no account from %s", request.remote_addr)
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.previous_login_at, user.last_login_at = user.last_login_at, utcnow()
-    trail.record("account.signed_in", actor=user, subject=user, obj=user)
-    return user
-
-
 def end_sessions(user: User, action: str, *, actor: User | None = None) -> None:
     """Make every session cookie of this user stop working (logout, password change, an administrator's order)."""
     user.session_version += 1
     trail.record(action, actor=actor or user, subject=user, obj=user)
-
-
-def send_reset(email: str) -> None:
-    """Mail a reset link if the account exists; the caller answers the same either way."""
-    user = find_by_email(email)
-    if user is None:
-        return
-    token = tokens.make("reset", {"uid": user.id, "fp": tokens.password_fingerprint(user.password_hash)})
-    send(user.email, "reset", locale=user.locale, user=user,
-         link=external_url("accounts.reset", token=token))
-    trail.record("account.reset_requested", subject=user, obj=user)
 
 
 def user_for_reset(token: str) -> User | None:
@@ -150,25 +94,3 @@ def user_for_reset(token: str) -> User | None:
     if user is None or payload.get("fp") != tokens.password_fingerprint(user.password_hash):
         return None
     return user
-
-
-def reset_password(user: User, password: str) -> None:
-    """Set the new password; the link proved the address, so it is confirmed too."""
-    user.password_hash = hash_password(password)
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
-    end_sessions(user, "account.password_reset")
-
-
-def set_locale(user: User, locale: str) -> None:
-    user.locale = locale
-    trail.record("account.locale_changed", actor=user, subject=user, obj=user, details={"locale": locale})
-
-
-def change_password(user: User, current: str, new: str) -> bool:
-    """Set a new password after checking the current one; every other session of the user ends."""
-    if not check_password(user.password_hash, current):
-        return False
-    user.password_hash = hash_password(new)
-    end_sessions(user, "account.password_changed")
-    return True

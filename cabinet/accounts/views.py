@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from cabinet.accounts import service
+from cabinet.accounts import operations, service
 from cabinet.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from cabinet.accounts.limits import (
     MAIL_PER_ACCOUNT,
@@ -19,7 +19,7 @@ from cabinet.accounts.limits import (
     wait_text,
 )
 from cabinet.accounts.models import User
-from cabinet.acting import own_only
+from cabinet.acting import current_actor, own_only
 from cabinet.database import MAX_ID
 from cabinet.documents.storage import max_upload_mb
 from cabinet.errors import render_error
@@ -28,6 +28,7 @@ from cabinet.i18n import lang_cookie
 from cabinet.mail.delivery import after_response
 from cabinet.messages import gettext as _
 from cabinet.security import safe_next
+from cabinet.transaction import attempt, committed
 
 bp = Blueprint("accounts", __name__)
 
@@ -70,22 +71,20 @@ def landing(user) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @per_address(PER_ADDRESS)
 @per_account(SIGN_IN_PER_ACCOUNT)
+@committed
 def login():
     if current_user.is_authenticated:
         return redirect(landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
-        db.session.commit()
+        chosen = request.cookies.get(lang_cookie())  # the language chosen on the sign-in page becomes the account's
+        user = operations.sign_in(form.email.data, form.password.data,
+                                  locale=chosen if chosen in current_app.config["LANGUAGES"] else None)
         if user is not None:
             target = safe_next(landing(user))
             session.clear()  # nothing of the visit before signing in (a planted form token) carries over
             login_user(user)
             session["auth_at"] = session["seen_at"] = time.time()
-            chosen = request.cookies.get(lang_cookie())
-            if chosen in current_app.config["LANGUAGES"] and chosen != user.locale:
-                service.set_locale(user, chosen)  # the language chosen on the sign-in page becomes the account's
-                db.session.commit()
             return redirect(target)
         form.form_errors.append(_("The e-mail or the password is wrong."))  # of the form: neither field alone
     return render_template("accounts/login.html", form=form)
@@ -93,9 +92,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 @login_required
+@committed
 def logout():
-    service.end_sessions(current_user._get_current_object(), "account.signed_out")
-    db.session.commit()
+    operations.sign_out(current_actor())
     logout_user()
     session.clear()  # nothing of the signed-in visit (an acting session, a form token) outlives it
     flash(_("You have signed out."), "info")
@@ -105,9 +104,9 @@ def logout():
 
 
 @bp.route("/confirm/<token>")
+@committed
 def confirm(token):
-    user = service.confirm_email(token)
-    db.session.commit()
+    user = operations.confirm_email(token)
     if user is None:
         flash(_("The confirmation link is invalid or has expired."), "error")
     else:
@@ -119,11 +118,9 @@ def confirm(token):
 @login_required
 @per_address(PER_ADDRESS)
 @per_account(MAIL_PER_ACCOUNT)
+@committed
 def resend_confirmation():
-    user = current_user._get_current_object()
-    if user.email_confirmed_at is None:
-        service.send_confirmation(user)
-        db.session.commit()  # without it the mail was never on record, let alone sent
+    operations.resend_confirmation(current_actor())  # committed: without it the mail was never on record
     flash(_("We have sent the confirmation link again."), "info")
     return redirect(url_for("overview.cabinet"))
 
@@ -135,7 +132,7 @@ def reset_request():
     """Whether the address has an account is looked up after the response: both answers take as long."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        after_response(service.send_reset, form.email.data)
+        after_response(operations.ask_reset, form.email.data)
         flash(_("If an account with that address exists, we have sent it a link to choose a new password. "
                 "The link works for one hour."), "info")
         return redirect(url_for("accounts.login"))
@@ -149,6 +146,7 @@ def owner_words(user) -> tuple:
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @per_address(PER_ADDRESS)
+@committed
 def reset(token):
     user = service.user_for_reset(token)
     if user is None:
@@ -157,8 +155,7 @@ def reset(token):
     form = ResetForm()
     form.owner_words = owner_words(user)
     if form.validate_on_submit():
-        service.reset_password(user, form.password.data)
-        db.session.commit()
+        operations.reset_password(user, form.password.data)
         logout_user()
         flash(_("Your password has been changed. Please sign in with it."), "success")
         return redirect(url_for("accounts.login"))
@@ -188,18 +185,22 @@ def too_many_attempts(_error):
 @bp.route("/cabinet/password", methods=["GET", "POST"])
 @login_required
 @own_only
+@committed
 def change_password():
     """The password stays the person's own: nobody acting on their behalf may change it."""
-    user = current_user._get_current_object()
+    actor = current_actor()
     form = PasswordChangeForm()
-    form.owner_words = owner_words(user)
+    form.owner_words = owner_words(actor.user)
     if form.validate_on_submit():
-        if service.change_password(user, form.current_password.data, form.password.data):
-            db.session.commit()
-            login_user(user)  # this session goes on with the new version; every other one has ended
+        try:
+            with attempt():
+                operations.change_password(actor, form.current_password.data, form.password.data)
+        except operations.WrongPassword as error:
+            form.current_password.errors.append(error.message)
+        else:
+            login_user(actor.user)  # this session goes on with the new version; every other one has ended
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
-            return redirect(landing(user))
-        form.current_password.errors.append(_("The password is wrong."))
+            return redirect(landing(actor.user))
     return render_template("accounts/password.html", form=form)
 
 

@@ -11,7 +11,7 @@ from flask import abort, g, request, session
 from flask_login import current_user, login_required
 
 from cabinet.acting.models import ActingSession
-from cabinet.audit import trail, who
+from cabinet.audit import trail
 from cabinet.audit.actor import Actor
 from cabinet.database import utcnow
 from cabinet.extensions import db
@@ -21,21 +21,17 @@ ACTING_MINUTES = 30
 SESSION_KEY = "acting_id"
 
 
-def current_actor():
-    """The signed-in person who does what the request does."""
-    return current_user._get_current_object()
-
-
-def request_actor() -> Actor:
-    """The Actor the operations take, built from the request: the signed-in person and, in the subject's
-    cabinet, the acting session they work in."""
+def current_actor() -> Actor:
+    """Who does what the request does, as the operations take it: the signed-in person and, in the subject's
+    cabinet, the acting session they work in (the public: nobody)."""
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return Actor(user, acting_here() if user is not None else None)
 
 
 def current_subject():
-    """Whose data the cabinet pages show and change: the actor, unless staff act on a subject's behalf."""
-    return g.get("acting_subject") or current_actor()
+    """Whose data the cabinet pages show and change: the signed-in person, unless staff act on a subject's
+    behalf."""
+    return g.get("acting_subject") or current_user._get_current_object()
 
 
 def current_act():
@@ -123,8 +119,7 @@ def role_required(role: str):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            user = current_actor()
-            if not (user.has_role(role) or user.has_role("admin")):
+            if not (current_user.has_role(role) or current_user.has_role("admin")):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -134,7 +129,6 @@ def role_required(role: str):
 
 
 def init_app(app):
-    who.register_acting(acting_here)
     app.before_request(_resolve)
 
     @app.context_processor

@@ -9,6 +9,7 @@ from cabinet.mail import delivery
 from cabinet.mail.models import OutgoingMail
 from cabinet.messages import gettext as _
 from cabinet.paging import page_of
+from cabinet.transaction import committed
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 
@@ -27,12 +28,12 @@ def index():
 
 @bp.route("/<int:mail_id>/resend", methods=["POST"])
 @role_required("admin")
+@committed
 def resend(mail_id):
     if db.session.get(OutgoingMail, mail_id) is None:
         abort(404)
     if delivery.resend(mail_id, actor=current_actor()) is None:
         flash(_("This mail is not failed: it is sent or still being tried."), "info")
     else:
-        db.session.commit()
         flash(_("The mail is queued again; the worker sends it within seconds."), "success")
     return redirect(url_for("admin_mail.index"))

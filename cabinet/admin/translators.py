@@ -9,6 +9,7 @@ from cabinet.accounts.models import User, UserRole
 from cabinet.acting import current_actor, role_required
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
+from cabinet.transaction import committed
 from cabinet.translate import access
 from cabinet.translate.forms import LanguagesForm
 from cabinet.translate.views import bp
@@ -18,6 +19,7 @@ TRANSLATORS_PAGE = 200
 
 @bp.route("/translators", methods=["GET", "POST"])
 @role_required("admin")
+@committed
 def translators():
     """Administrators limit a translator to some languages."""
     form = LanguagesForm()
@@ -27,7 +29,6 @@ def translators():
         if user is None or not user.has_role("translator"):
             abort(404)
         access.set_languages(user, form.locales.data, actor=current_actor())
-        db.session.commit()
         flash(_("The languages of %(email)s are saved.", email=user.email), "success")
         return redirect(url_for("translate.translators"))
     people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "translator")

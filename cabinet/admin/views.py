@@ -17,6 +17,7 @@ from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyVersion
+from cabinet.transaction import committed
 from cabinet.workdays import deadlines
 from cabinet.workdays.names import translate as translate_holiday
 from cabinet.workdays.overrides import remove_override, set_override, stored
@@ -34,6 +35,7 @@ def index():
 
 @bp.route("/policies", methods=["GET", "POST"])
 @role_required("admin")
+@committed
 def policies():
     form = PublishPolicyForm()
     preview = None
@@ -52,7 +54,6 @@ def policies():
                 form.label.data, form.effective_from.data,
                 {"kk": form.text_kk.data, "ru": form.text_ru.data},
                 {"kk": form.summary_kk.data or "", "ru": form.summary_ru.data or ""}, actor=current_actor())
-            db.session.commit()
             flash(_("Version %(label)s is published.", label=version.label), "success")
             return redirect(url_for("admin.policies"))
         else:
@@ -89,6 +90,7 @@ USERS_PAGE = 50
 
 @bp.route("/users", methods=["GET", "POST"])
 @role_required("admin")
+@committed
 def users():
     form = RolesForm()
     form.roles.choices = [SelectChoice(code, name) for code, name in ROLE_NAMES.items()]
@@ -99,7 +101,6 @@ def users():
             flash(_("You cannot take the administrator role from yourself."), "error")
         else:
             set_roles(user, form.roles.data, actor=actor)
-            db.session.commit()
             flash(_("The roles of %(email)s are saved.", email=user.email), "success")
         return redirect(url_for("admin.users", q=request.args.get("q", "")))
     q = (request.args.get("q") or "").strip().lower()[:254]
@@ -112,6 +113,7 @@ def users():
 
 @bp.route("/users/<int:user_id>/sessions", methods=["POST"])
 @role_required("admin")
+@committed
 def end_user_sessions(user_id):
     """ASVS V7.4.5: a stolen or forgotten session ends at once, on every device, by an administrator's order."""
     user = _user_or_404(user_id)
@@ -119,13 +121,13 @@ def end_user_sessions(user_id):
         flash(_("To end your own sessions, sign out: that ends them on every device."), "error")
     else:
         end_sessions(user, "account.sessions_ended", actor=current_actor())
-        db.session.commit()
         flash(_("Every session of %(email)s has ended: they must sign in again.", email=user.email), "success")
     return redirect(url_for("admin.users", q=request.args.get("q", "")))
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required("admin")
+@committed
 def calendar_page():
     """A year's working days per month, its days off with names, and the overrides with their effect."""
     year = request.args.get("year", type=int) or local_today().year
@@ -139,7 +141,6 @@ def calendar_page():
         elif form.remove.data:
             remove_override(day, actor=current_actor())
         if form.save.data or form.remove.data:
-            db.session.commit()
             flash(_("The calendar is saved. Deadlines already set stay as they are."), "success")
             return redirect(url_for("admin.calendar_page", year=day.year))
         moved = calendar_effects.moved_by(day, working)

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cabinet.audit import checkpoints  # noqa: F401 (its after-commit hook anchors the head now and then)
+from cabinet.audit.actor import Actor
 from cabinet.audit.canonical import canonical_content, keyed_fields, stored_time
 from cabinet.audit.keys import MissingKey, mac_base, mac_bases
 from cabinet.audit.models import AuditEvent, AuditHead
@@ -36,9 +37,9 @@ def _client_ip() -> str | None:
 
 
 def _on_behalf(subject, actor) -> dict:
-    """While staff act for a subject, every event about that subject carries the act, its reason and basis (the
-    Actor's, when one is passed); inside a command-line job, every event names the job and who ran it."""
-    return context_details(subject, actor)
+    """While staff act for a subject, every event about that subject carries the act, its reason and basis (only an
+    Actor names an acting session); inside a command-line job, every event names the job and who ran it."""
+    return context_details(subject, actor if isinstance(actor, Actor) else None)
 
 
 def _advance_head() -> tuple[int, str]:
@@ -68,7 +69,7 @@ def _create_head() -> None:
 
 def record(action, *, actor=None, subject=None, obj=None, details=None) -> AuditEvent:
     """Append one event in the caller's transaction, so the change and its record commit together; actor is an
-    Actor (cabinet.audit.actor), or a user or id for callers not yet passing one."""
+    Actor (cabinet.audit.actor), or a user or id where no acting session can apply (signing in, jobs, set-up)."""
     seq, prev_hash = _advance_head()
     event = AuditEvent(
         seq=seq,

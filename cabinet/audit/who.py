@@ -6,8 +6,6 @@ import socket
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context
-
 from cabinet.audit.actor import Actor
 from cabinet.database import model_for
 from cabinet.extensions import db
@@ -40,43 +38,23 @@ def job(name: str, *, actor=None):
         _job.reset(token)
 
 
-def _no_acting():
-    return None
-
-
-#: the acting session of this request, if any: cabinet.acting registers how to find it at app setup
-_acting_here = _no_acting
-
-
-def register_acting(find) -> None:
-    global _acting_here
-    _acting_here = find
-
-
 def current_job() -> dict | None:
     return _job.get()
 
 
-def on_behalf(subject, actor=None) -> dict:
-    """The acting session the step works in, when the event is about its subject: the explicit Actor's, or for
-    callers that pass a plain user, the one of the subject-side request."""
-    if not isinstance(actor, Actor):
-        actor = Actor(None, _acting_here() if has_request_context() else None)
-    return actor.on_behalf_of(subject)
-
-
-def context_details(subject, actor=None) -> dict:
-    """What the trail adds to every event's details: the acting session, the running job."""
+def context_details(subject, actor: Actor | None) -> dict:
+    """What the trail adds to every event's details: the Actor's acting session when the event is about its
+    subject, the running job."""
     running = current_job()
-    return {**on_behalf(subject, actor), **({"job": running} if running else {})}
+    return {**(actor.on_behalf_of(subject) if actor is not None else {}), **({"job": running} if running else {})}
 
 
-def frozen(actor, subject) -> dict:
+def frozen(actor: Actor | None, subject) -> dict:
     """Who took a decision, as an issued document keeps it for good: name, role, for whom and on what basis (actor:
-    an Actor, or a user for callers not yet passing one)."""
+    None for a scheduled job)."""
     subject_id = getattr(subject, "id", subject)
-    behalf = on_behalf(subject, actor).get("on_behalf")
-    person = actor.user if isinstance(actor, Actor) else actor
+    behalf = actor.on_behalf_of(subject).get("on_behalf") if actor is not None else None
+    person = actor.user if actor is not None else None
     who = {"name": f"{person.given_name} {person.surname}".strip() if person is not None else None,
            "role": "subject" if person is not None and person.id == subject_id else
            staff_role(person) if person is not None else "job"}

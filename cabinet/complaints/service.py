@@ -1,14 +1,12 @@
-"""The subject's side of a complaint: filing, supplements, withdrawal, reading it back, exporting it."""
+"""What the complaint operations share (claiming the row, the timeline step, the attachments, the notices) and the
+subject's side read back: their complaints, the due date, the export."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from cabinet.audit import trail
-from cabinet.complaints import versions
 from cabinet.complaints.models import OPEN_STATUSES, Complaint, ComplaintAttachment, ComplaintEvent
-from cabinet.complaints.numbering import assign_number, due_date
 from cabinet.complaints.timeline import records
 from cabinet.database import utcnow
 from cabinet.documents import drafts as upload_drafts
@@ -104,72 +102,9 @@ def recent_duplicate(subject, subject_line: str, body: str) -> Complaint | None:
     return next((c for c in candidates if (_same_text(c.subject_line), _same_text(c.body)) == wanted), None)
 
 
-def file_complaint(subject, *, actor, subject_line: str, body: str, desired_outcome: str, scans: list,
-                   token: str, kept=()) -> tuple[Complaint, bool]:
-    """Register a complaint with its number and due date, its attachments the files kept on the preview plus the
-    new ones; the same token twice files it once."""
-    existing = complaint_by_token(token)
-    if existing is not None:
-        if existing.user_id != subject.id:
-            raise ComplaintError(EXPIRED, code="expired")
-        return existing, False
-    received_at = utcnow()
-    complaint = Complaint(number=assign_number(received_at), user_id=subject.id, filed_by_id=actor.id,
-                          subject_line=subject_line, body=body, desired_outcome=desired_outcome,
-                          received_at=received_at, due_on=due_date(received_at), status="registered",
-                          last_event_at=received_at, submission_token=token)
-    db.session.add(complaint)
-    db.session.flush()
-    event = append_event(complaint, "registered", actor=actor, at=received_at)
-    documents = attach(event, scans, actor=actor, subject=subject, kept=kept)
-    version = versions.freeze_filing(complaint)
-    trail.record("complaint.filed", actor=actor, subject=subject, obj=complaint,
-                 details={"number": complaint.number, "due_on": complaint.due_on.isoformat(),
-                          "attachments": [d.sha256 for d in documents], "document_version": version.number,
-                          "snapshot_sha256": version.snapshot_sha256})
-    return complaint, True
-
-
-def add_supplement(complaint, text: str, scans: list, *, actor, token: str) -> tuple[ComplaintEvent, bool]:
-    """Add text and files to an open complaint; its due date stays as set at filing."""
-    existing = event_by_token(token)
-    if existing is not None:
-        if existing.complaint_id != complaint.id:
-            raise ComplaintError(EXPIRED, code="expired")
-        return existing, False
-    if not claim(complaint, OPEN_STATUSES):
-        raise ComplaintError(CLOSED, code="closed")
-    versions.ensure(complaint)
-    event = append_event(complaint, "supplement", actor=actor, text=text, token=token)
-    documents = attach(event, scans, actor=actor, subject=complaint.complainant)
-    version = versions.add_version(complaint, event)
-    trail.record("complaint.supplemented", actor=actor, subject=complaint.complainant, obj=complaint,
-                 details={"number": complaint.number, "attachments": [d.sha256 for d in documents],
-                          "document_version": version.number, "snapshot_sha256": version.snapshot_sha256})
-    return event, True
-
-
-def withdraw(complaint, *, actor) -> ComplaintEvent:
-    """The subject takes the complaint back; nothing of it is deleted."""
-    if not claim(complaint, OPEN_STATUSES, "withdrawn"):
-        raise ComplaintError(CLOSED, code="closed")
-    versions.ensure(complaint)
-    event = append_event(complaint, "withdrawn", actor=actor)
-    version = versions.add_version(complaint, event)
-    trail.record("complaint.withdrawn", actor=actor, subject=complaint.complainant, obj=complaint,
-                 details={"number": complaint.number, "document_version": version.number,
-                          "snapshot_sha256": version.snapshot_sha256})
-    return event
-
-
 def deadline(complaint: Complaint, today: date) -> Deadline:
     left = calendar().working_days_between(today, complaint.due_on)
     return Deadline(left=left, overdue=complaint.is_open and today > complaint.due_on)
-
-
-def send_receipt(complaint: Complaint) -> None:
-    """The acknowledgement of receipt, with the number and the due date, in the subject's language."""
-    notify(complaint, "complaint_received")
 
 
 def notify(complaint: Complaint, template: str) -> None:

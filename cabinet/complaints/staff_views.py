@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_actor, duties, request_actor, role_required
+from cabinet.acting import current_actor, duties, role_required
 from cabinet.complaints import forms, handling, labels, operations, service, timeline, verification, versions
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.pdf import full_name
@@ -48,7 +48,7 @@ def queue():
 def detail(number):
     """The complaint and its answer form. The browser's path checks the answer first (`preview`: a confirmation
     with the files kept as drafts, then "Send the answer" or "Back to edit"); a POST without it answers at once."""
-    complaint, actor = get_complaint_or_404(number), request_actor()
+    complaint, actor = get_complaint_or_404(number), current_actor()
     form = forms.AnswerForm()
     if not form.is_submitted():
         return _detail_page(complaint, form, [])
@@ -112,7 +112,7 @@ def _kept_for(complaint, form) -> list:
 def _detail_page(complaint, form, kept, *, confirming=False):
     documents = versions.ensure(complaint)
     filed = versions.load(documents[-1])["complainant"]
-    operations.record_read(request_actor(), complaint)
+    operations.record_read(current_actor(), complaint)
     conflict = duties.refusal_for("complaint", actor=current_actor(), subject=complaint.user_id)
     return render_template("staff/complaint.html", complaint=complaint, record=timeline.record(complaint),
                            conflict=conflict, documents=documents, filed=filed, filed_name=full_name(filed),
@@ -126,7 +126,7 @@ def _detail_page(complaint, form, kept, *, confirming=False):
 @role_required("support")
 @committed
 def review(number):
-    complaint, actor = get_complaint_or_404(number), request_actor()
+    complaint, actor = get_complaint_or_404(number), current_actor()
     if forms.ReviewForm().validate_on_submit():
         try:
             with attempt():
@@ -145,7 +145,7 @@ def review(number):
 @role_required("support")
 @committed
 def add_note(number):
-    complaint, actor = get_complaint_or_404(number), request_actor()
+    complaint, actor = get_complaint_or_404(number), current_actor()
     form = forms.NoteForm(prefix="note")
     if not form.validate_on_submit():
         flash(_("The note was not saved: %(problem)s", problem=next(iter(form.errors.values()))[0]), "error")
@@ -172,7 +172,7 @@ def printable(number):
     complaint = get_complaint_or_404(number)
     version = chosen_version(complaint)
     response = send_version(complaint, version)
-    operations.record_read(request_actor(), complaint, "printed", version=version.number)
+    operations.record_read(current_actor(), complaint, "printed", version=version.number)
     return response
 
 
@@ -187,7 +187,7 @@ def document(number, document_id):
     path = storage.path_of(found) if found is not None else None
     if path is None or not path.exists():
         abort(404)
-    operations.record_read(request_actor(), complaint, "document_downloaded")
+    operations.record_read(current_actor(), complaint, "document_downloaded")
     return storage.send(found)
 
 
@@ -201,7 +201,7 @@ def verify():
         complaint = handling.complaint_by_number(form.number.data.upper())
         if complaint is not None:
             match = verification.verify(complaint, versions.ensure(complaint), form.code.data)
-            operations.record_read(request_actor(), complaint, "verified", matches=match is not None,
+            operations.record_read(current_actor(), complaint, "verified", matches=match is not None,
                                    version=match.version.number if match and match.version else None)
     checked = form.is_submitted() and not form.errors
     return render_template("staff/complaints_verify.html", form=form, checked=checked, match=match,

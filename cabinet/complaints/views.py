@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_subject, request_actor, subject_required
+from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.complaints import forms, labels, operations, pdf, service, timeline, versions
 from cabinet.complaints.models import Complaint
 from cabinet.documents import drafts as upload_drafts
@@ -49,7 +49,7 @@ def index():
 @subject_required
 @committed
 def new():
-    subject, actor = current_subject(), request_actor()
+    subject, actor = current_subject(), current_actor()
     form = forms.ComplaintForm()
     if not form.is_submitted():
         return _form_page(form, [])
@@ -126,7 +126,7 @@ def _file(subject, actor, form, scans, kept):
 @committed
 def show(number):
     complaint = get_own_complaint_or_404(number)
-    operations.record_read(request_actor(), complaint)
+    operations.record_read(current_actor(), complaint)
     return _page(complaint, forms.SupplementForm(formdata=None), forms.WithdrawForm(formdata=None))
 
 
@@ -164,7 +164,7 @@ def printable(number):
     complaint = get_own_complaint_or_404(number)
     version = chosen_version(complaint)
     response = send_version(complaint, version)
-    operations.record_read(request_actor(), complaint, "printed", version=version.number)
+    operations.record_read(current_actor(), complaint, "printed", version=version.number)
     return response
 
 
@@ -179,7 +179,7 @@ def supplement(number):
         return _page(complaint, form, forms.WithdrawForm(formdata=None))
     try:
         with attempt():
-            _event, created = operations.supplement(request_actor(), complaint, text=form.text.data, scans=scans,
+            _event, created = operations.supplement(current_actor(), complaint, text=form.text.data, scans=scans,
                                                     token=form.submission_token.data)
     except (service.ComplaintError, IntegrityError) as error:
         flash(str(error) if isinstance(error, service.ComplaintError) else _("The supplement is already added."),
@@ -200,7 +200,7 @@ def withdraw(number):
         return _page(complaint, forms.SupplementForm(formdata=None), form)
     try:
         with attempt():
-            operations.withdraw(request_actor(), complaint)
+            operations.withdraw(current_actor(), complaint)
     except service.ComplaintError as error:
         flash(str(error), "error")
     else:

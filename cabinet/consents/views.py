@@ -6,9 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_babel import get_locale
 
 from cabinet import operator as operators
-from cabinet.acting import current_actor, current_subject, request_actor, subject_required
-from cabinet.audit import trail
-from cabinet.consents import receipts, service, withdrawal
+from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.consents import operations, receipts, service, withdrawal
 from cabinet.consents.forms import ConsentForm, WithdrawAllForm
 from cabinet.consents.models import ConsentEvent
 from cabinet.consents.purposes import BY_CODE, PURPOSES
@@ -39,7 +38,7 @@ def index():
     if form.validate_on_submit() and form.confirm.data != "yes":
         return render_template("consents/confirm.html", purpose=BY_CODE[form.purpose.data], action=form.action.data)
     if form.validate_on_submit():
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 service.change(subject, form.purpose.data, form.action.data, actor=actor,
@@ -65,6 +64,7 @@ def index():
 
 @bp.route("/consents/<purpose>/receipt")
 @subject_required
+@committed
 def receipt(purpose):
     """What art. 8 p.4 says a consent must state, for the latest decision on one purpose, as it was issued."""
     if purpose not in BY_CODE:
@@ -77,22 +77,18 @@ def receipt(purpose):
 
 @bp.route("/consents/receipts/<int:event_id>")
 @subject_required
+@committed
 def past_receipt(event_id):
     return _receipt_page(_own_event_or_404(event_id))
 
 
 @bp.route("/consents/receipts/<int:event_id>.pdf")
 @subject_required
+@committed
 def receipt_pdf(event_id):
     """The receipt signed by the operator, in the reader's language: the same bytes on every download."""
-    event = _own_event_or_404(event_id)
-    document = receipts.receipt(event)
-    rendering = issued.stored(document, str(get_locale()))
-    trail.record("consent.receipt_downloaded", actor=current_actor(), subject=current_subject(), obj=event,
-                 details={"purpose": event.purpose})
-    db.session.commit()
-    return send_file(io.BytesIO(rendering.pdf), mimetype="application/pdf", max_age=0,
-                     download_name=f"{receipts.number(issued.load(document))}.pdf")
+    pdf, name = operations.receipt_pdf(current_actor(), _own_event_or_404(event_id), str(get_locale()))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", max_age=0, download_name=name)
 
 
 def _own_event_or_404(event_id: int) -> ConsentEvent:
@@ -103,8 +99,7 @@ def _own_event_or_404(event_id: int) -> ConsentEvent:
 
 
 def _receipt_page(event: ConsentEvent):
-    document = receipts.receipt(event)
-    db.session.commit()  # a decision recorded before receipts were frozen gets its receipt once
+    document = receipts.receipt(event)  # a decision recorded before receipts were frozen gets its receipt once
     frozen = issued.load(document)
     return render_template("consents/receipt.html", purpose=BY_CODE[event.purpose], document=document,
                            frozen=frozen, number=receipts.number(frozen),
@@ -115,7 +110,7 @@ def _receipt_page(event: ConsentEvent):
 @subject_required
 @committed
 def withdraw_all():
-    subject, actor = current_subject(), request_actor()
+    subject, actor = current_subject(), current_actor()
     form = WithdrawAllForm()
     if form.validate_on_submit():
         if not check_password(actor.user.password_hash, form.current_password.data):

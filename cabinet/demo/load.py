@@ -9,6 +9,7 @@ import click
 from flask import current_app
 
 from cabinet.accounts import service as accounts
+from cabinet.audit.actor import Actor
 from cabinet.consents import service as consents
 from cabinet.consents.purposes import PURPOSES
 from cabinet.database import utcnow
@@ -49,11 +50,12 @@ def _demo_subject(user, version):
     """What registration would have recorded for the demo subject."""
     record_initial_values(user)
     scan = storage.CheckedFile("id-card.pdf", "application/pdf", DEMO_SCAN, hashlib.sha256(DEMO_SCAN).hexdigest())
-    storage.store(scan, actor=user, subject=user, kind="registration")
-    policies.record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
+    actor = Actor(user)
+    storage.store(scan, actor=actor, subject=user, kind="registration")
+    policies.record_acceptance(version, actor=actor, subject=user, method="registration", locale="kk")
     for purpose in PURPOSES:
         consents.change(user, purpose.code, "grant" if purpose.code != "third_party" else "decline",
-                        actor=user, channel="registration", policy_version=version)
+                        actor=actor, channel="registration", policy_version=version)
     user.email_confirmed_at = utcnow()
 
 

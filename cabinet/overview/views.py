@@ -4,7 +4,6 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
-from cabinet.audit import labels, trail
 from cabinet.audit.wording import EventWords
 from cabinet.complaints.service import complaints_of, deadline
 from cabinet.consents import service as consents
@@ -12,13 +11,9 @@ from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
-from cabinet.messages import lazy_gettext as _l
-from cabinet.overview import access_log, archive, export
+from cabinet.overview import access_log, archive, operations
 from cabinet.profile.service import pending_correction
-
-labels.register_actions({
-    "export.downloaded": _l("All data downloaded"),
-})
+from cabinet.transaction import committed
 
 bp = Blueprint("overview", __name__)
 
@@ -60,14 +55,12 @@ def cabinet():
 
 @bp.route("/cabinet/export")
 @subject_required
+@committed
 def download_export():
-    subject = current_subject()
-    data = export.collect(subject)
-    trail.record("export.downloaded", actor=current_actor(), subject=subject)
-    db.session.commit()
+    text = operations.export_json(current_actor(), current_subject())
     stamp = utcnow().strftime("%Y%m%d")
     return Response(
-        archive.as_json(data),
+        text,
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="cabinet-export-{stamp}.json"'},
     )
@@ -75,18 +68,11 @@ def download_export():
 
 @bp.route("/cabinet/export.zip")
 @subject_required
+@committed
 def download_archive():
     """The same facts for a person: a document to read in the page's language, the scans, the JSON beside."""
-    subject, today = current_subject(), local_today()
-    documents = export.documents_of(subject)
-    data = export.collect(subject, documents)
-    spool = archive.build(subject, data, documents, today)
-    try:
-        trail.record("export.downloaded", actor=current_actor(), subject=subject, details={"format": "zip"})
-        db.session.commit()
-    except BaseException:
-        spool.close()
-        raise
+    today = local_today()
+    spool = operations.export_archive(current_actor(), current_subject(), today)
     return send_file(spool, mimetype="application/zip", as_attachment=True, max_age=0,
                      download_name=archive.folder(today) + ".zip")
 

@@ -23,6 +23,7 @@ from cabinet.i18n import local_today, local_zone
 from cabinet.messages import gettext as _
 from cabinet.policies import diff, published, service
 from cabinet.policies.models import PolicyAcceptance, PolicyVersion
+from cabinet.transaction import committed
 
 bp = Blueprint("policies", __name__)
 
@@ -127,6 +128,7 @@ def _review_notice():
 
 @bp.route("/cabinet/policies/review", methods=["GET", "POST"])
 @subject_required
+@committed
 def review():
     subject = current_subject()
     version = service.current_version(local_today())
@@ -137,7 +139,6 @@ def review():
             actor = current_actor()
             service.record_acceptance(version, actor=actor, subject=subject,
                                       method="staff" if actor.id != subject.id else "cabinet", locale=str(get_locale()))
-            db.session.commit()
         flash(_("Thank you: your acknowledgement of version %(label)s is recorded.", label=version.label), "success")
         return redirect(url_for("policies.mine"))
     locale = str(get_locale())

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from cabinet.accounts import tokens
 from cabinet.accounts.models import User
 from cabinet.accounts.service import find_by_email
-from cabinet.acting import current_act, duties
+from cabinet.acting import duties
 from cabinet.acting.models import ActingSession
 from cabinet.audit import labels, trail
 from cabinet.database import utcnow
@@ -59,7 +59,7 @@ def _own_or_acting(subject, actor, act):
     """
     if actor.id == subject.id:
         return "self", None
-    act = act if act is not None else current_act()
+    act = act if act is not None else getattr(actor, "act", None)
     if act is None or act.staff_id != actor.id or act.subject_id != subject.id or act.ended_at is not None:
         raise ProfileError("only the subject or staff acting for them")
     return "acting", act
@@ -77,7 +77,7 @@ def record_initial_values(subject) -> None:
 def change_phone(subject, phone: str, *, actor, act=None) -> bool:
     """Store a new (already normalised) phone number; False when it is the same.
 
-    Staff acting for the subject change it in their acting session (`act`, by default the request's), and the
+    Staff acting for the subject change it in their acting session (`act`, by default the Actor's), and the
     history says so: made by them, on the subject's behalf, on the act's basis document.
     """
     if phone == subject.phone:

@@ -7,20 +7,18 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet.acting import current_act, current_actor, current_subject, subject_required
-from cabinet.audit import trail, wording
-from cabinet.documents import issued, storage
+from cabinet.acting import current_actor, current_subject, subject_required
+from cabinet.audit import wording
+from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
-from cabinet.i18n import local_today
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
-from cabinet.profile import decisions, service
+from cabinet.profile import operations, service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.profile.models import CorrectionRequest
 from cabinet.security import check_password
-from cabinet.workdays.deadlines import NAME_CORRECTION
-from cabinet.workdays.service import calendar
+from cabinet.transaction import attempt, committed
 
 bp = Blueprint("profile", __name__, url_prefix="/cabinet")
 
@@ -48,6 +46,7 @@ def show():
 
 @bp.route("/profile/edit", methods=["GET", "POST"])
 @subject_required
+@committed
 def edit():
     subject, actor = current_subject(), current_actor()
     form = ProfileEditForm(obj=subject)
@@ -55,10 +54,10 @@ def edit():
         names = {f: (form[f].data or "").strip() or None for f in service.NAME_FIELDS}
         names_changed = any(names[f] != getattr(subject, f) for f in names)
         email_changed = form.email.data != subject.email
-        if email_changed and current_act() is not None:
+        if email_changed and actor.act is not None:
             form.email.errors.append(_("Only the subject can change the e-mail used to sign in."))
         token = form.submission_token.data
-        if (names_changed or email_changed) and not check_password(actor.password_hash,
+        if (names_changed or email_changed) and not check_password(actor.user.password_hash,
                                                                    form.current_password.data or ""):
             form.current_password.errors.append(_("Enter your current password to change the e-mail or the name."))
         elif names_changed and service.correction_by_token(token) is not None:
@@ -66,9 +65,9 @@ def edit():
         scans = _check_name_change(form, subject) if names_changed else _checked_scans(form, required=False)
         if not any(field.errors for field in form):
             try:
-                return _apply(subject, actor, form, names if names_changed else None, email_changed, scans)
-            except IntegrityError:
-                db.session.rollback()  # the same submission, sent twice at once: the other one won
+                with attempt():
+                    return _apply(subject, actor, form, names if names_changed else None, scans)
+            except IntegrityError:  # the same submission, sent twice at once: the other one won
                 return _sent_before(subject, form)
     return render_template("profile/edit.html", form=form, subject=subject)
 
@@ -102,22 +101,18 @@ def _checked_scans(form, *, required: bool) -> list:
         return []
 
 
-def _apply(subject, actor, form, names, email_changed, scans):
-    """Apply each kind of correction through its domain function, then commit once."""
-    messages = []
-    if service.change_phone(subject, form.phone.data, actor=actor):
-        messages.append(_("Your phone number has been changed."))
-    if email_changed:
-        service.request_email_change(subject, form.email.data, actor=actor)
-        messages.append(_("We have sent a confirmation link to the new address; the e-mail changes once you open it."))
-    if names is not None:
-        due_on = calendar().add_working_days(local_today(), NAME_CORRECTION)
-        service.request_name_correction(subject, names, form.reason.data.strip(), scans, actor=actor,
-                                        token=form.submission_token.data, due_on=due_on)
-        messages.append(_("Your name correction has been sent for review."))
-    db.session.commit()
-    for message in messages or [_("Nothing has changed.")]:
-        flash(message, "success" if messages else "info")
+#: what the page says for each correction done
+DONE = {"phone": lambda: _("Your phone number has been changed."),
+        "email": lambda: _("We have sent a confirmation link to the new address; the e-mail changes once you open it."),
+        "names": lambda: _("Your name correction has been sent for review.")}
+
+
+def _apply(subject, actor, form, names, scans):
+    """One operation makes every correction of the form; the page says what each did."""
+    done = operations.correct(actor, subject, phone=form.phone.data, email=form.email.data, names=names,
+                              reason=(form.reason.data or "").strip(), scans=scans, token=form.submission_token.data)
+    for message in [DONE[what]() for what in done] or [_("Nothing has changed.")]:
+        flash(message, "success" if done else "info")
     return redirect(url_for("profile.show"))
 
 
@@ -139,26 +134,23 @@ def documents():
 
 @bp.route("/documents/<int:document_id>")
 @subject_required
+@committed
 def download(document_id):
     document = get_own_document_or_404(document_id)
     path = storage.path_of(document)
     if not path.exists():
         abort(404)
-    trail.record("document.downloaded", actor=current_actor(), subject=current_subject(), obj=document)
-    db.session.commit()
+    operations.download_document(current_actor(), document)
     return storage.send(document)
 
 
 @bp.route("/profile/corrections/<int:request_id>/decision.pdf")
 @subject_required
+@committed
 def correction_decision(request_id):
     """The decision on one of my name corrections, signed by the operator: the same bytes on every download."""
     correction = db.session.get(CorrectionRequest, request_id)
     if correction is None or correction.user_id != current_subject().id or correction.status == "pending":
         abort(404)
-    document = decisions.decision(correction)
-    rendering = issued.stored(document, str(get_locale()))
-    trail.record("profile.decision_downloaded", actor=current_actor(), subject=current_subject(), obj=correction)
-    db.session.commit()
-    return send_file(io.BytesIO(rendering.pdf), mimetype="application/pdf", max_age=0,
-                     download_name=f"{decisions.number(issued.load(document))}.pdf")
+    pdf, name = operations.decision_pdf(current_actor(), correction, str(get_locale()))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", max_age=0, download_name=name)

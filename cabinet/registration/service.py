@@ -3,6 +3,7 @@
 from cabinet.accounts import service
 from cabinet.accounts.models import User
 from cabinet.audit import trail
+from cabinet.audit.actor import Actor
 from cabinet.consents import service as consents
 from cabinet.consents.purposes import PURPOSES
 from cabinet.documents import storage
@@ -35,12 +36,13 @@ def register(details: dict, password: str, scans: list, optional_consents: set[s
     user = service.create_user(details["email"], password, locale=locale,
                                **{k: v for k, v in details.items() if k != "email"})
     record_initial_values(user)
+    actor = Actor(user)
     for scan in scans:
-        storage.store(scan, actor=user, subject=user, kind="registration")
-    record_acceptance(version, actor=user, subject=user, method="registration", locale=locale)
+        storage.store(scan, actor=actor, subject=user, kind="registration")
+    record_acceptance(version, actor=actor, subject=user, method="registration", locale=locale)
     for purpose in PURPOSES:
         granted = not purpose.optional or purpose.code in optional_consents
-        consents.change(user, purpose.code, "grant" if granted else "decline", actor=user,
+        consents.change(user, purpose.code, "grant" if granted else "decline", actor=actor,
                         channel="registration", policy_version=version)
     service.send_confirmation(user)
     return user

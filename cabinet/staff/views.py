@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cabinet import acting
 from cabinet.accounts.models import User
-from cabinet.acting import current_act, current_actor, duties, request_actor, role_required
+from cabinet.acting import current_act, current_actor, duties, role_required
 from cabinet.audit import trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
@@ -79,13 +79,13 @@ def subjects():
 
 @bp.route("/subjects/<int:user_id>", methods=["GET", "POST"])
 @role_required("support")
+@committed
 def subject(user_id):
     person = _subject_or_404(user_id)
     form = ViewReasonForm()
     viewing = session.get("viewing", {})
     if form.validate_on_submit():
         service.record_view(person, actor=current_actor(), reason=form.reason.data.strip())
-        db.session.commit()
         session["viewing"] = {str(user_id): time.time() + VIEW_SECONDS}
         return redirect(url_for("staff.subject", user_id=user_id))
     if viewing.get(str(user_id), 0) < time.time():
@@ -96,6 +96,7 @@ def subject(user_id):
 
 @bp.route("/subjects/<int:user_id>/act", methods=["POST"])
 @role_required("support")
+@committed
 def act(user_id):
     person = _subject_or_404(user_id)
     form = ActForm()
@@ -107,9 +108,8 @@ def act(user_id):
         else:
             if current_act() is not None:
                 service.stop_acting(current_act(), actor=current_actor())
-            started = service.start_acting(person, actor=current_actor(), reason=form.reason.data.strip(),
+            started = service.start_acting(person, actor=current_actor().user, reason=form.reason.data.strip(),
                                            basis=scans[0])
-            db.session.commit()
             acting.start(started)
             return redirect(url_for("overview.cabinet"))
     elif not form.basis.data:
@@ -125,11 +125,11 @@ def act(user_id):
 
 @bp.route("/act/stop", methods=["POST"])
 @role_required("support")
+@committed
 def stop():
     act = current_act()
     if act is not None:
         service.stop_acting(act, actor=current_actor())
-        db.session.commit()
         flash(_("You no longer act on the subject's behalf."), "info")
     acting.forget()
     return redirect(url_for("staff.deadlines"))
@@ -162,7 +162,7 @@ def decide_correction(request_id):
     elif form.decision.data == "reject" and not (form.reason.data or "").strip():
         flash(_("Say why the correction is rejected: the subject will read it."), "error")
     else:
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 profile.decide_correction(correction, form.decision.data, (form.reason.data or "").strip(),
@@ -178,6 +178,7 @@ def decide_correction(request_id):
 
 @bp.route("/corrections/<int:request_id>/documents/<int:document_id>")
 @role_required("support")
+@committed
 def correction_document(request_id, document_id):
     """A supporting scan, visible to staff only while its correction is under review."""
     correction = db.get_or_404(CorrectionRequest, request_id)
@@ -186,7 +187,6 @@ def correction_document(request_id, document_id):
         abort(404)
     trail.record("document.downloaded", actor=current_actor(), subject=document.owner_id, obj=document,
                  details={"reason": "correction review"})
-    db.session.commit()
     return storage.send(document)
 
 
@@ -215,7 +215,7 @@ def decide_withdrawal(withdrawal_id):
     elif form.decision.data == "refuse" and not reason:
         flash(_("Say why the withdrawal is refused: the subject will read it."), "error")
     else:
-        actor = request_actor()
+        actor = current_actor()
         try:
             with attempt():
                 _decide_withdrawal(item, form.decision.data, reason, actor)
@@ -235,6 +235,7 @@ def _decide_withdrawal(item, decision: str, reason: str, actor) -> None:
 
 @bp.route("/disclosures/new", methods=["GET", "POST"])
 @role_required("support")
+@committed
 def new_disclosure():
     form = DisclosureForm(subject_id=request.args.get("subject_id", type=int))
     form.basis.choices = [("", "—")] + [(code, label) for code, label in disclosures.BASES.items()]
@@ -244,13 +245,13 @@ def new_disclosure():
             form.subject_id.errors.append(_("Nobody found."))
             return render_template("staff/disclosure_new.html", form=form)
         try:
-            disclosures.record(person, actor=current_actor(), recipient=form.recipient.data.strip(),
-                               basis=form.basis.data, categories=form.categories.data.strip(),
-                               disclosed_on=form.disclosed_on.data, reference=form.reference.data.strip())
+            with attempt():
+                disclosures.record(person, actor=current_actor(), recipient=form.recipient.data.strip(),
+                                   basis=form.basis.data, categories=form.categories.data.strip(),
+                                   disclosed_on=form.disclosed_on.data, reference=form.reference.data.strip())
         except disclosures.DisclosureError as error:
             form.basis.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("The disclosure is recorded; the subject sees it in their cabinet."), "success")
             return redirect(url_for("staff.new_disclosure"))
     return render_template("staff/disclosure_new.html", form=form)

@@ -5,10 +5,10 @@ from textwrap import shorten
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from cabinet.acting import current_actor, role_required
-from cabinet.extensions import db
 from cabinet.form_errors import FormError
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
+from cabinet.transaction import attempt, committed
 from cabinet.translate import access, entries, saving, store, upload
 from cabinet.translate.forms import EntryForm, UploadForm
 from cabinet.translate.paths import po_path
@@ -23,7 +23,7 @@ def _open(locale: str) -> str:
     """A catalog the signed-in translator may edit: 404 for no such language, 403 for one they are kept from."""
     if locale not in current_app.config["LANGUAGES"]:
         abort(404)
-    if locale not in access.allowed_locales(current_actor()):
+    if locale not in access.allowed_locales(current_actor().user):
         abort(403)
     return locale
 
@@ -35,12 +35,14 @@ def _other(locale: str) -> str | None:
 @bp.route("")
 @role_required("translator")
 def index():
-    catalogs = [(code, entries.progress(store.read_shared(code))) for code in access.allowed_locales(current_actor())]
+    catalogs = [(code, entries.progress(store.read_shared(code)))
+                for code in access.allowed_locales(current_actor().user)]
     return render_template("translate/index.html", catalogs=catalogs)
 
 
 @bp.route("/<locale>", methods=["GET", "POST"])
 @role_required("translator")
+@committed
 def catalog(locale):
     _open(locale)
     status = request.args.get("status") if request.args.get("status") in entries.STATUSES else "all"
@@ -74,8 +76,9 @@ def _save(locale: str, form: EntryForm):
         return {}, 400
     key = entries.entry_key(form.msgctxt.data or None, _msgid())
     try:
-        saving.save_entry(locale, form.msgid.data, form.msgctxt.data or None, form.strings(), form.entry_hash.data,
-                          actor=current_actor())
+        with attempt():
+            saving.save_entry(locale, form.msgid.data, form.msgctxt.data or None, form.strings(),
+                              form.entry_hash.data, actor=current_actor().user)
     except saving.Missing:
         flash(_("This entry is no longer in the catalog."), "error")
         return {}, 404
@@ -88,7 +91,6 @@ def _save(locale: str, form: EntryForm):
         flash(_("The translation of “%(entry)s” was not saved: %(problems)s", entry=shorten(form.msgid.data, 80),
                 problems=" ".join(errors)), "error")
         return {key: {"errors": errors, "strings": form.strings(), "plural": len(form.strings()) > 1}}, 422
-    db.session.commit()
     flash(_("The translation is saved and shown on the site."), "success")
     return None
 
@@ -117,6 +119,7 @@ def download(locale):
 
 @bp.route("/<locale>/upload", methods=["GET", "POST"])
 @role_required("translator")
+@committed
 def upload_catalog(locale):
     _open(locale)
     form, report, code = UploadForm(), None, 200
@@ -127,8 +130,7 @@ def upload_catalog(locale):
             form.catalog.errors.append(str(refused.args[0]))
             code = 422
         else:
-            report = upload.merge(locale, uploaded, actor=current_actor())
-            db.session.commit()
+            report = upload.merge(locale, uploaded, actor=current_actor().user)
     elif request.method == "POST":
         code = 400
     return render_template("translate/upload.html", locale=locale, form=form, report=report), code
