@@ -201,7 +201,7 @@ def world(app, client, create_user, login, policy):
     from cabinet.extensions import db
     from cabinet.i18n import local_today
     from cabinet.profile import service as profile
-    from tests.conftest import PDF
+    from tests.helpers import PDF
 
     subject = create_user(email="subject@example.kz")
     users = {"subject": subject}
