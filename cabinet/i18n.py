@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from cabinet import messages
 from cabinet import operator as operators
-from cabinet.dates import sentence, written_date, written_moment
+from cabinet.dates import sentence, written_date, written_moment, zone
 from cabinet.extensions import babel
 
 LANG_COOKIE = "cabinet_lang"
@@ -53,12 +53,13 @@ def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
     for old callers and no longer changes the form."""
     if value is None:
         return Markup("")
+    locale = str(get_locale() or "kk")
     if isinstance(value, datetime):
-        machine = value.astimezone(local_zone()).isoformat(timespec="seconds")
-        shown = written_date(value) if kind == "date" else written_moment(value)
+        machine = value.astimezone(zone()).isoformat(timespec="seconds")
+        shown = written_date(value, locale) if kind == "date" else written_moment(value, locale)
     else:
-        machine, shown = value.isoformat(), written_date(value)
-    return Markup('<time datetime="{}">{}</time>').format(machine, escape(shown))
+        machine, shown = value.isoformat(), written_date(value, locale)
+    return Markup(f'<time datetime="{escape(machine)}">{escape(shown)}</time>')
 
 
 def iso_time_tag(value: str | None, kind: str = "datetime", fmt: str = "medium") -> Markup:
