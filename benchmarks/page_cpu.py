@@ -1,0 +1,99 @@
+"""CPU time per request of the pages throughput.py serves, in-process: steadier than req/s on a shared machine.
+
+    .venv/bin/python benchmarks/page_cpu.py [--requests 300] [--rounds 5] [--profile LABEL] [--database-url URL]
+
+Uses the empty bench database throughput.py generates (bench-data/empty.sqlite; made if missing), the bench app
+with the same settings as under gunicorn (CSRF protection on), a real sign-in through the form, and the Flask
+test client; prints per page the median over rounds of the mean process CPU time per request. --profile LABEL
+prints the cProfile of that page's requests instead (cumulative time, the top entries).
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import generate  # noqa: E402
+from benchmarks.shared import DATA, PASSWORD, SUBJECT, app_config  # noqa: E402
+from benchmarks.throughput import HELLO, PLAIN_PAGE, Page, pages, plain_database_url, plain_pages, prepared  # noqa: E402
+
+EMPTY = {"subjects": 0, "events": 0, "complaints": 0}
+
+
+def signed_in(app, email: str | None):
+    """A test client that signed in through the form with its CSRF token, as a browser does."""
+    client = app.test_client()
+    if email and email != "plain":
+        form = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        answer = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+        if answer.status_code != 302:
+            raise RuntimeError(f"signing in as {email} failed: {answer.status_code}")
+    return client
+
+
+def cpu_ms(client, page, requests: int) -> float:
+    """Mean process CPU milliseconds per GET; every answer must be the page (200 with its marker)."""
+    started = time.process_time()
+    for _ in range(requests):
+        answer = client.get(page.path)
+        if answer.status_code != 200 or page.marker.encode() not in answer.data:
+            raise RuntimeError(f"{page.path} answered {answer.status_code} without {page.marker!r}")
+    return (time.process_time() - started) * 1000 / requests
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", help="a page label (e.g. overview) to profile instead")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative, tottime")
+    parser.add_argument("--callees", help="also what the functions matching this pattern call, in the profile")
+    parser.add_argument("--database-url", default=f"sqlite:///{DATA / 'empty.sqlite'}")
+    args = parser.parse_args(argv)
+    from benchmarks.bench_app import create_bench_app
+    from benchmarks.plain_app import create_plain_app
+
+    manifest = prepared(args.database_url, EMPTY)
+    app = create_bench_app(app_config(args.database_url, generate.folder_for(args.database_url)))
+    clients: dict = {"plain": create_plain_app(plain_database_url("sqlite", "")).test_client()}
+    #: the bare route signed in: what the per-request hooks cost a subject's every page
+    bare_signed_in = Page("bare signed in", "/bench/bare", "ok", SUBJECT, "bare")
+    chosen = [p for p in plain_pages() + pages(manifest) + [bare_signed_in] if args.profile in (None, p.label)]
+    for page in chosen:
+        page.account = page.account or ("plain" if page.label.startswith("plain") else None)
+        if page.account not in clients:
+            clients[page.account] = signed_in(app, page.account)
+        cpu_ms(clients[page.account], page, 20)  # warm: templates compiled, caches filled
+    if args.profile:
+        page = chosen[0]
+        profiler = cProfile.Profile()
+        profiler.runcall(cpu_ms, clients[page.account], page, args.requests)
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
+        stats.print_stats(60)
+        if args.callees:
+            stats.print_callees(args.callees)
+        return 0
+    figures = {page.label: [] for page in chosen}
+    for _round in range(args.rounds):  # interleaved: a burst of other work on the machine touches every page
+        for page in chosen:
+            figures[page.label].append(cpu_ms(clients[page.account], page, args.requests))
+    medians = {label: statistics.median(values) for label, values in figures.items()}
+    print(f"{'page':22} {'CPU ms/request':>15} {'plain ÷ page':>13}   (median of {args.rounds} rounds of "
+          f"{args.requests}; load {os.getloadavg()[0]:.2f})")
+    for page in chosen:
+        against = medians.get(HELLO if page.kind == "bare" else PLAIN_PAGE)
+        ratio = f"{against / medians[page.label]:13.2f}" if against else ""
+        print(f"{page.label:22} {medians[page.label]:15.3f} {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
