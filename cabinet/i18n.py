@@ -2,6 +2,7 @@
 
 import os
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
@@ -11,7 +12,7 @@ from markupsafe import Markup, escape
 
 from cabinet import messages
 from cabinet import operator as operators
-from cabinet.dates import sentence, written_date, written_moment, zone
+from cabinet.dates import ZONE_NAMES, sentence, written_date, written_moment, zone
 from cabinet.extensions import babel
 
 LANG_COOKIE = "cabinet_lang"
@@ -53,9 +54,18 @@ def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
     for old callers and no longer changes the form."""
     if value is None:
         return Markup("")
-    locale = str(get_locale() or "kk")
+    here = zone()
+    if here.key not in ZONE_NAMES:  # a zone named by its offset today: not kept, the offset may change
+        return _time_markup.__wrapped__(value, type(value), kind, str(get_locale() or "kk"), here)
+    return _time_markup(value, type(value), kind, str(get_locale() or "kk"), here)
+
+
+@lru_cache(maxsize=4096)
+def _time_markup(value, kind_of_value: type, kind: str, locale: str, here: ZoneInfo) -> Markup:
+    """The tag of a value, kept: a page shows the same dates on every request. Keyed by all the output depends on
+    (the instant and its type, the form, the language, the zone), so a language never gets another's words."""
     if isinstance(value, datetime):
-        machine = value.astimezone(zone()).isoformat(timespec="seconds")
+        machine = value.astimezone(here).isoformat(timespec="seconds")
         shown = written_date(value, locale) if kind == "date" else written_moment(value, locale)
     else:
         machine, shown = value.isoformat(), written_date(value, locale)

@@ -50,6 +50,20 @@ def test_month_names_read_once_stay_in_their_language(app):
             assert "январь 2026 г." == written_month(2026, 1)  # stand-alone, not the genitive of a date
 
 
+def test_a_kept_time_tag_follows_the_configured_zone(app):
+    """A tag kept for one zone is not shown once the operator's zone is another."""
+    with app.test_request_context(), force_locale("ru"):
+        assert "05:05 (время Астаны)" in str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+        app.config["TIMEZONE"] = "Asia/Aqtobe"
+        try:
+            assert "05:05 (время Актобе)" in str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+            app.config["TIMEZONE"] = "UTC"
+            tag = str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+            assert 'datetime="2026-01-07T00:05:00+00:00"' in tag and "00:05 (UTC)" in tag
+        finally:
+            app.config["TIMEZONE"] = "Asia/Almaty"
+
+
 def test_a_sentence_gets_one_full_stop():
     assert sentence("до 5 декабря 2026 г.") == "до 5 декабря 2026 г."
     assert sentence("2026 жылғы 5 желтоқсан") == "2026 жылғы 5 желтоқсан."
