@@ -1,0 +1,26 @@
+"""What pages do once per process instead of on every request, and that each kept thing stays in its language."""
+
+from babel import support
+
+KK_REQUIRED, RU_REQUIRED = "Бұл өріс міндетті түрде керек.", "Обязательное поле."
+
+
+def test_the_forms_own_words_are_read_once_per_language_and_stay_in_it(client, monkeypatch):
+    """WTForms' built-in messages (an empty required field) in the page's language; its catalog read from disk at
+    most once per language, not on every request that builds a form."""
+    loads = []
+    real = support.Translations.load.__func__
+
+    def counting(cls, dirname=None, locales=None, domain=None):
+        loads.append((domain, tuple(str(locale) for locale in locales or ())))
+        return real(cls, dirname, locales, domain)
+
+    monkeypatch.setattr(support.Translations, "load", classmethod(counting))
+    for lang, shown, other in (("kk", KK_REQUIRED, RU_REQUIRED), ("ru", RU_REQUIRED, KK_REQUIRED),
+                               ("kk", KK_REQUIRED, RU_REQUIRED), ("ru", RU_REQUIRED, KK_REQUIRED)):
+        client.get(f"/lang/{lang}")
+        for _ in range(2):
+            page = client.post("/login", data={"email": "", "password": ""}).text
+            assert shown in page and other not in page
+    wtforms = [locales for domain, locales in loads if domain == "wtforms"]
+    assert len(wtforms) == len(set(wtforms)) <= 2
