@@ -93,6 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", help="a page label (e.g. overview) to profile instead")
     parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative, tottime")
     parser.add_argument("--callees", help="also what the functions matching this pattern call, in the profile")
+    parser.add_argument("--callers", help="also what calls the functions matching this pattern, in the profile")
     parser.add_argument("--database-url", default=f"sqlite:///{DATA / 'empty.sqlite'}")
     args = parser.parse_args(argv)
     from benchmarks.bench_app import create_bench_app
@@ -117,6 +118,8 @@ def main(argv=None) -> int:
         stats.print_stats(60)
         if args.callees:
             stats.print_callees(args.callees)
+        if args.callers:
+            stats.print_callers(args.callers)
         return 0
     figures = {page.label: [] for page in chosen}
     for _round in range(args.rounds):  # interleaved: a burst of other work on the machine touches every page
