@@ -60,8 +60,8 @@ def time_tag(value, kind: str = "datetime", fmt: str = "medium") -> Markup:
         return Markup("")
     here = zone()
     if here.key not in ZONE_NAMES:  # a zone named by its offset today: not kept, the offset may change
-        return _time_markup.__wrapped__(value, type(value), kind, str(get_locale() or "kk"), here)
-    return _time_markup(value, type(value), kind, str(get_locale() or "kk"), here)
+        return _time_markup.__wrapped__(value, type(value), kind, str(messages.current_locale() or "kk"), here)
+    return _time_markup(value, type(value), kind, str(messages.current_locale() or "kk"), here)
 
 
 @lru_cache(maxsize=4096)
@@ -143,7 +143,7 @@ def _wtforms_translations(locale: str):
 
 
 def _template_context():
-    locale = str(get_locale() or "kk")
+    locale = str(messages.current_locale() or "kk")
     return {"current_locale": locale, "languages": current_app.config["LANGUAGES"],
             "operator_name": operator_name(), "operator_contact": operators.current(locale)}
 

@@ -1,6 +1,10 @@
 """What pages do once per process instead of on every request, and that each kept thing stays in its language."""
 
 from babel import support
+from flask_babel import force_locale
+
+from cabinet import messages
+from cabinet.consents.purposes import PURPOSES
 
 KK_REQUIRED, RU_REQUIRED = "Бұл өріс міндетті түрде керек.", "Обязательное поле."
 
@@ -24,3 +28,17 @@ def test_the_forms_own_words_are_read_once_per_language_and_stay_in_it(client, m
             assert shown in page and other not in page
     wtforms = [locales for domain, locales in loads if domain == "wtforms"]
     assert len(wtforms) == len(set(wtforms)) <= 2
+
+
+def test_kept_words_stay_in_their_language(app):
+    """Strings without variables are kept once formatted: asked in kk and ru in turn, each language gets its own."""
+    title = PURPOSES[0].title  # a lazy string, translated where shown
+    seen: dict[str, set] = {"kk": set(), "ru": set()}
+    with app.test_request_context():
+        for _turn in range(2):
+            for lang in ("kk", "ru"):
+                with force_locale(lang):
+                    seen[lang].add((messages.gettext("Sign out"), str(title), str(title.__html__())))
+    (kk,), (ru,) = seen["kk"], seen["ru"]  # the same words every time in a language
+    assert kk[0] == "Шығу" and ru[0] == "Выйти"
+    assert kk[1] != ru[1] and kk[1] == kk[2] and ru[1] == ru[2]
