@@ -126,13 +126,22 @@ def main(argv=None) -> int:
         for page in chosen:
             figures[page.label].append(cpu_ms(clients[page.account], page, args.requests))
     medians = {label: statistics.median(values) for label, values in figures.items()}
-    print(f"{'page':22} {'CPU ms/request':>15} {'plain ÷ page':>13}   (median of {args.rounds} rounds of "
-          f"{args.requests}; load {os.getloadavg()[0]:.2f})")
+    least = {label: min(values) for label, values in figures.items()}
+    print(f"{'page':22} {'CPU ms/request':>15} {'least':>7} {'plain ÷ page':>13} {'calls/request':>14}   (median "
+          f"and least of {args.rounds} rounds of {args.requests}; load {os.getloadavg()[0]:.2f})")
     for page in chosen:
         against = medians.get(HELLO if page.kind == "bare" else PLAIN_PAGE)
         ratio = f"{against / medians[page.label]:13.2f}" if against else ""
-        print(f"{page.label:22} {medians[page.label]:15.3f} {ratio}")
+        print(f"{page.label:22} {medians[page.label]:15.3f} {least[page.label]:7.3f} {ratio:>13} "
+              f"{function_calls(clients[page.account], page):14.0f}")
     return 0
+
+
+def function_calls(browser: Browser, page, requests: int = 20) -> float:
+    """Python function calls per request (cProfile's count): the same on a busy machine as on an idle one."""
+    profiler = cProfile.Profile()
+    profiler.runcall(cpu_ms, browser, page, requests)
+    return pstats.Stats(profiler).total_calls / requests
 
 
 if __name__ == "__main__":
