@@ -11,6 +11,7 @@ import logging
 from functools import lru_cache, partial
 from html.parser import HTMLParser
 
+import flask_babel
 import nh3
 from babel.numbers import format_decimal
 from flask import g, has_request_context, request
@@ -181,6 +182,20 @@ def _formatted(source: str, text: str, variables: dict, html: bool) -> tuple:
 def _ends_sentence(value) -> bool:
     shown = value.striptags() if isinstance(value, Markup) else str(value)
     return shown.rstrip().endswith(tuple(SENTENCE_ENDS))
+
+
+def decimal(number, pattern: str) -> str:
+    """Flask-Babel's format_decimal(number, pattern) in the request's language, kept: Babel parses the pattern and
+    walks the locale's symbols on each call (~25 µs), and a page shows the same sizes on every request."""
+    locale = current_locale()
+    if locale is None:
+        return flask_babel.format_decimal(number, pattern)
+    return _decimal(number, pattern, str(locale))
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _decimal(number, pattern: str, locale: str) -> str:
+    return format_decimal(number, format=pattern, locale=locale)
 
 
 class GroupedNumber(int):

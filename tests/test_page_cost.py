@@ -42,3 +42,17 @@ def test_kept_words_stay_in_their_language(app):
     (kk,), (ru,) = seen["kk"], seen["ru"]  # the same words every time in a language
     assert kk[0] == "Шығу" and ru[0] == "Выйти"
     assert kk[1] != ru[1] and kk[1] == kk[2] and ru[1] == ru[2]
+
+
+def test_kept_numbers_follow_their_pattern_and_language(app):
+    """Formatted numbers are kept per value, pattern and language: each asked twice reads the same as Babel's."""
+    from babel.numbers import format_decimal
+
+    with app.test_request_context():
+        for _turn in range(2):
+            for lang in ("kk", "ru"):
+                with force_locale(lang):
+                    for value, pattern in ((1234.56, "#,##0.#"), (1234.56, "#,##0.##"), (2, "#,##0.#"),
+                                           (2.0, "#,##0.0")):
+                        assert messages.decimal(value, pattern) == format_decimal(value, pattern, locale=lang)
+                    assert messages.decimal(1234.56, "#,##0.#") == "1\xa0234,6"
