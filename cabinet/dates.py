@@ -5,6 +5,7 @@ zone in words («14:30 (Астана уақыты)», «14:30 (время Аст
 """
 
 from datetime import UTC, date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -29,7 +30,19 @@ def _locale(locale: str | None) -> str:
 
 def zone() -> ZoneInfo:
     """The operator's configured zone (Asia/Almaty by default)."""
-    return ZoneInfo(current_app.config["TIMEZONE"] if has_app_context() else "Asia/Almaty")
+    return _zone(current_app.config["TIMEZONE"] if has_app_context() else "Asia/Almaty")
+
+
+@cache
+def _zone(key: str) -> ZoneInfo:
+    return ZoneInfo(key)
+
+
+@cache
+def month_names(locale: str, context: str = "format") -> dict[int, str]:
+    """A language's month names, read from Babel's data once: a page of dates asked Babel (parsing the locale) for
+    each date."""
+    return dict(get_month_names("wide", context, locale))
 
 
 def zone_name(locale: str | None = None) -> str:
@@ -54,9 +67,9 @@ def written_date(value: date | datetime, locale: str | None = None) -> str:
     if isinstance(value, datetime):
         value = local(value).date()
     if locale == "kk":
-        return f"{value.year} жылғы {value.day} {get_month_names('wide', 'format', 'kk')[value.month]}"
+        return f"{value.year} жылғы {value.day} {month_names('kk')[value.month]}"
     if locale == "ru":
-        return f"{value.day} {get_month_names('wide', 'format', 'ru')[value.month]} {value.year} г."
+        return f"{value.day} {month_names('ru')[value.month]} {value.year} г."
     return babel_date(value, "long", locale=locale)
 
 
@@ -64,7 +77,7 @@ def written_moment(value: datetime, locale: str | None = None) -> str:
     """A moment: its day, the time and the zone in words («5 декабря 2026 г., 14:30 (время Астаны)»)."""
     locale = _locale(locale)
     moment = local(value)
-    return f"{written_date(moment, locale)}, {moment:%H:%M} ({zone_name(locale)})"
+    return f"{written_date(moment.date(), locale)}, {moment:%H:%M} ({zone_name(locale)})"
 
 
 def written(value: date | datetime | str | None, locale: str | None = None) -> str:
@@ -86,7 +99,7 @@ def written_month(year: int, month: int, locale: str | None = None) -> str:
     """A month of a year on its own, as a table row names it: «2026 жылғы желтоқсан», «декабрь 2026 г.»."""
     locale = _locale(locale)
     if locale == "kk":
-        return f"{year} жылғы {get_month_names('wide', 'format', 'kk')[month]}"
+        return f"{year} жылғы {month_names('kk')[month]}"
     if locale == "ru":
-        return f"{get_month_names('wide', 'stand-alone', 'ru')[month]} {year} г."
+        return f"{month_names('ru', 'stand-alone')[month]} {year} г."
     return babel_date(date(year, month, 1), "LLLL y", locale=locale)

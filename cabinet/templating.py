@@ -8,7 +8,7 @@ cabinet.messages escapes it at render time, into the compiled template. Strings 
 compiled copies: i18n drops them (follow_catalogs).
 """
 
-from flask import has_app_context
+from flask import has_app_context, has_request_context, request
 from flask.templating import Environment as FlaskEnvironment
 from flask_babel import force_locale, get_locale, get_translations
 from jinja2.ext import Extension
@@ -96,7 +96,35 @@ class FoldedTranslations(Extension):
             index += 1
 
 
+class KeptPaths:
+    """Templates' url_for, keeping the path of an endpoint asked with no values (the layout's links, a dozen a page).
+
+    Built by Flask's own url_for the first time; kept per endpoint and the request's script root, the only part of
+    the request such a relative path depends on. Anything with values, a relative endpoint (".x") or outside a
+    request goes to Flask's url_for as before.
+    """
+
+    #: endpoints times script roots; a flood of odd script roots only empties it
+    LIMIT = 1024
+
+    def __init__(self, url_for):
+        self.url_for, self.kept = url_for, {}
+
+    def __call__(self, endpoint: str, **values) -> str:
+        if values or endpoint[:1] == "." or not has_request_context():
+            return self.url_for(endpoint, **values)
+        key = (endpoint, request.script_root)
+        path = self.kept.get(key)
+        if path is None:
+            path = self.url_for(endpoint)
+            if len(self.kept) >= self.LIMIT:
+                self.kept = {}
+            self.kept[key] = path
+        return path
+
+
 def init_app(app):
     """Before anything touches app.jinja_env, which Flask creates on first use from app.jinja_environment."""
     app.jinja_environment = Environment
     app.jinja_env.add_extension(FoldedTranslations)
+    app.jinja_env.globals["url_for"] = KeptPaths(app.url_for)

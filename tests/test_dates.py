@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from cabinet.dates import sentence, written, written_date, written_moment
+from cabinet.dates import sentence, written, written_date, written_moment, written_month
 from cabinet.extensions import db
 from cabinet.i18n import time_tag
 from cabinet.mail import compose, stored
@@ -36,6 +36,32 @@ def test_time_tag_shows_the_written_moment_and_keeps_the_machine_value(app, lang
         tag = str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
         assert tag == f'<time datetime="2026-01-07T05:05:00+05:00">{shown}</time>'
         assert str(time_tag(date(2026, 1, 7))).startswith('<time datetime="2026-01-07">')
+
+
+def test_month_names_read_once_stay_in_their_language(app):
+    """The month names are kept per language: one language asked after another never gets the other's words."""
+    with app.test_request_context():
+        for _turn in range(2):
+            for lang, word, other in (("kk", "қаңтар", "января"), ("ru", "января", "қаңтар")):
+                with force_locale(lang):
+                    tag = str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+                    assert word in tag and other not in tag
+        with force_locale("ru"):
+            assert "январь 2026 г." == written_month(2026, 1)  # stand-alone, not the genitive of a date
+
+
+def test_a_kept_time_tag_follows_the_configured_zone(app):
+    """A tag kept for one zone is not shown once the operator's zone is another."""
+    with app.test_request_context(), force_locale("ru"):
+        assert "05:05 (время Астаны)" in str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+        app.config["TIMEZONE"] = "Asia/Aqtobe"
+        try:
+            assert "05:05 (время Актобе)" in str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+            app.config["TIMEZONE"] = "UTC"
+            tag = str(time_tag(datetime(2026, 1, 7, 0, 5, tzinfo=UTC)))
+            assert 'datetime="2026-01-07T00:05:00+00:00"' in tag and "00:05 (UTC)" in tag
+        finally:
+            app.config["TIMEZONE"] = "Asia/Almaty"
 
 
 def test_a_sentence_gets_one_full_stop():

@@ -150,3 +150,14 @@ def test_no_module_translates_past_cabinet_messages():
             if re.match(r"\s*from flask_babel import .*\b(n?p?gettext|lazy_\w+)\b", line):
                 offenders.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert not offenders, offenders
+
+
+def test_kept_constant_strings_keep_escaping_and_their_type():
+    """Formatted strings without variables are kept: a str equal to a Markup already seen is still escaped, and
+    text asked for as plain text is not served the HTML kept for the same words (or the other way round)."""
+    hostile = "<b>Тіл</b> & co"
+    assert str(messages.formatted("Language", messages.Markup(hostile), {}, True)) == hostile  # already safe
+    assert str(messages.formatted("Language", hostile, {}, True)) == "&lt;b&gt;Тіл&lt;/b&gt; &amp; co"
+    assert messages.formatted("Language", hostile, {}, False) == hostile
+    assert str(messages.formatted("Language", hostile, {}, True)) == "&lt;b&gt;Тіл&lt;/b&gt; &amp; co"
+

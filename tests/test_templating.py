@@ -77,3 +77,13 @@ def test_pages_come_from_the_visitors_language(app):
     client.get("/lang/kk")
     assert "KK кабинет" in client.get("/").text
     assert set(app.jinja_env.languages) == {"kk", "ru"}
+
+
+def test_the_layouts_links_follow_the_script_root(client, create_user, login):
+    """Links kept from one request are not served to a request mounted elsewhere (another script root)."""
+    login(create_user())
+    assert 'href="/cabinet/profile"' in client.get("/cabinet").text
+    mounted = client.get("/cabinet", base_url="http://localhost/mount").text
+    assert 'href="/mount/cabinet/profile"' in mounted and 'href="/cabinet/profile"' not in mounted
+    page = client.get("/cabinet").text
+    assert 'href="/cabinet/profile"' in page and "/mount/" not in page

@@ -1,10 +1,10 @@
 """Words for the trail's actions and the history's bases, as a subject reads them."""
 
 from babel.dates import get_month_names
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 
 from cabinet.audit import wording
-from cabinet.messages import gettext, lazy_pgettext
+from cabinet.messages import decimal, gettext, lazy_pgettext
 from cabinet.messages import lazy_gettext as _l
 
 #: what each trail action is called, as a subject reads it; each area registers the words of its own actions
@@ -66,8 +66,8 @@ KINDS = {
 def filesize(size: int) -> str:
     """A file size in the reader's number format."""
     if size < 1024 * 1024:
-        return gettext("%(size)s KB", size=format_decimal(max(size / 1024, 0.1), "#,##0.#"))
-    return gettext("%(size)s MB", size=format_decimal(size / 1024 / 1024, "#,##0.#"))
+        return gettext("%(size)s KB", size=decimal(max(size / 1024, 0.1), "#,##0.#"))
+    return gettext("%(size)s MB", size=decimal(size / 1024 / 1024, "#,##0.#"))
 
 
 def month_name(month: int) -> str:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import abort, current_app, send_file
-from flask_babel import format_decimal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -20,9 +19,9 @@ from cabinet.audit import labels, trail
 from cabinet.documents.active import active_content
 from cabinet.documents.models import Document, UploadDraft
 from cabinet.extensions import db
+from cabinet.messages import decimal, ngettext
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
-from cabinet.messages import ngettext
 
 labels.register_actions({
     "document.uploaded": _l("Document uploaded"),
@@ -101,7 +100,7 @@ def _active_pdf(reason: str, name: str) -> str:
 
 def megabytes(size: int) -> str:
     """A size in megabytes as the reader's language writes numbers: 10, or 2,5."""
-    return format_decimal(size / 2**20, format="#,##0.#")
+    return decimal(size / 2**20, "#,##0.#")
 
 
 def max_upload_mb() -> str:

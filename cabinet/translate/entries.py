@@ -4,6 +4,7 @@ import gettext
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from babel.messages.catalog import Catalog, Message
 
@@ -138,13 +139,19 @@ def progress(catalog: Catalog) -> dict:
 
 def plural_examples(catalog: Catalog, limit: int = 1000) -> list[str]:
     """Numbers that take each plural form under the catalog's own rule, e.g. ru: "1, 21, 31…", "2, 3, 4, 22…"."""
-    rule = gettext.c2py(catalog.plural_expr)
-    forms: list[list[int]] = [[] for _ in range(catalog.num_plurals)]
+    return list(_plural_examples(catalog.plural_expr, catalog.num_plurals, limit))
+
+
+@lru_cache(maxsize=64)
+def _plural_examples(expression: str, forms_count: int, limit: int) -> tuple[str, ...]:
+    """Kept per rule: the catalog page evaluated the rule for a thousand numbers on every request."""
+    rule = gettext.c2py(expression)
+    forms: list[list[int]] = [[] for _ in range(forms_count)]
     for n in range(limit):
         index = rule(n)
         if 0 <= index < len(forms):
             forms[index].append(n)
-    return [_examples(numbers) for numbers in forms]
+    return tuple(_examples(numbers) for numbers in forms)
 
 
 def _examples(numbers: list[int]) -> str:

@@ -1,0 +1,58 @@
+"""What pages do once per process instead of on every request, and that each kept thing stays in its language."""
+
+from babel import support
+from flask_babel import force_locale
+
+from cabinet import messages
+from cabinet.consents.purposes import PURPOSES
+
+KK_REQUIRED, RU_REQUIRED = "Бұл өріс міндетті түрде керек.", "Обязательное поле."
+
+
+def test_the_forms_own_words_are_read_once_per_language_and_stay_in_it(client, monkeypatch):
+    """WTForms' built-in messages (an empty required field) in the page's language; its catalog read from disk at
+    most once per language, not on every request that builds a form."""
+    loads = []
+    real = support.Translations.load.__func__
+
+    def counting(cls, dirname=None, locales=None, domain=None):
+        loads.append((domain, tuple(str(locale) for locale in locales or ())))
+        return real(cls, dirname, locales, domain)
+
+    monkeypatch.setattr(support.Translations, "load", classmethod(counting))
+    for lang, shown, other in (("kk", KK_REQUIRED, RU_REQUIRED), ("ru", RU_REQUIRED, KK_REQUIRED),
+                               ("kk", KK_REQUIRED, RU_REQUIRED), ("ru", RU_REQUIRED, KK_REQUIRED)):
+        client.get(f"/lang/{lang}")
+        for _ in range(2):
+            page = client.post("/login", data={"email": "", "password": ""}).text
+            assert shown in page and other not in page
+    wtforms = [locales for domain, locales in loads if domain == "wtforms"]
+    assert len(wtforms) == len(set(wtforms)) <= 2
+
+
+def test_kept_words_stay_in_their_language(app):
+    """Strings without variables are kept once formatted: asked in kk and ru in turn, each language gets its own."""
+    title = PURPOSES[0].title  # a lazy string, translated where shown
+    seen: dict[str, set] = {"kk": set(), "ru": set()}
+    with app.test_request_context():
+        for _turn in range(2):
+            for lang in ("kk", "ru"):
+                with force_locale(lang):
+                    seen[lang].add((messages.gettext("Sign out"), str(title), str(title.__html__())))
+    (kk,), (ru,) = seen["kk"], seen["ru"]  # the same words every time in a language
+    assert kk[0] == "Шығу" and ru[0] == "Выйти"
+    assert kk[1] != ru[1] and kk[1] == kk[2] and ru[1] == ru[2]
+
+
+def test_kept_numbers_follow_their_pattern_and_language(app):
+    """Formatted numbers are kept per value, pattern and language: each asked twice reads the same as Babel's."""
+    from babel.numbers import format_decimal
+
+    with app.test_request_context():
+        for _turn in range(2):
+            for lang in ("kk", "ru"):
+                with force_locale(lang):
+                    for value, pattern in ((1234.56, "#,##0.#"), (1234.56, "#,##0.##"), (2, "#,##0.#"),
+                                           (2.0, "#,##0.0")):
+                        assert messages.decimal(value, pattern) == format_decimal(value, pattern, locale=lang)
+                    assert messages.decimal(1234.56, "#,##0.#") == "1\xa0234,6"
