@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from benchmarks.shared import own_postgres_database
 from cabinet import queue, security
@@ -138,7 +139,18 @@ class Built:
         self.limiter = dict(vars(limiter))  # the process's one Limiter holds the last app's settings and storage
 
     def enter(self) -> Flask:
-        """Point the process-wide extensions (the limiter, the queue) at this app, as create_app did."""
+        """Point the process-wide extensions (the limiter, the queue) at this app, as create_app did, on an empty
+        database: rows written after the previous test's cleanup (by a thread or process that outlived it) are
+        removed first."""
+        with self.app.app_context():
+            quote = db.engine.dialect.identifier_preparer.quote
+            if db.session.execute(text(" UNION ALL ".join(
+                    f"SELECT 1 FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS {quote(table.name + '_rows')}"
+                    for table in db.metadata.sorted_tables))).first() is not None:
+                db.session.remove()
+                with db.engine.begin() as conn:
+                    empty_database(conn)
+            db.session.remove()
         vars(limiter).update(self.limiter)
         queue.init_app(self.app)
         return self.app

@@ -691,8 +691,9 @@ def interleaved_quartiles(app, path, known: dict, unknown: dict, rounds: int) ->
 
 
 def assert_alike(known: float, unknown: float) -> None:
-    """Lower quartiles within 10% of each other, or within a millisecond when both are that quick."""
-    assert abs(known - unknown) <= max(0.1 * max(known, unknown), 0.001), (known, unknown)
+    """Lower quartiles within 15% of each other, or within a millisecond when both are that quick: the leaks these
+    tests were written against were 2.6 against 6.7 ms (reset) and 14 against 44 ms (registration)."""
+    assert abs(known - unknown) <= max(0.15 * max(known, unknown), 0.001), (known, unknown)
 
 
 @pytest.fixture
