@@ -21,7 +21,7 @@ from cabinet.form_errors import errors_of
 from cabinet.i18n import local_today
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
-from cabinet.paging import page_of
+from cabinet.paging import cursors, page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
 from cabinet.staff import reminders, service
@@ -139,9 +139,8 @@ def stop():
 @role_required("support")
 def corrections():
     pending = CorrectionRequest.status == "pending"
-    page = page_of(select(CorrectionRequest).where(pending).order_by(CorrectionRequest.due_on, CorrectionRequest.id),
-                   select(func.count()).select_from(CorrectionRequest).where(pending),
-                   request.args.get("page", 1, type=int), scalars=True)
+    page = page_of(select(CorrectionRequest).where(pending), select(func.count()).select_from(CorrectionRequest)
+                   .where(pending), **cursors(), keys=(CorrectionRequest.due_on, CorrectionRequest.id), scalars=True)
     documents = {}
     for document in db.session.scalars(select(Document).where(
             Document.kind == "correction", Document.attached_id.in_([r.id for r in page.rows]))):
@@ -194,9 +193,8 @@ def correction_document(request_id, document_id):
 @role_required("support")
 def withdrawals():
     scheduled = Withdrawal.status == "scheduled"
-    page = page_of(select(Withdrawal).where(scheduled).order_by(Withdrawal.due_on, Withdrawal.id),
-                   select(func.count()).select_from(Withdrawal).where(scheduled),
-                   request.args.get("page", 1, type=int), scalars=True)
+    page = page_of(select(Withdrawal).where(scheduled), select(func.count()).select_from(Withdrawal).where(scheduled),
+                   **cursors(), keys=(Withdrawal.due_on, Withdrawal.id), scalars=True)
     return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows), deadline=CONSENT_WITHDRAWAL,
                            form=WithdrawalDecisionForm(), today=local_today(),
                            notices=notices_by([f"withdrawal:{w.id}" for w in page.rows]),
