@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from cabinet.complaints.models import Complaint
 from cabinet.consents.models import Withdrawal
@@ -162,3 +162,51 @@ def test_a_deep_page_reads_one_stretch_of_an_index(app, staff, create_user, url,
     assert f"SCAN {table}" not in found, found
 
 
+
+def fill_deadlines(app, owner_id: int) -> list[str]:
+    """40 waiting rows of each kind on a few shared due dates; the deadlines page's order of them."""
+    order = {"correction": 0, "withdrawal": 1, "complaint": 2}
+    made = []
+    for url, kind in (("/staff/corrections", "correction"), ("/staff/withdrawals", "withdrawal"),
+                      ("/staff/complaints", "complaint")):
+        with app.app_context():
+            model = LISTS[url][1]
+            before = {row.id for row in db.session.scalars(select(model))}
+        fill(app, owner_id, model, rows=40)
+        with app.app_context():
+            made += [(row.due_on, order[kind], row.id, f"{kind}:{row.id}")
+                     for row in db.session.scalars(select(model)) if row.id not in before]
+    return [shown for *_key, shown in sorted(made)]
+
+
+def test_the_deadlines_page_pages_every_kind_by_due_date(app, staff, create_user):
+    """120 matters of three kinds: 50 a page, every one reached once by next and once by previous."""
+    shown = r'data-item="([a-z]+:\d+)"'
+    expected = fill_deadlines(app, create_user().id)
+    forward, labels, last = walk(staff, "/staff", "next", shown)
+    assert [row for page in forward for row in page] == expected
+    assert [len(page) for page in forward] == [50, 50, 20] and labels == [(1, 3), (2, 3), (3, 3)]
+    backward, labels, _first = walk(staff, last, "prev", shown)
+    assert [row for page in reversed(backward) for row in page] == expected and labels == [(3, 3), (2, 3), (1, 3)]
+    assert [re.findall(shown, staff.get(f"/staff?page={n}").text) for n in (1, 2, 3)] == forward
+    assert re.findall(shown, staff.get("/staff?page=2&after=garbage").text) == forward[1]
+
+
+def test_a_deep_deadlines_page_asks_as_much_as_the_first(app, staff, create_user):
+    fill_deadlines(app, create_user().id)
+    statements = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    first = staff.get("/staff").text
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        staff.get("/staff")
+        few = len(statements)
+        staff.get(link(first, "next"))
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(statements) - few == few <= 10, statements  # the count, a page of each kind, the reminders

@@ -9,7 +9,6 @@ from cabinet import acting
 from cabinet.accounts.models import User
 from cabinet.acting import current_act, current_actor, duties, request_actor, role_required
 from cabinet.audit import trail
-from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import MAX_ID
@@ -24,7 +23,7 @@ from cabinet.messages import gettext as _
 from cabinet.paging import cursors, page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
-from cabinet.staff import reminders, service
+from cabinet.staff import agenda, reminders, service
 from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
 from cabinet.transaction import attempt, committed
 from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL, REMINDER_WARNING
@@ -43,10 +42,6 @@ def _subject_or_404(user_id: int) -> User:
     return user
 
 
-#: the deadlines page shows the most urgent of each kind; the queues page through all of them
-DEADLINES_SHOWN = 500
-
-
 def _owners(items) -> dict[int, User]:
     """The subjects a queue's items belong to, in one query whatever the queue's length."""
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({i.user_id for i in items})))}
@@ -56,17 +51,9 @@ def _owners(items) -> dict[int, User]:
 @role_required("support")
 def deadlines():
     today, cal = local_today(), calendar()
-    items = [("correction", r.due_on, r, url_for("staff.corrections")) for r in db.session.scalars(
-        select(CorrectionRequest).where(CorrectionRequest.status == "pending")
-        .order_by(CorrectionRequest.due_on).limit(DEADLINES_SHOWN))]
-    items += [("withdrawal", w.due_on, w, url_for("staff.withdrawals")) for w in db.session.scalars(
-        select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on).limit(DEADLINES_SHOWN))]
-    open_complaints = select(Complaint).where(Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.due_on)
-    items += [("complaint", c.due_on, c, url_for("staff_complaints.detail", number=c.number))
-              for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
-    items.sort(key=lambda item: item[1])
-    return render_template("staff/deadlines.html", items=items, today=today, reminders=reminders.latest(),
-                           warn_days=REMINDER_WARNING, left=lambda due: cal.working_days_between(today, due))
+    return render_template("staff/deadlines.html", page=agenda.page(**cursors()), today=today,
+                           reminders=reminders.latest(), warn_days=REMINDER_WARNING,
+                           left=lambda due: cal.working_days_between(today, due))
 
 
 @bp.route("/subjects")
