@@ -161,6 +161,12 @@ class Server:
 
 def sign_in(base: str, email: str) -> str:
     """The session cookie of a real sign-in through the form (CSRF token included), as a Cookie header."""
+    browser = signed_in(base, email)
+    return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+
+def signed_in(base: str, email: str) -> requests.Session:
+    """A browser signed in through the form (CSRF token included); it keeps its cookies."""
     browser = requests.Session()
     form = browser.get(f"{base}/login").text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
@@ -168,7 +174,7 @@ def sign_in(base: str, email: str) -> str:
                           allow_redirects=False)
     if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
         raise RuntimeError(f"signing in as {email} failed: {answer.status_code}")
-    return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    return browser
 
 
 def check(base: str, page: Page, cookie: str | None) -> None:

@@ -1,10 +1,23 @@
-"""One page of a long list: a count and one page of rows, the same two queries however long the list grows."""
+"""One page of a long list: a count and one page of rows, the same queries however long the list grows.
 
+The next and previous pages are found from where this one ends (keyset: `after=`/`before=` cursors on the list's
+ordering, one page of an index however deep); `?page=N` still jumps straight to page N (an offset).
+"""
+
+import base64
+import binascii
+import json
 from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import request
+from sqlalchemy import tuple_
 
 from cabinet.extensions import db
 
 PAGE_SIZE = 25
+#: a cursor longer than this is not one of ours
+MAX_CURSOR = 200
 
 
 @dataclass
@@ -13,6 +26,9 @@ class Page:
     total: int
     number: int
     pages: int
+    #: the cursors of the next page (rows after this page's last) and of the previous one; None at either end
+    after: str | None = None
+    before: str | None = None
 
 
 def bounded(number: int, total: int, size: int) -> tuple[int, int]:
@@ -21,10 +37,95 @@ def bounded(number: int, total: int, size: int) -> tuple[int, int]:
     return min(max(number, 1), pages), pages
 
 
-def page_of(query, counted, number: int, *, size: int = PAGE_SIZE, scalars: bool = False) -> Page:
-    """`query` must be ordered to the last column that tells rows apart; `counted` counts the same rows."""
+def encode(values) -> str:
+    """An opaque cursor: the sort key of a row (ints, strings, dates), URL-safe."""
+    plain = [v.isoformat() if isinstance(v, date | datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None, types: tuple[type, ...]) -> tuple | None:
+    """The sort key a cursor holds, each value of its column's type; None for anything else (a hand-edited URL)."""
+    if not cursor or len(cursor) > MAX_CURSOR:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(types):
+            return None
+        return tuple(_typed(value, kind) for value, kind in zip(values, types, strict=True))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _typed(value, kind: type):
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    if kind in (date, datetime) and isinstance(value, str):
+        return kind.fromisoformat(value)
+    raise ValueError(value)
+
+
+def cursors() -> dict:
+    """The request's `page`, `after` and `before` as `page_of` takes them."""
+    return {"number": request.args.get("page", 1, type=int), "after": request.args.get("after"),
+            "before": request.args.get("before")}
+
+
+def _types(keys) -> tuple[type, ...]:
+    return tuple(key.type.python_type for key in keys)
+
+
+def page_of(query, counted, number: int, *, keys, after: str | None = None, before: str | None = None,
+            size: int = PAGE_SIZE, scalars: bool = False, descending: bool = False) -> Page:
+    """One page of `query` in the order of `keys` (columns of the first entity selected; the last tells rows
+    apart), `counted` counting the same rows: after a cursor's row, before one, or else page `number`."""
     total = db.session.scalar(counted)
     number, pages = bounded(number, total, size)
-    paged = query.limit(size).offset((number - 1) * size)
+    types = _types(keys)
+    start, end = decode(after, types), decode(before, types)
+    if start is not None or end is not None:
+        found = _keyset(query, keys, start, end, number, pages, size, scalars, descending)
+        if found is not None:
+            rows, number = found
+            return _page(rows, total, number, pages, keys, scalars)
+    order = [key.desc() for key in keys] if descending else list(keys)
+    paged = query.order_by(*order).limit(size).offset((number - 1) * size)
     rows = (db.session.scalars(paged) if scalars else db.session.execute(paged)).all()
-    return Page(rows, total, number, pages)
+    return _page(rows, total, number, pages, keys, scalars)
+
+
+def _keyset(query, keys, start, end, number, pages, size, scalars, descending):
+    """The rows after `start` or before `end` in the list's order, and the number to show; None when none are left
+    there (the rows were answered meanwhile): the caller shows page `number` instead."""
+    forward = start is not None
+    position = tuple_(*keys)
+    if forward:
+        query = query.where(position < tuple_(*start) if descending else position > tuple_(*start))
+    else:
+        query = query.where(position > tuple_(*end) if descending else position < tuple_(*end))
+    toward_start = descending == forward  # reading the list backwards: descending keys forward, or ascending back
+    order = [key.desc() if toward_start else key for key in keys]
+    paged = query.order_by(*order).limit(size + 1)
+    rows = list((db.session.scalars(paged) if scalars else db.session.execute(paged)).all())
+    if not rows:
+        return None
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    return rows, shown_number(number, pages, more=more, forward=forward)
+
+
+def shown_number(number: int, pages: int, *, more: bool, forward: bool) -> int:
+    """The number of a page found from a cursor: the URL's, unless the rows say it is the first or the last."""
+    return max(2, min(number, pages - 1)) if more else (pages if forward else 1)
+
+
+def _page(rows, total, number, pages, keys, scalars) -> Page:
+    def key_of(row):
+        entity = row if scalars else row[0]
+        return encode([getattr(entity, key.key) for key in keys])
+
+    return Page(list(rows), total, number, pages, after=key_of(rows[-1]) if rows and number < pages else None,
+                before=key_of(rows[0]) if rows and number > 2 else None)  # page 1 is as cheap by its number

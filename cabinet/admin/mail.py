@@ -1,6 +1,6 @@
 """The mail that could not be delivered, for an administrator to see and send again (issue 14)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from cabinet.acting import current_actor, role_required
@@ -8,7 +8,7 @@ from cabinet.extensions import db
 from cabinet.mail import delivery
 from cabinet.mail.models import OutgoingMail
 from cabinet.messages import gettext as _
-from cabinet.paging import page_of
+from cabinet.paging import cursors, page_of
 from cabinet.transaction import committed
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
@@ -20,9 +20,8 @@ TROUBLE = OutgoingMail.state.in_(("failed",)) | ((OutgoingMail.state == "queued"
 @bp.route("")
 @role_required("admin")
 def index():
-    page = page_of(select(OutgoingMail).where(TROUBLE).order_by(OutgoingMail.id.desc()),
-                   select(func.count()).select_from(OutgoingMail).where(TROUBLE),
-                   request.args.get("page", 1, type=int), scalars=True)
+    page = page_of(select(OutgoingMail).where(TROUBLE), select(func.count()).select_from(OutgoingMail).where(TROUBLE),
+                   **cursors(), keys=(OutgoingMail.id,), descending=True, scalars=True)
     return render_template("admin/mail.html", page=page, counts=delivery.counts())
 
 

@@ -20,8 +20,8 @@ class QueuePage(Page):
     """One page of the queue (rows of Complaint, given_name, surname), with the dates that mark rows as overdue
     or due soon."""
 
-    today: object
-    soon_until: object
+    today: object = None
+    soon_until: object = None
 
 
 def complaint_by_number(number: str) -> Complaint | None:
@@ -29,11 +29,12 @@ def complaint_by_number(number: str) -> Complaint | None:
     return db.session.scalar(select(Complaint).where(Complaint.number == number))
 
 
-def queue(status: str, page: int, today) -> QueuePage:
+def queue(status: str, today, *, number: int = 1, after: str | None = None, before: str | None = None) -> QueuePage:
     """Complaints by due date, filtered by status, one page of them with the complainants' names.
 
     The open ones come through a partial index in due-date order, so the page costs the same however many
-    complaints were answered before; the count needs no join (every complaint has its complainant).
+    complaints were answered before; the next and previous pages start from a cursor (`paging`), however deep;
+    the count needs no join (every complaint has its complainant).
     """
     query = select(Complaint, User.given_name, User.surname).join(User, User.id == Complaint.user_id)
     counted = select(func.count()).select_from(Complaint)
@@ -41,7 +42,7 @@ def queue(status: str, page: int, today) -> QueuePage:
         query, counted = query.where(IS_OPEN), counted.where(Complaint.status.in_(OPEN_STATUSES))
     elif status in STATUSES:
         query, counted = query.where(Complaint.status == status), counted.where(Complaint.status == status)
-    found = page_of(query.order_by(Complaint.due_on, Complaint.id), counted, page)
+    found = page_of(query, counted, number, after=after, before=before, keys=(Complaint.due_on, Complaint.id))
     return QueuePage(**vars(found), today=today, soon_until=calendar().add_working_days(today, QUEUE_SOON))
 
 

@@ -34,7 +34,9 @@ class Complaint(db.Model):
 
     __tablename__ = "complaints"
     __table_args__ = (
-        Index("ix_complaints_status_due_on", "status", "due_on"),
+        # the queue filtered by a status, or not at all: by due date, a page from any point on
+        Index("ix_complaints_status_due_on", "status", "due_on", "id"),
+        Index("ix_complaints_due_on", "due_on", "id"),
         # the staff queue's default view: open complaints by due date, however many were answered before
         Index("ix_complaints_open_due_on", "due_on", "id", sqlite_where=IS_OPEN, postgresql_where=IS_OPEN),
     )

@@ -16,6 +16,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
+from cabinet.paging import cursors
 from cabinet.transaction import attempt, committed
 
 bp = Blueprint("staff_complaints", __name__, url_prefix="/staff/complaints")
@@ -38,7 +39,7 @@ def queue():
     status = request.args.get("status", "open")
     if status not in handling.FILTERS:
         status = "open"
-    page = handling.queue(status, request.args.get("page", 1, type=int), local_today())
+    page = handling.queue(status, local_today(), **cursors())
     return render_template("staff/complaints.html", queue=page, status=status, filters=handling.FILTERS)
 
 

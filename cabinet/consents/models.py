@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.database import UTCDateTime, utcnow
@@ -44,6 +44,9 @@ class Withdrawal(db.Model):
     """A request to withdraw all consent (law art. 8): refused with reasons, or scheduled and carried out."""
 
     __tablename__ = "withdrawals"
+    #: the review queue and the deadlines page: scheduled withdrawals by due date, a page from any point on
+    __table_args__ = (Index("ix_withdrawals_scheduled_due_on", "due_on", "id",
+                            sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.accounts.models import User
@@ -40,6 +40,9 @@ class CorrectionRequest(db.Model):
     """A requested name change with its supporting scan, reviewed by staff within 1 working day."""
 
     __tablename__ = "correction_requests"
+    #: the review queue and the deadlines page: pending requests by due date, a page from any point on
+    __table_args__ = (Index("ix_correction_requests_pending_due_on", "due_on", "id",
+                            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

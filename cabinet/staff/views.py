@@ -9,7 +9,6 @@ from cabinet import acting
 from cabinet.accounts.models import User
 from cabinet.acting import current_act, current_actor, duties, role_required
 from cabinet.audit import trail
-from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.consents import withdrawal as withdrawal_service
 from cabinet.consents.models import Withdrawal
 from cabinet.database import MAX_ID
@@ -21,10 +20,10 @@ from cabinet.form_errors import errors_of
 from cabinet.i18n import local_today
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
-from cabinet.paging import page_of
+from cabinet.paging import cursors, page_of
 from cabinet.profile import service as profile
 from cabinet.profile.models import CorrectionRequest
-from cabinet.staff import reminders, service
+from cabinet.staff import agenda, reminders, service
 from cabinet.staff.forms import ActForm, CorrectionDecisionForm, DisclosureForm, ViewReasonForm, WithdrawalDecisionForm
 from cabinet.transaction import attempt, committed
 from cabinet.workdays.deadlines import CONSENT_WITHDRAWAL, REMINDER_WARNING
@@ -43,10 +42,6 @@ def _subject_or_404(user_id: int) -> User:
     return user
 
 
-#: the deadlines page shows the most urgent of each kind; the queues page through all of them
-DEADLINES_SHOWN = 500
-
-
 def _owners(items) -> dict[int, User]:
     """The subjects a queue's items belong to, in one query whatever the queue's length."""
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({i.user_id for i in items})))}
@@ -56,17 +51,9 @@ def _owners(items) -> dict[int, User]:
 @role_required("support")
 def deadlines():
     today, cal = local_today(), calendar()
-    items = [("correction", r.due_on, r, url_for("staff.corrections")) for r in db.session.scalars(
-        select(CorrectionRequest).where(CorrectionRequest.status == "pending")
-        .order_by(CorrectionRequest.due_on).limit(DEADLINES_SHOWN))]
-    items += [("withdrawal", w.due_on, w, url_for("staff.withdrawals")) for w in db.session.scalars(
-        select(Withdrawal).where(Withdrawal.status == "scheduled").order_by(Withdrawal.due_on).limit(DEADLINES_SHOWN))]
-    open_complaints = select(Complaint).where(Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.due_on)
-    items += [("complaint", c.due_on, c, url_for("staff_complaints.detail", number=c.number))
-              for c in db.session.scalars(open_complaints.limit(DEADLINES_SHOWN))]
-    items.sort(key=lambda item: item[1])
-    return render_template("staff/deadlines.html", items=items, today=today, reminders=reminders.latest(),
-                           warn_days=REMINDER_WARNING, left=lambda due: cal.working_days_between(today, due))
+    return render_template("staff/deadlines.html", page=agenda.page(**cursors()), today=today,
+                           reminders=reminders.latest(), warn_days=REMINDER_WARNING,
+                           left=lambda due: cal.working_days_between(today, due))
 
 
 @bp.route("/subjects")
@@ -139,9 +126,8 @@ def stop():
 @role_required("support")
 def corrections():
     pending = CorrectionRequest.status == "pending"
-    page = page_of(select(CorrectionRequest).where(pending).order_by(CorrectionRequest.due_on, CorrectionRequest.id),
-                   select(func.count()).select_from(CorrectionRequest).where(pending),
-                   request.args.get("page", 1, type=int), scalars=True)
+    page = page_of(select(CorrectionRequest).where(pending), select(func.count()).select_from(CorrectionRequest)
+                   .where(pending), **cursors(), keys=(CorrectionRequest.due_on, CorrectionRequest.id), scalars=True)
     documents = {}
     for document in db.session.scalars(select(Document).where(
             Document.kind == "correction", Document.attached_id.in_([r.id for r in page.rows]))):
@@ -194,9 +180,8 @@ def correction_document(request_id, document_id):
 @role_required("support")
 def withdrawals():
     scheduled = Withdrawal.status == "scheduled"
-    page = page_of(select(Withdrawal).where(scheduled).order_by(Withdrawal.due_on, Withdrawal.id),
-                   select(func.count()).select_from(Withdrawal).where(scheduled),
-                   request.args.get("page", 1, type=int), scalars=True)
+    page = page_of(select(Withdrawal).where(scheduled), select(func.count()).select_from(Withdrawal).where(scheduled),
+                   **cursors(), keys=(Withdrawal.due_on, Withdrawal.id), scalars=True)
     return render_template("staff/withdrawals.html", page=page, owners=_owners(page.rows), deadline=CONSENT_WITHDRAWAL,
                            form=WithdrawalDecisionForm(), today=local_today(),
                            notices=notices_by([f"withdrawal:{w.id}" for w in page.rows]),
