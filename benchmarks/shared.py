@@ -20,6 +20,8 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 SUBJECT, SUPPORT, TRANSLATOR = "bench-subject@example.kz", "bench-support@example.kz", "bench-translator@example.kz"
 #: a subject whose open complaints fill the first page of the staff queue on the empty database too
 COMPLAINANT = "bench-complainant@example.kz"
+#: the e-mail prefix of the subjects both databases hold for the staff search (generate.bench_accounts)
+COHORT = "bench-cohort-"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -106,7 +108,7 @@ def scan(name: str, salt: str):
     return storage.CheckedFile(name, "application/pdf", data, hashlib.sha256(data).hexdigest())
 
 
-def new_subject(email: str, version):
+def new_subject(email: str, version, surname: str = "Сейітова"):
     """A subject registered the way registration does it."""
     from cabinet.accounts import service
     from cabinet.audit.actor import Actor
@@ -117,7 +119,7 @@ def new_subject(email: str, version):
     from cabinet.policies.service import record_acceptance
     from cabinet.profile.service import record_initial_values
 
-    user = service.create_user(email, PASSWORD, surname="Сейітова", given_name="Айгерім", phone="+77011234567")
+    user = service.create_user(email, PASSWORD, surname=surname, given_name="Айгерім", phone="+77011234567")
     record_initial_values(user)
     storage.store(scan("id.pdf", email), actor=user, subject=user, kind="registration")
     record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")

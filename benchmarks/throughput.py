@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,6 +31,7 @@ import requests  # noqa: E402
 
 from benchmarks import generate  # noqa: E402
 from benchmarks.shared import (  # noqa: E402
+    COHORT,
     DATA,
     PASSWORD,
     ROOT,
@@ -90,7 +92,13 @@ def pages(manifest: dict) -> list[Page]:
             Page("complaint", f"/cabinet/complaints/{manifest['complaint']}", manifest["complaint"], SUBJECT,
                  "subject"),
             Page("consents", "/cabinet/consents", "<h1>Менің келісімдерім", SUBJECT, "subject"),
+            Page("access log", "/cabinet/access-log", "<h1>Қол жеткізу журналы", SUBJECT, "subject"),
             Page("staff queue", "/staff/complaints", "<h1>Шағымдар кезегі", SUPPORT),
+            Page("staff deadlines", "/staff", "<h1>Мерзімдер", SUPPORT),
+            # a page of the cohort both databases hold (generate.bench_accounts): by the surname a tenth of the
+            # generated subjects share, and by an e-mail prefix; the marker is the link to a second page (a full first)
+            Page("staff search, name", f"/staff/subjects?q={quote('Оспанов')}", "page=2", SUPPORT),
+            Page("staff search, e-mail", f"/staff/subjects?q={COHORT}", "page=2", SUPPORT),
             Page("catalog ru", "/translate/ru", 'action="/logout"', TRANSLATOR)]
 
 
