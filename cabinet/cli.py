@@ -201,15 +201,19 @@ def audit_public_key():
 @named_job("policy publish")
 def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_ru):
     """Publish a new policy version from Markdown texts."""
+    from flask_babel import force_locale
+
     from cabinet.policies.service import PolicyError, publish
 
     try:
         version = publish(label, effective_from.date(),
                           {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
                           {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
-    except (PolicyError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
+    except PolicyError as error:
+        with force_locale("en"):  # the operator's terminal speaks the source language, as every other command
+            raise click.ClickException(f"version {label}: {error}") from error
     click.echo(f"published policy version {version.label}, effective from {version.effective_from}")
 
 
