@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from cabinet.extensions import db
-from cabinet.transaction import committed
+from cabinet.transaction import committed, committing
 
 users_cli = AppGroup("users", help="Manage accounts.")
 def job_actor():
@@ -92,13 +92,13 @@ def create_user(email, roles, surname, given_name):
                       actor=job_actor())
     except (AccountError, ValueError) as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"created {user.email} ({', '.join(user.role_names)})")
 
 
 @users_cli.command("languages")
 @click.argument("email")
 @click.argument("locales", nargs=-1)
+@named_job("users languages")
 def translator_languages(email, locales):
     """Limit a translator to the given languages; none given (or all of them) lifts the limit."""
     from cabinet.accounts.service import find_by_email
@@ -111,7 +111,6 @@ def translator_languages(email, locales):
         chosen = set_languages(user, locales, actor=None)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"{user.email} may edit: {', '.join(chosen) if chosen else 'every language'}")
 
 
@@ -177,9 +176,9 @@ def _checkpoint(head, *, only_if_newer=False, mail=False) -> None:
     click.echo(f"checkpoint at position {head[0]} written to {current_app.config['AUDIT_CHECKPOINT_FILE']}")
     recipient = current_app.config.get("AUDIT_MAIL_TO")
     if mail and recipient:
-        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=head[0],
-             line=line)
-        db.session.commit()
+        with committing():  # the mail goes to the queue on this commit
+            send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=head[0],
+                 line=line)
         click.echo(f"checkpoint mailed to {recipient}")
 
 
@@ -223,14 +222,18 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
 def notify_policy(batch_size):
     """Mail every subject who has not acknowledged the current version (resumable, never twice)."""
     from cabinet.i18n import local_today
-    from cabinet.policies.notify import notify_all
+    from cabinet.policies.notify import notify_batch
     from cabinet.policies.service import current_version
 
     version = current_version(local_today())
     if version is None:
         raise click.ClickException("no policy version is in effect")
     total = 0
-    for sent in notify_all(version, batch_size):
+    while True:
+        with committing():  # each batch is on record (and its mail on the way) before the next
+            sent = notify_batch(version, batch_size)
+        if not sent:
+            break
         total += sent
         click.echo(f"sent {total}")
     click.echo(f"version {version.label}: {total} subjects notified")
@@ -240,10 +243,10 @@ def notify_policy(batch_size):
 @named_job("consents destroy-due")
 def destroy_due():
     """Destroy the data of subjects whose withdrawal deadline has come; keep what the law requires."""
-    from cabinet.consents.withdrawal import destroy_due as run
     from cabinet.i18n import local_today
+    from cabinet.scheduled import carry_out_withdrawals
 
-    click.echo(f"{run(local_today())} withdrawals carried out")
+    click.echo(f"{carry_out_withdrawals(local_today())} withdrawals carried out")
 
 
 @deadlines_cli.command("remind")
@@ -254,7 +257,6 @@ def deadlines_remind():
     from cabinet.staff.reminders import remind
 
     mailed = remind(local_today())
-    db.session.commit()
     click.echo(f"{mailed['support']} due soon mailed to support, {mailed['admins']} overdue mailed to the admins")
 
 
@@ -272,10 +274,10 @@ def mail_marketing(kk_file, ru_file):
         texts[locale] = (subject.strip(), body.strip())
     link, last_id, total = external_url("consents.index"), 0, 0
     while batch := consenting_subjects("marketing", after_id=last_id):
-        for user in batch:
-            subject, body = texts.get(user.locale, texts["kk"])
-            send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
-        db.session.commit()  # each batch is on record (and on its way to the worker) before the next
+        with committing():  # each batch is on record (and on its way to the worker) before the next
+            for user in batch:
+                subject, body = texts.get(user.locale, texts["kk"])
+                send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
         last_id, total = batch[-1].id, total + len(batch)
     click.echo(f"marketing mail sent to {total} subjects")
 
@@ -334,7 +336,6 @@ def sweep_documents(minutes):
 
     removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
     expired = drafts.expire(drafts.MAX_AGE)
-    db.session.commit()  # the sweep's trail events
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")
@@ -353,8 +354,8 @@ def freeze_complaints():
         ComplaintVersion.complaint_id == Complaint.id).exists()).order_by(Complaint.id)
     made = 0
     for complaint in db.session.scalars(pending).all():
-        versions.ensure(complaint)
-        db.session.commit()
+        with committing():
+            versions.ensure(complaint)
         made += 1
     click.echo(f"{made} complaints given a reconstructed version 1")
 
@@ -441,9 +442,10 @@ def demo():
     """Load the demo data (idempotent) and print the logins."""
     from cabinet.demo.load import load
 
-    for line in load():
+    with committing():
+        lines = load()
+    for line in lines:
         click.echo(line)
-    db.session.commit()
 
 
 def init_app(app):
