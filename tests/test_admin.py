@@ -267,6 +267,18 @@ def test_each_refusal_shows_its_message_in_the_reader_s_language_and_writes_noth
     assert 'class="policy"' not in page.text
 
 
+def test_a_label_published_by_another_request_meanwhile_is_refused_not_a_server_error(app, admin, policy,
+                                                                                      monkeypatch):
+    from cabinet.policies import service
+
+    monkeypatch.setattr(service, "get_version", lambda label: None)  # the other request commits after this check
+    before = snapshot(app)
+    page = admin.post("/admin/policies", data=form(label="1"))
+    assert page.status_code == 200
+    assert "Мұндай белгісі бар нұсқа бұрыннан бар" in page.text
+    assert snapshot(app) == before
+
+
 @pytest.mark.parametrize("label, texts, code, field", [
     ("", {"kk": "Мәтін", "ru": "Текст"}, "label", "label"),
     ("2" * 33, {"kk": "Мәтін", "ru": "Текст"}, "label", "label"),

@@ -7,6 +7,7 @@ from flask import current_app, has_request_context, request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from cabinet.audit import labels, trail
 from cabinet.dates import written_date
@@ -22,6 +23,10 @@ labels.register_actions({
 
 #: CommonMark with raw HTML disabled: policy texts are rendered safely
 _markdown = MarkdownIt("commonmark", {"html": False})
+
+
+#: the refusal of a label another version has (found first, or by the database when two publish it at once)
+LABEL_TAKEN = _l("A version with this label exists; a published version never changes.")
 
 
 class PolicyError(DomainError):
@@ -73,8 +78,7 @@ def check(label: str, effective_from: date, texts: dict[str, str], *, earliest: 
     if not label or len(label) > 32:
         raise PolicyError(_l("The version label must be 1 to 32 characters."), code="label", field="label")
     if get_version(label) is not None:
-        raise PolicyError(_l("A version with this label exists; a published version never changes."),
-                          code="label_exists", field="label")
+        raise PolicyError(LABEL_TAKEN, code="label_exists", field="label")
     if earliest is not None and effective_from < earliest:
         raise PolicyError(_l("A new version takes effect when it is posted: choose today or a later day."),
                           code="past", field="effective_from")
@@ -98,7 +102,10 @@ def publish(label: str, effective_from: date, texts: dict[str, str], summaries: 
     version = PolicyVersion(label=label, effective_from=effective_from,
                             published_by_id=getattr(actor, "id", None))
     db.session.add(version)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # published by another request since the check: the caller rolls back
+        raise PolicyError(LABEL_TAKEN, code="label_exists", field="label") from error
     for locale, body in texts.items():
         db.session.add(PolicyText(version_id=version.id, locale=locale, body=body.strip() + "\n",
                                   summary=(summaries or {}).get(locale, "")))
