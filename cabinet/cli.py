@@ -88,8 +88,9 @@ def create_user(email, roles, surname, given_name):
     if too_guessable(password, personal_words(email, surname, given_name)):
         raise click.ClickException("the password is too easy to guess: choose a longer, less predictable one")
     try:
-        user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name,
-                      actor=job_actor())
+        with committing():  # on record before it is said done
+            user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name,
+                          actor=job_actor())
     except (AccountError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.email} ({', '.join(user.role_names)})")
@@ -108,7 +109,8 @@ def translator_languages(email, locales):
     if user is None or not user.has_role("translator"):
         raise click.ClickException(f"no translator with the e-mail {email}")
     try:
-        chosen = set_languages(user, locales, actor=None)
+        with committing():
+            chosen = set_languages(user, locales, actor=None)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.email} may edit: {', '.join(chosen) if chosen else 'every language'}")
@@ -205,9 +207,10 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
     from cabinet.policies.service import PolicyError, publish
 
     try:
-        version = publish(label, effective_from.date(),
-                          {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
-                          {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
+        with committing():
+            version = publish(label, effective_from.date(),
+                              {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
+                              {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
     except UnicodeDecodeError as error:
         raise click.ClickException(str(error)) from error
     except PolicyError as error:
@@ -256,7 +259,8 @@ def deadlines_remind():
     from cabinet.i18n import local_today
     from cabinet.staff.reminders import remind
 
-    mailed = remind(local_today())
+    with committing():
+        mailed = remind(local_today())
     click.echo(f"{mailed['support']} due soon mailed to support, {mailed['admins']} overdue mailed to the admins")
 
 
@@ -334,8 +338,9 @@ def sweep_documents(minutes):
     from cabinet.documents import drafts
     from cabinet.documents.storage import sweep
 
-    removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
-    expired = drafts.expire(drafts.MAX_AGE)
+    with committing():  # the sweep's trail events; the drafts' files go once it commits
+        removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
+        expired = drafts.expire(drafts.MAX_AGE)
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")
