@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from cabinet.extensions import db
-from cabinet.transaction import committed
+from cabinet.transaction import committed, committing
 
 users_cli = AppGroup("users", help="Manage accounts.")
 def job_actor():
@@ -88,17 +88,18 @@ def create_user(email, roles, surname, given_name):
     if too_guessable(password, personal_words(email, surname, given_name)):
         raise click.ClickException("the password is too easy to guess: choose a longer, less predictable one")
     try:
-        user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name,
-                      actor=job_actor())
+        with committing():  # on record before it is said done
+            user = create(normalize_email(email), password, roles=roles, surname=surname, given_name=given_name,
+                          actor=job_actor())
     except (AccountError, ValueError) as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"created {user.email} ({', '.join(user.role_names)})")
 
 
 @users_cli.command("languages")
 @click.argument("email")
 @click.argument("locales", nargs=-1)
+@named_job("users languages")
 def translator_languages(email, locales):
     """Limit a translator to the given languages; none given (or all of them) lifts the limit."""
     from cabinet.accounts.service import find_by_email
@@ -108,10 +109,10 @@ def translator_languages(email, locales):
     if user is None or not user.has_role("translator"):
         raise click.ClickException(f"no translator with the e-mail {email}")
     try:
-        chosen = set_languages(user, locales, actor=None)
+        with committing():
+            chosen = set_languages(user, locales, actor=None)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"{user.email} may edit: {', '.join(chosen) if chosen else 'every language'}")
 
 
@@ -177,9 +178,9 @@ def _checkpoint(head, *, only_if_newer=False, mail=False) -> None:
     click.echo(f"checkpoint at position {head[0]} written to {current_app.config['AUDIT_CHECKPOINT_FILE']}")
     recipient = current_app.config.get("AUDIT_MAIL_TO")
     if mail and recipient:
-        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=head[0],
-             line=line)
-        db.session.commit()
+        with committing():  # the mail goes to the queue on this commit
+            send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=head[0],
+                 line=line)
         click.echo(f"checkpoint mailed to {recipient}")
 
 
@@ -201,15 +202,20 @@ def audit_public_key():
 @named_job("policy publish")
 def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_ru):
     """Publish a new policy version from Markdown texts."""
+    from flask_babel import force_locale
+
     from cabinet.policies.service import PolicyError, publish
 
     try:
-        version = publish(label, effective_from.date(),
-                          {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
-                          {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
-    except (PolicyError, UnicodeDecodeError) as error:
+        with committing():
+            version = publish(label, effective_from.date(),
+                              {"kk": kk_file.read_text(encoding="utf-8"), "ru": ru_file.read_text(encoding="utf-8")},
+                              {"kk": summary_kk, "ru": summary_ru}, actor=job_actor())
+    except UnicodeDecodeError as error:
         raise click.ClickException(str(error)) from error
-    db.session.commit()
+    except PolicyError as error:
+        with force_locale("en"):  # the operator's terminal speaks the source language, as every other command
+            raise click.ClickException(f"version {label}: {error}") from error
     click.echo(f"published policy version {version.label}, effective from {version.effective_from}")
 
 
@@ -219,14 +225,18 @@ def publish_policy(label, effective_from, kk_file, ru_file, summary_kk, summary_
 def notify_policy(batch_size):
     """Mail every subject who has not acknowledged the current version (resumable, never twice)."""
     from cabinet.i18n import local_today
-    from cabinet.policies.notify import notify_all
+    from cabinet.policies.notify import notify_batch
     from cabinet.policies.service import current_version
 
     version = current_version(local_today())
     if version is None:
         raise click.ClickException("no policy version is in effect")
     total = 0
-    for sent in notify_all(version, batch_size):
+    while True:
+        with committing():  # each batch is on record (and its mail on the way) before the next
+            sent = notify_batch(version, batch_size)
+        if not sent:
+            break
         total += sent
         click.echo(f"sent {total}")
     click.echo(f"version {version.label}: {total} subjects notified")
@@ -236,10 +246,10 @@ def notify_policy(batch_size):
 @named_job("consents destroy-due")
 def destroy_due():
     """Destroy the data of subjects whose withdrawal deadline has come; keep what the law requires."""
-    from cabinet.consents.withdrawal import destroy_due as run
     from cabinet.i18n import local_today
+    from cabinet.scheduled import carry_out_withdrawals
 
-    click.echo(f"{run(local_today())} withdrawals carried out")
+    click.echo(f"{carry_out_withdrawals(local_today())} withdrawals carried out")
 
 
 @deadlines_cli.command("remind")
@@ -249,8 +259,8 @@ def deadlines_remind():
     from cabinet.i18n import local_today
     from cabinet.staff.reminders import remind
 
-    mailed = remind(local_today())
-    db.session.commit()
+    with committing():
+        mailed = remind(local_today())
     click.echo(f"{mailed['support']} due soon mailed to support, {mailed['admins']} overdue mailed to the admins")
 
 
@@ -268,10 +278,10 @@ def mail_marketing(kk_file, ru_file):
         texts[locale] = (subject.strip(), body.strip())
     link, last_id, total = external_url("consents.index"), 0, 0
     while batch := consenting_subjects("marketing", after_id=last_id):
-        for user in batch:
-            subject, body = texts.get(user.locale, texts["kk"])
-            send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
-        db.session.commit()  # each batch is on record (and on its way to the worker) before the next
+        with committing():  # each batch is on record (and on its way to the worker) before the next
+            for user in batch:
+                subject, body = texts.get(user.locale, texts["kk"])
+                send(user.email, "marketing", locale=user.locale, user=user, subject=subject, body=body, link=link)
         last_id, total = batch[-1].id, total + len(batch)
     click.echo(f"marketing mail sent to {total} subjects")
 
@@ -328,9 +338,9 @@ def sweep_documents(minutes):
     from cabinet.documents import drafts
     from cabinet.documents.storage import sweep
 
-    removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
-    expired = drafts.expire(drafts.MAX_AGE)
-    db.session.commit()  # the sweep's trail events
+    with committing():  # the sweep's trail events; the drafts' files go once it commits
+        removed = sweep(timedelta(minutes=minutes))  # first: a draft's file is known until the draft is gone
+        expired = drafts.expire(drafts.MAX_AGE)
     for path in removed:
         click.echo(f"removed {path.name}")
     click.echo(f"{len(removed)} orphaned files removed")
@@ -349,8 +359,8 @@ def freeze_complaints():
         ComplaintVersion.complaint_id == Complaint.id).exists()).order_by(Complaint.id)
     made = 0
     for complaint in db.session.scalars(pending).all():
-        versions.ensure(complaint)
-        db.session.commit()
+        with committing():
+            versions.ensure(complaint)
         made += 1
     click.echo(f"{made} complaints given a reconstructed version 1")
 
@@ -437,9 +447,10 @@ def demo():
     """Load the demo data (idempotent) and print the logins."""
     from cabinet.demo.load import load
 
-    for line in load():
+    with committing():
+        lines = load()
+    for line in lines:
         click.echo(line)
-    db.session.commit()
 
 
 def init_app(app):

@@ -16,10 +16,11 @@ from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet.database import UTCDateTime, utcnow
 from cabinet.extensions import db
+from cabinet.transaction import apart
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +95,16 @@ class JobLease(db.Model):
 def claim_period(name: str, period: timedelta) -> bool:
     """Take the job's next period: one UPDATE (or the first INSERT) that only one worker wins."""
     now = utcnow()
-    with Session(db.engine) as session:
-        won = session.execute(update(JobLease).where(JobLease.name == name, JobLease.until <= now)
-                              .values(until=now + period).execution_options(synchronize_session=False)).rowcount
-        if not won and session.get(JobLease, name) is None:
-            session.add(JobLease(name=name, until=now + period))
-            try:
-                session.commit()
-            except IntegrityError:  # another worker's first run got in first
-                return False
-            return True
-        session.commit()
-        return bool(won)
+    try:
+        with apart() as session:
+            won = session.execute(update(JobLease).where(JobLease.name == name, JobLease.until <= now)
+                                  .values(until=now + period).execution_options(synchronize_session=False)).rowcount
+            if not won and session.get(JobLease, name) is None:
+                session.add(JobLease(name=name, until=now + period))
+                won = 1
+    except IntegrityError:  # another worker's first run got in first
+        return False
+    return bool(won)
 
 
 def once_per(period: timedelta):

@@ -14,15 +14,25 @@ from huey import crontab
 from cabinet import i18n
 from cabinet.audit import checkpoints, who
 from cabinet.audit.trail import verify
-from cabinet.consents.withdrawal import destroy_due
+from cabinet.consents import withdrawal
 from cabinet.documents import drafts
 from cabinet.documents.storage import sweep
-from cabinet.extensions import db
 from cabinet.mail import send
 from cabinet.queue import huey, in_app, once_per
 from cabinet.staff.reminders import remind
+from cabinet.transaction import committing
 
 log = logging.getLogger(__name__)
+
+
+def carry_out_withdrawals(today) -> int:
+    """Destroy the data of each withdrawal whose day has come, each in its own transaction: those done stay done
+    if a later one fails. Run as the `consents destroy-due` job, by the worker or the command."""
+    due = withdrawal.due(today)
+    for item in due:
+        with committing():
+            withdrawal.destroy(item)
+    return len(due)
 
 #: upload files younger than this may belong to an upload still in progress
 UPLOAD_MIN_AGE = timedelta(minutes=60)
@@ -34,7 +44,7 @@ UPLOAD_MIN_AGE = timedelta(minutes=60)
 def withdrawals_due() -> int:
     """Every quarter of an hour: carry out the withdrawals whose 15 working days have come."""
     with who.job("consents destroy-due"):
-        done = destroy_due(i18n.local_today())
+        done = carry_out_withdrawals(i18n.local_today())
     if done:
         log.info("%s withdrawals carried out", done)
     return done
@@ -46,9 +56,8 @@ def withdrawals_due() -> int:
 def deadline_reminders() -> dict[str, int]:
     """Hourly; the first run of the operator's day mails support what falls due soon and the admins what is
     overdue, and later runs find the day's reminders made (one a day per audience)."""
-    with who.job("deadlines remind"):
+    with who.job("deadlines remind"), committing():
         mailed = remind(i18n.local_today())
-        db.session.commit()
     return mailed
 
 
@@ -58,10 +67,9 @@ def deadline_reminders() -> dict[str, int]:
 def sweep_uploads() -> int:
     """Every six hours: delete the files kept on a preview a day ago that no form took, and upload files no document
     or draft names (left by a process killed mid-upload)."""
-    with who.job("documents sweep"):
+    with who.job("documents sweep"), committing():  # the sweep's trail events; the drafts' files go once it commits
         removed = sweep(UPLOAD_MIN_AGE)  # first: a draft's file is known until the draft is gone
         expired = drafts.expire(drafts.MAX_AGE)
-        db.session.commit()  # the sweep's trail events; the drafts' files go once it commits
     if removed or expired:
         log.info("%s orphaned upload files and %s unsent drafts removed", len(removed), expired)
     return len(removed) + expired
@@ -88,7 +96,7 @@ def audit_checkpoint() -> int | None:
     line = checkpoints.append(*verdict.head, only_if_newer=True)
     recipient = current_app.config.get("AUDIT_MAIL_TO")
     if line and recipient:
-        send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"], seq=verdict.head[0],
-             line=line)
-        db.session.commit()
+        with committing():  # the mail goes to the queue on this commit
+            send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"],
+                 seq=verdict.head[0], line=line)
     return verdict.head[0] if line else None

@@ -8,12 +8,31 @@ page for a lost write; (2) it works the same for a CLI command, which has no req
 writes nothing (most GETs) says so by not wearing it. A view that catches a refusal to
 answer with it runs the operation inside `attempt`, so the refused step leaves nothing behind when the edge
 commits whatever the view records afterwards (a refused decision's trail event).
+
+Work that is its own edge without being a view or a command (each batch of a mailing, each withdrawal a job carries
+out, a queued task, the work done after a response) runs in `committing`; the mail queue's claims and a periodic
+job's lease, which must stand whatever the caller's transaction does, run `apart` in a session of their own. No
+other module commits or rolls back.
 """
 
 from contextlib import contextmanager
 from functools import wraps
 
+from sqlalchemy.orm import Session
+
 from cabinet.extensions import db
+
+
+@contextmanager
+def committing():
+    """One unit of work at an edge: committed when the block ends; rolled back, and the error raised, if the block
+    or its commit failed."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def committed(function):
@@ -21,15 +40,18 @@ def committed(function):
 
     @wraps(function)
     def wrapper(*args, **kwargs):
-        try:
-            result = function(*args, **kwargs)
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
-        return result
+        with committing():
+            return function(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def apart():
+    """A short transaction in a session of its own, beside the request's or the job's: committed when the block
+    ends, rolled back if it raised."""
+    with Session(db.engine) as session, session.begin():
+        yield session
 
 
 @contextmanager

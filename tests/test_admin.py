@@ -234,6 +234,73 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app, admin, 
     assert 'class="policy"' not in response.text  # no preview of a refused version
 
 
+REFUSED = {  # what the publishing operation refuses, on the field it is about, in each language
+    "label taken": ({"label": "1"}, "label", {"kk": "Мұндай белгісі бар нұсқа бұрыннан бар",
+                                             "ru": "Версия с таким обозначением уже существует"}),
+    "a day already past": ({"label": "3", "effective_from": "2026-06-01"}, "effective_from",
+                           {"kk": "Жаңа нұсқа жарияланған кезден бастап күшіне енеді",
+                            "ru": "Новая версия вступает в силу с момента размещения"}),
+    "before the newest version": ({"label": "3", "effective_from": "2099-05-31"}, "effective_from",
+                                  {"kk": "2 нұсқасы 2099 жылғы 1 маусым бастап күшіне енеді",
+                                   "ru": "Версия 2 вступает в силу 1 июня 2099 г."}),
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("button", ["publish", "preview"])
+@pytest.mark.parametrize("refused", REFUSED.values(), ids=REFUSED.keys())
+def test_each_refusal_shows_its_message_in_the_reader_s_language_and_writes_nothing(app, admin, policy, refused,
+                                                                                   button, lang):
+    changes, field, message = refused
+    assert admin.post("/admin/policies", data=form()).status_code == 302  # version 2, in effect from 2099-06-01
+    admin.get(f"/lang/{lang}")
+    before = snapshot(app)
+    data = form(**changes)
+    if button == "preview":
+        data["preview"] = data.pop("publish")
+    page = admin.post("/admin/policies", data=data)
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+    error = page.text[page.text.index(f'id="{field}-error"'):].split("</p>")[0].split("</span>")[1]
+    assert message[lang] in error
+    assert "version" not in error.lower() and "effect" not in error  # no English source reached the page
+    assert snapshot(app) == before
+    assert 'class="policy"' not in page.text
+
+
+def test_a_label_published_by_another_request_meanwhile_is_refused_not_a_server_error(app, admin, policy,
+                                                                                      monkeypatch):
+    from cabinet.policies import service
+
+    monkeypatch.setattr(service, "get_version", lambda label: None)  # the other request commits after this check
+    before = snapshot(app)
+    page = admin.post("/admin/policies", data=form(label="1"))
+    assert page.status_code == 200
+    assert "Мұндай белгісі бар нұсқа бұрыннан бар" in page.text
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("label, texts, code, field", [
+    ("", {"kk": "Мәтін", "ru": "Текст"}, "label", "label"),
+    ("2" * 33, {"kk": "Мәтін", "ru": "Текст"}, "label", "label"),
+    ("2", {"kk": "Мәтін", "ru": " \n"}, "text_missing", "text_ru"),
+    ("2", {"kk": "", "ru": "Текст"}, "text_missing", "text_kk"),
+    ("2", {"kk": "Мәтін"}, "text_missing", "text_ru"),
+])
+def test_the_operation_itself_refuses_what_the_form_would_not_let_through(app, policy, label, texts, code, field):
+    """A command or a script reaches the operation without the browser's form: it refuses the same way."""
+    from datetime import date
+
+    from cabinet.policies.service import PolicyError, publish
+
+    before = snapshot(app)
+    with app.app_context():
+        with pytest.raises(PolicyError) as refused:
+            publish(label, date(2099, 6, 1), texts)
+        db.session.rollback()
+    assert (refused.value.code, refused.value.field) == (code, field)
+    assert snapshot(app) == before
+
+
 def test_the_published_version_never_changes(app, admin, policy):
     admin.post("/admin/policies", data=form())
     admin.post("/admin/policies", data=form(text_kk="Басқа мәтін."))

@@ -15,6 +15,7 @@ from cabinet.audit import trail
 from cabinet.audit.actor import Actor
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.transaction import committing
 
 #: how long an acting session lasts unless stopped
 ACTING_MINUTES = 30
@@ -55,18 +56,19 @@ def _resolve():
         return
     act = db.session.get(ActingSession, act_id)
     if act is not None and act.ended_at is None and act.expires_at <= utcnow():
-        _record_expiry(act)
+        with committing():  # this hook is the expiry's edge: it stands whatever the request does next
+            expire(Actor(act.staff), act)
     if act is None or act.staff_id != current_user.id or act.ended_at is not None or not _may_act(current_user):
         session.pop(SESSION_KEY, None)
         return
     g.acting, g.acting_subject = act, act.subject
 
 
-def _record_expiry(act) -> None:
-    """The first request after the time ran out closes the act on record, so the subject sees it end."""
+def expire(actor: Actor, act) -> None:
+    """Close on record an act whose time ran out (the first request of its staff member after that), so the
+    subject sees it end; actor: that staff member."""
     act.ended_at, act.end_reason = act.expires_at, "expired"
-    trail.record("staff.acting_expired", actor=act.staff, subject=act.subject, obj=act)
-    db.session.commit()
+    trail.record("staff.acting_expired", actor=actor, subject=act.subject, obj=act)
 
 
 def _may_act(user) -> bool:

@@ -10,14 +10,13 @@ from cabinet.acting import current_actor, role_required
 from cabinet.admin import calendar as calendar_effects
 from cabinet.admin.forms import DayOverrideForm, PublishPolicyForm, RolesForm
 from cabinet.database import MAX_ID
-from cabinet.dates import written_date
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
 from cabinet.policies import diff, service
 from cabinet.policies.models import PolicyVersion
-from cabinet.transaction import committed
+from cabinet.transaction import attempt, committed
 from cabinet.workdays import deadlines
 from cabinet.workdays.names import translate as translate_holiday
 from cabinet.workdays.overrides import remove_override, set_override, stored
@@ -40,23 +39,22 @@ def policies():
     form = PublishPolicyForm()
     preview = None
     if form.validate_on_submit():
-        if service.get_version(form.label.data.strip()) is not None:
-            form.label.errors.append(_("A version with this label exists; a published version never changes."))
-        elif form.effective_from.data < local_today():
-            form.effective_from.errors.append(
-                _("A new version takes effect when it is posted: choose today or a later day."))
-        elif (latest := service.current_version()) is not None and form.effective_from.data < latest.effective_from:
-            form.effective_from.errors.append(
-                _("Version %(label)s takes effect on %(day)s; a new version cannot take effect before it.",
-                  label=latest.label, day=written_date(latest.effective_from)))
-        elif form.publish.data:
-            version = service.publish(
-                form.label.data, form.effective_from.data,
-                {"kk": form.text_kk.data, "ru": form.text_ru.data},
-                {"kk": form.summary_kk.data or "", "ru": form.summary_ru.data or ""}, actor=current_actor())
-            flash(_("Version %(label)s is published.", label=version.label), "success")
-            return redirect(url_for("admin.policies"))
+        label, effective_from = form.label.data, form.effective_from.data
+        texts = {"kk": form.text_kk.data, "ru": form.text_ru.data}
+        try:
+            with attempt():
+                if form.publish.data:
+                    version = service.publish(label, effective_from, texts,
+                                              {"kk": form.summary_kk.data or "", "ru": form.summary_ru.data or ""},
+                                              actor=current_actor(), earliest=local_today())
+                else:
+                    service.check(label, effective_from, texts, earliest=local_today())
+        except service.PolicyError as error:
+            form[error.field].errors.append(error.message)
         else:
+            if form.publish.data:
+                flash(_("Version %(label)s is published.", label=version.label), "success")
+                return redirect(url_for("admin.policies"))
             preview = _preview(form)
     versions = db.session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from.desc(),
                                                                  PolicyVersion.id.desc())).all()

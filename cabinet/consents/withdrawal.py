@@ -138,14 +138,10 @@ def _end_acts(subject) -> None:
     db.session.execute(delete(ActingSession).where(ActingSession.subject_id == subject.id))
 
 
-def destroy_due(today) -> int:
-    """Carry out every scheduled destruction whose deadline has come; one commit each (run as a named job)."""
-    due = db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled",
-                                                      Withdrawal.due_on <= today).order_by(Withdrawal.id)).all()
-    for withdrawal in due:
-        destroy(withdrawal)
-        db.session.commit()
-    return len(due)
+def due(today) -> list[Withdrawal]:
+    """The scheduled destructions whose deadline has come, oldest first (a job destroys each, committing each)."""
+    return list(db.session.scalars(select(Withdrawal).where(Withdrawal.status == "scheduled",
+                                                            Withdrawal.due_on <= today).order_by(Withdrawal.id)))
 
 
 def refuse(withdrawal: Withdrawal, reason: str, *, actor) -> None:

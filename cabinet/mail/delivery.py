@@ -34,6 +34,7 @@ from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.mail.models import STATES, OutgoingMail
 from cabinet.messages import lazy_gettext as _l
+from cabinet.transaction import apart, committing
 
 labels.register_actions({
     "mail.resent": _l("Undelivered mail queued again by an administrator"),
@@ -66,10 +67,9 @@ def after_response(work, *args, **kwargs) -> None:
 def _do_deferred(work, *args, **kwargs) -> None:
     """The visitor has had the answer already: a failure can only be logged (and the work asked for again)."""
     try:
-        work(*args, **kwargs)
-        db.session.commit()  # its mail goes to the queue on this commit, like any other
+        with committing():  # its mail goes to the queue on this commit, like any other
+            work(*args, **kwargs)
     except Exception:
-        db.session.rollback()
         current_app.logger.exception("%s failed after the response", work.__qualname__)
 
 
@@ -102,12 +102,11 @@ def claim(mail_id: int) -> str | None:
     row lock with the condition checked again); returns the claim's token, or None when another has it."""
     token, now = secrets.token_hex(16), utcnow()
     lease = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    with Session(db.engine) as session:
+    with apart() as session:
         won = session.execute(update(OutgoingMail).where(OutgoingMail.id == mail_id, _claimable(now))
                               .values(state="sending", claim=token, lease_until=lease,
                                       attempts=OutgoingMail.attempts + 1)
                               .execution_options(synchronize_session=False)).rowcount
-        session.commit()
     return token if won == 1 else None
 
 
@@ -115,12 +114,11 @@ def _record(mail_id: int, token: str, **values) -> bool:
     """Write the outcome if this worker still holds the claim; a few tries, as a lost write means a resend."""
     for attempt in range(3):
         try:
-            with Session(db.engine) as session:
+            with apart() as session:
                 done = session.execute(update(OutgoingMail).where(OutgoingMail.id == mail_id,
                                                                   OutgoingMail.claim == token)
                                        .values(claim=None, lease_until=None, **values)
                                        .execution_options(synchronize_session=False)).rowcount
-                session.commit()
             if not done:  # the lease ran out mid-send and another worker claimed it: it may go out twice
                 log.warning("mail %s: the claim was lost before its outcome was recorded", mail_id)
             return done == 1
@@ -174,10 +172,9 @@ def deliver_due(grace: timedelta = timedelta(0)) -> tuple[int, int]:
 
 def purge_sent() -> int:
     """Delete sent mail older than KEEP_SENT (it holds personal data)."""
-    with Session(db.engine) as session:
+    with apart() as session:
         gone = session.execute(delete(OutgoingMail).where(OutgoingMail.state == "sent",
                                                           OutgoingMail.sent_at < utcnow() - KEEP_SENT)).rowcount
-        session.commit()
     return gone
 
 

@@ -20,14 +20,15 @@ def pending_batch(version: PolicyVersion, size: int) -> list[User]:
     ))
 
 
-def notify_all(version: PolicyVersion, batch_size: int = 500):
-    """Mail each pending subject in their language, committing after every batch; yields the count sent."""
+def notify_batch(version: PolicyVersion, size: int = 500) -> int:
+    """Mail the next `size` pending subjects in their language, each noted as told, and record the batch; returns
+    how many (0: everyone is told). The command commits each batch, so a stopped run resumes where it was."""
     link = external_url("policies.review")
-    while batch := pending_batch(version, batch_size):
-        for user in batch:
-            send(user.email, "policy_changed", locale=user.locale, user=user, version=version,
-                 summary=version.text(user.locale).summary, link=link)
-            db.session.add(PolicyNotice(user_id=user.id, version_id=version.id))
+    batch = pending_batch(version, size)
+    for user in batch:
+        send(user.email, "policy_changed", locale=user.locale, user=user, version=version,
+             summary=version.text(user.locale).summary, link=link)
+        db.session.add(PolicyNotice(user_id=user.id, version_id=version.id))
+    if batch:
         trail.record("policy.notified", obj=version, details={"version": version.label, "subjects": len(batch)})
-        db.session.commit()
-        yield len(batch)
+    return len(batch)

@@ -7,9 +7,13 @@ from flask import current_app, has_request_context, request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from cabinet.audit import labels, trail
+from cabinet.dates import written_date
+from cabinet.domain import DomainError
 from cabinet.extensions import db
+from cabinet.messages import LazyText
 from cabinet.messages import lazy_gettext as _l
 from cabinet.policies.models import PolicyAcceptance, PolicyText, PolicyVersion
 
@@ -21,8 +25,16 @@ labels.register_actions({
 _markdown = MarkdownIt("commonmark", {"html": False})
 
 
-class PolicyError(ValueError):
-    """A publication that cannot be made; the message says why."""
+#: the refusal of a label another version has (found first, or by the database when two publish it at once)
+LABEL_TAKEN = _l("A version with this label exists; a published version never changes.")
+
+
+class PolicyError(DomainError):
+    """A publication that cannot be made: the message says why, `field` names the input it is about."""
+
+    def __init__(self, message, *, code: str, field: str):
+        super().__init__(message, code=code)
+        self.field = field
 
 
 def render_markdown(text: str) -> Markup:
@@ -58,25 +70,42 @@ def get_version(label: str) -> PolicyVersion | None:
     return db.session.scalar(select(PolicyVersion).where(PolicyVersion.label == label))
 
 
-def publish(label: str, effective_from: date, texts: dict[str, str], summaries: dict[str, str] | None = None,
-            *, actor=None) -> PolicyVersion:
-    """Publish an immutable version with a text in every language."""
+def check(label: str, effective_from: date, texts: dict[str, str], *, earliest: date | None = None) -> None:
+    """Refuse what cannot be published (raising PolicyError): a label taken or out of shape, a day before
+    `earliest` (today, for a version posted from the browser: clause 5.5, in effect when posted) or before the
+    newest version's, a language without its text. Lazy messages: each reader sees them in their language."""
     label = label.strip()
     if not label or len(label) > 32:
-        raise PolicyError("the version label must be 1 to 32 characters")
+        raise PolicyError(_l("The version label must be 1 to 32 characters."), code="label", field="label")
     if get_version(label) is not None:
-        raise PolicyError(f"version {label} already exists")
+        raise PolicyError(LABEL_TAKEN, code="label_exists", field="label")
+    if earliest is not None and effective_from < earliest:
+        raise PolicyError(_l("A new version takes effect when it is posted: choose today or a later day."),
+                          code="past", field="effective_from")
     latest = current_version()
     if latest is not None and effective_from < latest.effective_from:
-        raise PolicyError(f"version {latest.label} takes effect on {latest.effective_from}; "
-                          "a new version cannot take effect before it (clause 5.5: effective when posted)")
-    missing = {"kk", "ru"} - {k for k, v in texts.items() if v and v.strip()}
-    if missing:
-        raise PolicyError(f"a text is missing for: {', '.join(sorted(missing))}")
+        raise PolicyError(_l("Version %(label)s takes effect on %(day)s; a new version cannot take effect before it.",
+                             label=latest.label, day=LazyText(written_date, latest.effective_from)),
+                          code="before_latest", field="effective_from")
+    for locale in ("kk", "ru"):
+        if not (texts.get(locale) or "").strip():
+            raise PolicyError(_l("The text is missing: a version is published in Kazakh and in Russian."),
+                              code="text_missing", field=f"text_{locale}")
+
+
+def publish(label: str, effective_from: date, texts: dict[str, str], summaries: dict[str, str] | None = None,
+            *, actor=None, earliest: date | None = None) -> PolicyVersion:
+    """Publish an immutable version with a text in every language, its trail event and the caches told; refused
+    (PolicyError, nothing written) for what `check` refuses. actor: an Actor, or None for set-up."""
+    check(label, effective_from, texts, earliest=earliest)
+    label = label.strip()
     version = PolicyVersion(label=label, effective_from=effective_from,
                             published_by_id=getattr(actor, "id", None))
     db.session.add(version)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # published by another request since the check: the caller rolls back
+        raise PolicyError(LABEL_TAKEN, code="label_exists", field="label") from error
     for locale, body in texts.items():
         db.session.add(PolicyText(version_id=version.id, locale=locale, body=body.strip() + "\n",
                                   summary=(summaries or {}).get(locale, "")))
