@@ -210,3 +210,52 @@ def test_a_deep_deadlines_page_asks_as_much_as_the_first(app, staff, create_user
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) - few == few <= 10, statements  # the count, a page of each kind, the reminders
+
+
+# --- the staff search --------------------------------------------------------------------------------------------
+
+SEARCHES = {"surname": "Омар", "given name": "Дана", "e-mail": "dana", "e-mail with @": "dana@"}
+
+
+@pytest.mark.parametrize("q", SEARCHES.values(), ids=SEARCHES.keys())
+def test_a_search_reads_a_stretch_of_an_index_per_kind(app, staff, create_user, q):
+    """However many people share a name, a search page reads each kind of match from its index in the order it shows:
+    no scan of every account, no sort of every match (an OR of the kinds sorted by surname scanned the accounts)."""
+    for n in range(30):
+        create_user(email=f"dana@omar{n:02}.example.kz", surname="Омарова", given_name="Дана")
+    statements = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert "page=2" in staff.get("/staff/subjects", query_string={"q": q}).text
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    searches = [(s, p) for s, p in statements if "FROM users" in s and "LIMIT" in s and "user_roles.role" in s]
+    assert searches
+    for statement, parameters in searches:
+        with app.app_context():
+            found = plan(statement, parameters)
+        assert "SCAN users" not in found and "Seq Scan" not in found, found
+        assert "TEMP B-TREE" not in found and "Sort" not in found, found
+
+
+def test_a_search_shows_surnames_first_then_given_names_each_person_once(staff, create_user):
+    by_given = create_user(email="g@example.kz", surname="Ахметова", given_name="Омарбек")
+    by_surname = [create_user(email=f"s{n}@example.kz", surname="Омарова", given_name="Дана") for n in range(2)]
+    by_both = create_user(email="b@example.kz", surname="Омаров", given_name="Омар")
+    found = re.findall(r'href="/staff/subjects/(\d+)"', staff.get("/staff/subjects?q=омар").text)
+    assert found == [str(u.id) for u in (by_both, *by_surname, by_given)]
+
+
+def test_a_search_pages_across_the_kinds_of_match(staff, create_user):
+    surnames = [create_user(email=f"s{n:02}@example.kz", surname="Омарова", given_name="Дана").id for n in range(20)]
+    given = [create_user(email=f"g{n:02}@example.kz", surname="Бекова", given_name="Омаргүл").id for n in range(10)]
+    pages = [re.findall(r'href="/staff/subjects/(\d+)"', staff.get(f"/staff/subjects?q=Омар&page={n}").text)
+             for n in (1, 2, 3)]
+    assert [int(i) for page in pages for i in page] == surnames + given
+    assert [len(page) for page in pages] == [25, 5, 0]

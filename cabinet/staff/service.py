@@ -3,7 +3,7 @@
 import re
 
 import phonenumbers
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, select
 
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting import expiry_from
@@ -26,33 +26,50 @@ PAGE_SIZE = 25
 
 
 def search(q: str, page: int = 1) -> tuple[list[User], bool]:
-    """Subjects matching a name prefix, an e-mail prefix, a phone number or an id; one page and whether more exist."""
+    """Subjects matching a name prefix, an e-mail prefix, a phone number or an id; one page and whether more exist.
+    Surname matches come first, then given-name and e-mail matches, each kind in the order of its own index, so a
+    page reads a stretch of an index per kind however many people share a name (an OR of the kinds sorted by surname
+    made the database read every match, or scan every account)."""
     q = q.strip()[:100]
-    query = select(User).where(exists().where(UserRole.user_id == User.id, UserRole.role == "subject"))
-    if q:
-        query = query.where(_matches(q))
-    rows = db.session.scalars(query.order_by(User.surname, User.id)
-                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return list(rows[:PAGE_SIZE]), len(rows) > PAGE_SIZE
+    wanted = max(page, 1) * PAGE_SIZE + 1  # the pages before, this one, and one more to know whether more exist
+    is_subject = exists().where(UserRole.user_id == User.id, UserRole.role == "subject")
+    ids: dict[int, None] = {}  # in the order found, each once
+    for query in _queries(q):
+        ids.update(dict.fromkeys(db.session.scalars(query.where(is_subject).limit(wanted))))
+        if len(ids) >= wanted:
+            break
+    shown = list(ids)[(max(page, 1) - 1) * PAGE_SIZE:]
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(shown[:PAGE_SIZE])))}
+    return [users[i] for i in shown[:PAGE_SIZE]], len(shown) > PAGE_SIZE
 
 
-def _matches(q: str):
-    """Index-friendly conditions: exact phone, e-mail prefix, surname, given-name or e-mail prefix, account number."""
+def _queries(q: str):
+    """The kinds of match a text can be, in the order they are shown, each ordered by its index: an account number;
+    an exact phone; an e-mail prefix; or surname, given-name and e-mail prefixes."""
     if q.isdigit() and len(q) < 9:
-        return User.id == int(q)
+        return [select(User.id).where(User.id == int(q))]
     if "@" in q:
-        return _starts_with(User.email, q.lower())
+        return [_prefixed(User.email, q.lower())]
     if re.fullmatch(r"[+\d\s()\-]{7,}", q):
         try:
             number = phonenumbers.parse(q, "KZ")
-            return User.phone == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
-            return User.phone == q
-    # names are stored as written (capitalised); SQLite cannot lower-case Cyrillic, so match both forms
-    variants = {q, q[:1].upper() + q[1:].lower()}
-    names = [_starts_with(column, v) for v in variants for column in (User.surname, User.given_name)]
+            phone = q
+        return [select(User.id).where(User.phone == phone).order_by(User.id)]
+    # names are stored as written (capitalised); SQLite cannot lower-case Cyrillic, so match both forms; two prefixes
+    # that differ in their first letter are two stretches of the index, read in its order
+    variants = sorted({q, q[:1].upper() + q[1:].lower()})
+    names = [_prefixed(column, v) for column in (User.surname, User.given_name) for v in variants]
     # the beginning of an address is typed without its "@" as often as with it
-    return or_(*names, _starts_with(User.email, q.lower()))
+    return [*names, _prefixed(User.email, q.lower())]
+
+
+def _prefixed(column, prefix: str):
+    """Accounts whose column begins with the prefix, in the order of the column's index (the column, then the id;
+    an e-mail address is unique on its own)."""
+    order = (column,) if column is User.email else (column, User.id)
+    return select(User.id).where(_starts_with(column, prefix)).order_by(*order)
 
 
 #: above every character: a prefix followed by it is past every text that begins with the prefix
