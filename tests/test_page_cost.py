@@ -1,5 +1,6 @@
 """What pages do once per process instead of on every request, and that each kept thing stays in its language."""
 
+import functools
 import re
 
 from babel import support
@@ -97,3 +98,25 @@ def test_the_kept_section_links_follow_roles_acting_and_language(app, create_use
     assert "/cabinet/profile" in hrefs and "/staff/complaints" in hrefs  # the subject's sections beside their own
     anonymous = app.test_client().get("/policy").text
     assert 'class="nav-full"' not in anonymous
+
+
+def test_hooks_are_asked_about_once_and_per_request_callables_cannot_fill_the_memory(app):
+    """Flask's ensure_sync is kept per function (hooks and views); a callable made for each request (a deferred
+    job's partial) is not kept, and made functions fill the dict only to its limit."""
+    app.synced = {}  # as a new worker starts
+    with app.test_request_context():
+        app.preprocess_request()
+    assert app.synced  # the hooks that ran
+    kept = dict(app.synced)
+    with app.test_request_context():
+        app.preprocess_request()
+    assert app.synced == kept  # asked once
+
+    def hook():
+        return "plain"
+
+    assert app.ensure_sync(hook) is hook and app.synced[hook] is hook
+    assert app.ensure_sync(functools.partial(hook)) is not None and len(app.synced) == len(kept) + 1
+    for _ in range(app.SYNCED_LIMIT + 10):
+        app.ensure_sync(lambda: None)
+    assert len(app.synced) <= app.SYNCED_LIMIT

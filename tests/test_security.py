@@ -60,6 +60,20 @@ def test_security_headers(client, policy, url):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_a_header_a_view_sets_itself_is_kept_and_none_is_sent_twice(make_app, policy):
+    """The security headers join each answer as it leaves (security.WithHeaders): one the view set stays as the
+    view set it, every other one is there once."""
+    framed = make_app()
+    framed.add_url_rule("/test-only/framed", view_func=lambda: ("ok", 200, {"X-Frame-Options": "SAMEORIGIN"}))
+    response = framed.test_client().get("/test-only/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in security.HEADERS.items():
+        if name != "X-Frame-Options":
+            assert response.headers.getlist(name) == [value], name
+    page = framed.test_client().get("/policy")
+    assert all(page.headers.getlist(name) == [value] for name, value in security.HEADERS.items())
+
+
 def test_hsts_only_in_production(client, policy, production):
     assert "Strict-Transport-Security" not in client.get("/").headers
     hsts = production.test_client().get("/").headers["Strict-Transport-Security"]
