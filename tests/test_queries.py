@@ -24,7 +24,7 @@ PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/prof
 #: page that asks more fails here. Every signed-in page has the user with roles; the working-day calendar is kept
 #: per process (workdays.service) and asks nothing. The export reads every kind of record (twelve of them, files
 #: kept on a preview among them) and appends its own audit event (four statements).
-BUDGETS = {"/cabinet": 5, "/cabinet/profile": 4, "/cabinet/profile/edit": 2, "/cabinet/profile/history": 7,
+BUDGETS = {"/cabinet": 4, "/cabinet/profile": 4, "/cabinet/profile/edit": 2, "/cabinet/profile/history": 7,
            "/cabinet/documents": 3, "/cabinet/policies": 4, "/cabinet/consents": 5,
            "/cabinet/consents/withdraw-all": 5, "/cabinet/access-log": 3, "/cabinet/disclosures": 3,
            "/cabinet/complaints": 3, "/cabinet/export": 22, "/policy": 2}
