@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: argon2id above OWASP's minimum (m=19 MiB, t=2, p=1): m=46 MiB, t=2, p=1; tests check these, not the patched HASHER
@@ -101,6 +102,18 @@ class WithHeaders:
         return self.wsgi_app(environ, starting)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per key: Flask made a new one for every
+    request, serializing an empty dict each time to learn that its JSON is text."""
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))  # all the serializer depends on
+        kept = app.extensions.get("cabinet.session_serializer")
+        if kept is None or kept[0] != keys:
+            kept = app.extensions["cabinet.session_serializer"] = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
+
 def _no_store(response):
     if request.path.startswith(PERSONAL_AREAS) or (request.endpoint != "static" and "_user_id" in session):
         response.headers["Cache-Control"] = "no-store"  # a signed-in visitor's every page shows their name at the top
@@ -139,6 +152,7 @@ def init_app(app):
     app.after_request(_no_store)
     app.after_request(_log_refusal)
     app.wsgi_app = WithHeaders(app.wsgi_app, app.config["ENV"] == "production")
+    app.session_interface = CookieSessions()
     if app.config["ENV"] == "production" and not app.config["SESSION_COOKIE_NAME"].startswith("__Host-"):
         # only sent over https, to this host, for every path: no subdomain or plain-http page can plant or read it
         app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config["SESSION_COOKIE_NAME"]

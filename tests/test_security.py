@@ -74,6 +74,20 @@ def test_a_header_a_view_sets_itself_is_kept_and_none_is_sent_twice(make_app, po
     assert all(page.headers.getlist(name) == [value] for name, value in security.HEADERS.items())
 
 
+def test_the_kept_session_serializer_follows_the_secret_key(app, client, create_user, login):
+    """The session's signing serializer is made once per key: a new secret key ends every session at once, and
+    with the old key among the fallbacks the cookie still reads."""
+    user = create_user()
+    login(user)
+    assert client.get("/cabinet").status_code == 200
+    old = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "another-secret-key"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/cabinet").status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/cabinet").status_code == 302  # the cookie signed with the old key no longer signs anyone in
+
+
 def test_hsts_only_in_production(client, policy, production):
     assert "Strict-Transport-Security" not in client.get("/").headers
     hsts = production.test_client().get("/").headers["Strict-Transport-Security"]
