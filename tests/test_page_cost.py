@@ -92,6 +92,9 @@ def test_the_kept_section_links_follow_roles_acting_and_language(app, create_use
                 hrefs = [href for _label, href in _sections(page) if href]
                 assert ("/cabinet" in hrefs) == (name != "support")
                 assert ("/admin/users" in hrefs) == (name == "admin")
+            overview = browsers["subject"].get("/cabinet").text  # its cards are kept too, per language
+            cards = {"kk": "Барлық деректерімді жүктеп алу", "ru": "Скачать все мои данные"}
+            assert cards[lang] in overview and cards["ru" if lang == "kk" else "kk"] not in overview
     staff = browsers["support"]
     assert act(staff, subject.id, basis=upload()).status_code == 302
     hrefs = [href for _label, href in _sections(staff.get("/cabinet").text) if href]
