@@ -45,6 +45,7 @@ class Defaults:
     UPLOAD_DIR = None
     OUTBOX_DIR = None
     #: rewritten by every commit that changes the calendar's overrides; each worker reads them again when it changes
+    #: (the instance folder by default, which a host's workers share; several hosts need a path they all see)
     CALENDAR_STAMP_FILE = None
     SMTP_URL = None
     MAIL_FROM = "cabinet@batyser.kz"
