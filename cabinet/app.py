@@ -1,6 +1,7 @@
 """The application factory: configuration, extensions, blueprints; the one module that knows every layer."""
 
 from pathlib import Path
+from types import FunctionType
 
 from flask import Flask
 
@@ -43,9 +44,32 @@ ROUTES_ON_OTHER_BLUEPRINTS = (registration, translators)
 QUEUE_TASKS = (scheduled, tasks)
 
 
+class Cabinet(Flask):
+    """Flask, remembering which hooks and views are plain functions: it asks inspect again for each on every call,
+    about twenty times a request. Only functions are kept (hooks and views, registered once); one made per request
+    (a deferred job's partial is not a function) could only fill the dict to its limit, which empties it."""
+
+    #: hooks, views and error handlers are a few dozen
+    SYNCED_LIMIT = 512
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.synced: dict = {}
+
+    def ensure_sync(self, func):
+        made = self.synced.get(func) if isinstance(func, FunctionType) else None
+        if made is None:
+            made = super().ensure_sync(func)
+            if isinstance(func, FunctionType):
+                if len(self.synced) >= self.SYNCED_LIMIT:
+                    self.synced = {}
+                self.synced[func] = made
+        return made
+
+
 def create_app(config=None):
     """Build the application: configuration, extensions, blueprints; nothing else happens here."""
-    app = Flask("cabinet", instance_relative_config=True)  # templates/ and static/ inside the package
+    app = Cabinet("cabinet", instance_relative_config=True)  # templates/ and static/ inside the package
     app.config.from_object(defaults.Defaults)
     app.config.from_prefixed_env("CABINET")
     if config:

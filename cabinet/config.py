@@ -44,6 +44,9 @@ class Defaults:
     SECRET_KEY = None  # generated once and kept in the instance folder when left unset
     UPLOAD_DIR = None
     OUTBOX_DIR = None
+    #: rewritten by every commit that changes the calendar's overrides; each worker reads them again when it changes
+    #: (the instance folder by default, which a host's workers share; several hosts need a path they all see)
+    CALENDAR_STAMP_FILE = None
     SMTP_URL = None
     MAIL_FROM = "cabinet@batyser.kz"
     #: the cabinet's public address, used in mailed links (never the request's Host header);
@@ -155,6 +158,7 @@ def finish(app):
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg["DATABASE_URL"], cfg.get("SQLALCHEMY_ENGINE_OPTIONS"))
     cfg["UPLOAD_DIR"] = str(cfg.get("UPLOAD_DIR") or instance / "uploads")
     cfg["OUTBOX_DIR"] = str(cfg.get("OUTBOX_DIR") or instance / "outbox")
+    cfg["CALENDAR_STAMP_FILE"] = str(cfg.get("CALENDAR_STAMP_FILE") or instance / "calendar.stamp")
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     if not cfg.get("QUEUE_URL"):
         cfg["QUEUE_URL"] = "immediate:" if cfg.get("TESTING") else f"sqlite:///{instance / 'queue.sqlite'}"

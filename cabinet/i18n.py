@@ -35,8 +35,9 @@ def select_locale() -> str:
     cookie = request.cookies.get(lang_cookie())
     if cookie in languages:
         return cookie
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated and user.locale in languages:
+        return user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -13,6 +13,7 @@ from flask.templating import Environment as FlaskEnvironment
 from flask_babel import force_locale, get_locale, get_translations
 from jinja2.ext import Extension
 from jinja2.lexer import Token
+from markupsafe import Markup
 
 from cabinet.messages import formatted
 
@@ -31,14 +32,31 @@ class Environment(FlaskEnvironment):
     def __init__(self, app, **options):
         super().__init__(app, **options)
         self.languages: dict[str, Environment] = {}
+        self.fragments: dict[tuple, Markup] = {}
 
     def in_language(self, code: str) -> "Environment":
         overlay = self.languages.get(code)
         if overlay is None:
             overlay = self.overlay(cache_size=CACHE_SIZE)
-            overlay.language = code
+            overlay.language, overlay.fragments = code, {}  # its own: an overlay starts with a copy of our attributes
             self.languages[code] = overlay
         return overlay
+
+    def kept(self, name: str, **values) -> Markup:
+        """A fragment rendered once per its values, the language and the script root, then kept (the layout's
+        section links: a dozen links a page). Its template must read nothing but these values, url_for and
+        constant strings; the values must be hashable. Kept in the language's overlay, so a changed catalog
+        drops them with it (follow_catalogs)."""
+        overlay = self if self.language is not None else self._current()
+        if not has_request_context():
+            return Markup(overlay.get_template(name).render(values))
+        key = (name, request.script_root, *sorted(values.items()))
+        html = overlay.fragments.get(key)
+        if html is None:
+            if len(overlay.fragments) >= KeptPaths.LIMIT:
+                overlay.fragments = {}
+            html = overlay.fragments[key] = Markup(overlay.get_template(name).render(values))
+        return html
 
     def follow_catalogs(self, stamp: tuple) -> None:
         """Changed catalogs: drop the overlays (a fresh dict, so a request rendering with one finishes with it)."""
@@ -111,9 +129,12 @@ class KeptPaths:
         self.url_for, self.kept = url_for, {}
 
     def __call__(self, endpoint: str, **values) -> str:
-        if values or endpoint[:1] == "." or not has_request_context():
+        if values or endpoint[:1] == ".":
             return self.url_for(endpoint, **values)
-        key = (endpoint, request.script_root)
+        try:
+            key = (endpoint, request.script_root)
+        except RuntimeError:  # outside a request
+            return self.url_for(endpoint)
         path = self.kept.get(key)
         if path is None:
             path = self.url_for(endpoint)
@@ -128,3 +149,4 @@ def init_app(app):
     app.jinja_environment = Environment
     app.jinja_env.add_extension(FoldedTranslations)
     app.jinja_env.globals["url_for"] = KeptPaths(app.url_for)
+    app.jinja_env.globals["kept_fragment"] = app.jinja_env.kept

@@ -64,3 +64,21 @@ def test_an_answer_since_the_last_visit_is_shown_first(app, client, subject, cre
         db.session.commit()
     found = matters(client.get("/cabinet").text)
     assert number in found["answered"][0] and "complaint" not in found  # answered: no longer open
+
+
+def test_only_the_latest_withdrawal_and_a_pending_correction_count(app, client, subject):
+    """The overview asks for its other matters in one statement: a withdrawal refused after a scheduled one is the
+    latest (nothing scheduled to show), and a decided correction is no longer open."""
+    from cabinet.consents.models import Withdrawal
+    from cabinet.profile.models import CorrectionRequest
+
+    with app.app_context():
+        db.session.add(Withdrawal(user_id=subject.id, status="scheduled", due_on=date(2026, 12, 25)))
+        db.session.add(CorrectionRequest(user_id=subject.id, changes={"surname": "Жаңа"}, reason="Неке",
+                                         status="rejected", due_on=date(2026, 12, 8),
+                                         submission_token="overview-decided"))
+        db.session.commit()
+        db.session.add(Withdrawal(user_id=subject.id, status="refused"))
+        db.session.commit()
+    page = client.get("/cabinet").text
+    assert not matters(page) and "2026-12-25" not in page and "2026-12-08" not in page

@@ -60,6 +60,34 @@ def test_security_headers(client, policy, url):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_a_header_a_view_sets_itself_is_kept_and_none_is_sent_twice(make_app, policy):
+    """The security headers join each answer as it leaves (security.WithHeaders): one the view set stays as the
+    view set it, every other one is there once."""
+    framed = make_app()
+    framed.add_url_rule("/test-only/framed", view_func=lambda: ("ok", 200, {"X-Frame-Options": "SAMEORIGIN"}))
+    response = framed.test_client().get("/test-only/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in security.HEADERS.items():
+        if name != "X-Frame-Options":
+            assert response.headers.getlist(name) == [value], name
+    page = framed.test_client().get("/policy")
+    assert all(page.headers.getlist(name) == [value] for name, value in security.HEADERS.items())
+
+
+def test_the_kept_session_serializer_follows_the_secret_key(app, client, create_user, login):
+    """The session's signing serializer is made once per key: a new secret key ends every session at once, and
+    with the old key among the fallbacks the cookie still reads."""
+    user = create_user()
+    login(user)
+    assert client.get("/cabinet").status_code == 200
+    old = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "another-secret-key"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/cabinet").status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/cabinet").status_code == 302  # the cookie signed with the old key no longer signs anyone in
+
+
 def test_hsts_only_in_production(client, policy, production):
     assert "Strict-Transport-Security" not in client.get("/").headers
     hsts = production.test_client().get("/").headers["Strict-Transport-Security"]

@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
         return any(r.role == role for r in self.roles)
 
     @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+    @property
     def role_names(self) -> list[str]:
         return sorted(r.role for r in self.roles)
 

@@ -220,9 +220,10 @@ def _enforce_session_limits():
     """End a session left idle too long, or open too long, whatever its cookie says."""
     if request.endpoint == "static" or not _may_be_signed_in():
         return None  # an anonymous visitor's request loads no user at all
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once: each look through the proxy costs as much as a role check
+    if not user.is_authenticated:
         return None
-    staff = any(current_user.has_role(r) for r in ("support", "translator", "admin"))
+    staff = any(user.has_role(r) for r in ("support", "translator", "admin"))
     idle, absolute = SESSION_LIMITS["staff" if staff else "subject"]
     now = time.time()
     if now - session.get("seen_at", now) > idle or now - session.get("auth_at", now) > absolute:

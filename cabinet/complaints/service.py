@@ -4,7 +4,7 @@ subject's side read back: their complaints, the due date, the export."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cabinet.complaints.models import OPEN_STATUSES, Complaint, ComplaintAttachment, ComplaintEvent
 from cabinet.complaints.timeline import records
@@ -44,14 +44,23 @@ def event_by_token(token: str) -> ComplaintEvent | None:
     return db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.submission_token == token))
 
 
+#: a complaint's page asks first: built once
+OWN_COMPLAINT = select(Complaint).where(Complaint.number == bindparam("number"),
+                                        Complaint.user_id == bindparam("user_id"))
+
+
 def own_complaint(subject, number: str) -> Complaint | None:
     """The subject's complaint with this number; anybody else's is None."""
-    return db.session.scalar(select(Complaint).where(Complaint.number == number, Complaint.user_id == subject.id))
+    return db.session.scalar(OWN_COMPLAINT, {"number": number, "user_id": subject.id})
+
+
+#: asked on the overview and the complaints list: built once (building it costs a third of running it)
+COMPLAINTS_OF = (select(Complaint).where(Complaint.user_id == bindparam("user_id"))
+                 .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
 
 
 def complaints_of(subject) -> list[Complaint]:
-    return list(db.session.scalars(select(Complaint).where(Complaint.user_id == subject.id)
-                                   .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
+    return list(db.session.scalars(COMPLAINTS_OF, {"user_id": subject.id}))
 
 
 def append_event(complaint, kind: str, *, actor, at=None, text=None, token=None) -> ComplaintEvent:

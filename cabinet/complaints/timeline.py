@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cabinet.accounts.models import User
 from cabinet.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
@@ -40,24 +40,26 @@ class Record:
 
 
 
+#: the steps of some complaints with who took each, and the files of some steps: built once (every complaint page)
+STEPS = (select(ComplaintEvent, User.given_name, User.surname).outerjoin(User, User.id == ComplaintEvent.actor_id)
+         .where(ComplaintEvent.complaint_id.in_(bindparam("ids", expanding=True)))
+         .order_by(ComplaintEvent.at, ComplaintEvent.id))
+FILES = (select(ComplaintAttachment.event_id, Document).join(Document, Document.id == ComplaintAttachment.document_id)
+         .where(ComplaintAttachment.event_id.in_(bindparam("ids", expanding=True))).order_by(Document.id))
+
+
 def records(complaints: list[Complaint]) -> list[Record]:
     """Every complaint's timeline with actors and documents, in three queries whatever their number."""
     ids = [c.id for c in complaints]
     steps: dict[int, list[Step]] = {i: [] for i in ids}
     by_event = {}
-    rows = db.session.execute(select(ComplaintEvent, User.given_name, User.surname)
-                              .outerjoin(User, User.id == ComplaintEvent.actor_id)
-                              .where(ComplaintEvent.complaint_id.in_(ids))
-                              .order_by(ComplaintEvent.at, ComplaintEvent.id)) if ids else []
+    rows = db.session.execute(STEPS, {"ids": ids}) if ids else []
     for event, given_name, surname in rows:
         step = Step(event, " ".join(p for p in (given_name, surname) if p) or None)
         steps[event.complaint_id].append(step)
         by_event[event.id] = step
     if by_event:
-        for event_id, document in db.session.execute(
-                select(ComplaintAttachment.event_id, Document)
-                .join(Document, Document.id == ComplaintAttachment.document_id)
-                .where(ComplaintAttachment.event_id.in_(list(by_event))).order_by(Document.id)):
+        for event_id, document in db.session.execute(FILES, {"ids": list(by_event)}):
             by_event[event_id].documents.append(document)
     return [Record(c, steps[c.id]) for c in complaints]
 

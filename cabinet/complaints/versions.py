@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cabinet import operator as operators
 from cabinet.complaints import timeline
@@ -102,9 +102,13 @@ def freeze_filing(complaint: Complaint) -> ComplaintVersion:
     return _add(complaint, 1, snapshot, live.filing.event.id)
 
 
+#: on every complaint page (both sides): built once
+VERSIONS_OF = (select(ComplaintVersion).where(ComplaintVersion.complaint_id == bindparam("complaint_id"))
+               .order_by(ComplaintVersion.number))
+
+
 def versions_of(complaint: Complaint) -> list[ComplaintVersion]:
-    return list(db.session.scalars(select(ComplaintVersion).where(ComplaintVersion.complaint_id == complaint.id)
-                                   .order_by(ComplaintVersion.number)))
+    return list(db.session.scalars(VERSIONS_OF, {"complaint_id": complaint.id}))
 
 
 def get(complaint: Complaint, number: int) -> ComplaintVersion | None:

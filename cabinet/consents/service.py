@@ -1,6 +1,6 @@
 """Granting and withdrawing consent, each change one event with its audit record."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cabinet.audit import labels, trail
 from cabinet.consents import receipts
@@ -23,10 +23,14 @@ class ConsentError(DomainError):
     """A consent change that cannot be made; the message is shown to the user."""
 
 
+#: asked on the overview and before every consent change: built once
+LATEST_WITHDRAWAL = (select(Withdrawal).where(Withdrawal.user_id == bindparam("user_id"))
+                     .order_by(Withdrawal.id.desc()).limit(1))
+
+
 def current_withdrawal(subject) -> Withdrawal | None:
     """The latest withdrawal-of-all-consent request of the subject, if any."""
-    return db.session.scalar(select(Withdrawal).where(Withdrawal.user_id == subject.id)
-                             .order_by(Withdrawal.id.desc()).limit(1))
+    return db.session.scalar(LATEST_WITHDRAWAL, {"user_id": subject.id})
 
 
 def processing_stopped(subject) -> bool:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cabinet.database import utcnow
 from cabinet.extensions import db
@@ -65,7 +65,10 @@ def notices_by(regarding: list[str]) -> dict[str, list[OutgoingMail]]:
     return found
 
 
+#: a complaint's page and the overview ask it: built once
+NOTICES = select(OutgoingMail).where(OutgoingMail.regarding == bindparam("regarding")).order_by(OutgoingMail.id)
+
+
 def notices(regarding: str) -> list[OutgoingMail]:
     """The mails about one thing (a complaint…), oldest first, with their delivery state as it is now."""
-    return list(db.session.scalars(select(OutgoingMail).where(OutgoingMail.regarding == regarding)
-                                   .order_by(OutgoingMail.id)))
+    return list(db.session.scalars(NOTICES, {"regarding": regarding}))

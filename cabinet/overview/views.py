@@ -1,18 +1,22 @@
 """Front page, the cabinet overview, export and access log."""
 
+from datetime import date
+from typing import NamedTuple
+
 from flask import Blueprint, Response, current_app, render_template, request, send_file, send_from_directory
+from sqlalchemy import select
 
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit.wording import EventWords
 from cabinet.complaints.service import complaints_of, deadline
-from cabinet.consents import service as consents
+from cabinet.consents.service import LATEST_WITHDRAWAL
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
 from cabinet.overview import access_log, archive, operations
-from cabinet.profile.service import pending_correction
+from cabinet.profile.service import PENDING_CORRECTION
 from cabinet.transaction import committed
 
 bp = Blueprint("overview", __name__)
@@ -35,6 +39,19 @@ def healthz():
     return {"status": "ok"}
 
 
+class Due(NamedTuple):
+    """An open matter as the overview names it: by the date it is due."""
+
+    due_on: date | None
+
+
+_LATEST, _PENDING = LATEST_WITHDRAWAL.subquery(), PENDING_CORRECTION.limit(1).subquery()
+#: the overview's other open matters in one statement, from their areas' own queries: the latest withdrawal of all
+#: consent (its status and date) and a name correction waiting for a decision (its date)
+OTHER_MATTERS = select(select(_LATEST.c.status).scalar_subquery(), select(_LATEST.c.due_on).scalar_subquery(),
+                       select(_PENDING.c.due_on).scalar_subquery())
+
+
 @bp.route("/cabinet")
 @subject_required
 def cabinet():
@@ -44,13 +61,14 @@ def cabinet():
     today = local_today()
     complaints = complaints_of(subject)
     since = subject.previous_login_at
-    latest = consents.current_withdrawal(subject)
-    return render_template("overview/cabinet.html", subject=subject, pending=pending_correction(subject),
+    withdrawal, withdrawal_due, correction_due = db.session.execute(OTHER_MATTERS, {"user_id": subject.id}).one()
+    return render_template("overview/cabinet.html", subject=subject,
+                           pending=Due(correction_due) if correction_due is not None else None,
                            confirmation=confirmation, today=today, deadline=deadline,
                            open_complaints=[c for c in complaints if c.is_open],
                            answered=[c for c in complaints if c.status == "answered"
                                      and (since is None or c.last_event_at > since)],
-                           scheduled=latest if latest is not None and latest.status == "scheduled" else None)
+                           scheduled=Due(withdrawal_due) if withdrawal == "scheduled" else None)
 
 
 @bp.route("/cabinet/export")

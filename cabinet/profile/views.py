@@ -4,7 +4,7 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.acting import current_actor, current_subject, subject_required
@@ -31,9 +31,13 @@ def get_own_document_or_404(document_id: int) -> Document:
     return document
 
 
+#: the subject's documents, newest first: on the profile and the documents page, built once
+DOCUMENTS = (select(Document).where(Document.owner_id == bindparam("owner_id"))
+             .order_by(Document.uploaded_at.desc(), Document.id.desc()))
+
+
 def _documents(subject):
-    return list(db.session.scalars(select(Document).where(Document.owner_id == subject.id)
-                                   .order_by(Document.uploaded_at.desc(), Document.id.desc())))
+    return list(db.session.scalars(DOCUMENTS, {"owner_id": subject.id}))
 
 
 @bp.route("/profile")
