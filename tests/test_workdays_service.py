@@ -6,6 +6,7 @@ from sqlalchemy import event
 
 from cabinet.app import create_app
 from cabinet.extensions import db
+from cabinet.workdays import service
 from cabinet.workdays.models import DayOverride
 from cabinet.workdays.service import calendar
 
@@ -86,3 +87,19 @@ def test_a_transaction_changing_the_calendar_sees_its_change_and_a_rollback_leav
         assert calendar().is_working_day(monday) is True
     with app.test_request_context():
         assert calendar().is_working_day(monday) is True
+
+
+def test_a_change_made_outside_the_app_is_seen_within_the_minute(app, monkeypatch):
+    """SQL by hand (or a host that does not share the stamp file) writes no stamp: the kept calendar still goes
+    after KEPT_SECONDS."""
+    saturday = date(2026, 12, 19)
+    with app.test_request_context():
+        assert calendar().is_working_day(saturday) is False
+    with app.app_context():
+        db.session.execute(DayOverride.__table__.insert().values(day=saturday, is_working=True, note="by hand"))
+        db.session.commit()  # a Core insert: no mapper event, no new stamp
+    with app.test_request_context():
+        assert calendar().is_working_day(saturday) is False  # kept, as the stamp did not change
+    monkeypatch.setattr(service, "KEPT_SECONDS", 0)  # as if the minute had passed
+    with app.test_request_context():
+        assert calendar().is_working_day(saturday) is True

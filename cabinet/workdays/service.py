@@ -1,12 +1,14 @@
 """The calendar as the application sees it: built-in rules plus the administrators' overrides.
 
 The overrides change a few times a year, so each process keeps the calendar between requests and reads the table
-again only when the stamp file (CALENDAR_STAMP_FILE) changed: every commit that wrote an override gives that file
-a new token, in whichever worker (or command) made it.
+again when the stamp file (CALENDAR_STAMP_FILE) changed — every commit that wrote an override gives that file a new
+token, in whichever worker (or command) made it — or a minute has passed, so a change made outside the app (SQL by
+hand, another host without the shared file) is seen within that minute.
 """
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app, g, has_app_context
@@ -21,8 +23,10 @@ from cabinet.workdays.models import DayOverride
 #: an administrator's change gives new overrides, hence a new calendar, and the old one is no longer asked for
 _VERSIONS: dict[frozenset, WorkCalendar] = {}
 _KEPT_VERSIONS = 8
-#: app.extensions key of (stamp token, calendar) kept by this process
+#: app.extensions key of (stamp token, calendar, when it was read) kept by this process
 KEPT = "cabinet.work_calendar"
+#: the longest a process keeps the calendar without reading the table, whatever the stamp says
+KEPT_SECONDS = 60
 #: Session.info key: this transaction wrote an override (its reads must see it; its commit changes the stamp)
 CHANGED = "cabinet.calendar_changed"
 
@@ -38,13 +42,13 @@ def calendar() -> WorkCalendar:
     kept = current_app.extensions.get(KEPT)
     # the stamp is read before the table: a change committed in between gives a newer stamp, so the next request
     # reads the table again rather than keeping its new rows under the old stamp (which would hide a later change)
-    stamp = _stamp()
-    if kept is not None and kept[0] == stamp and not changing:
+    stamp, now = _stamp(), time.monotonic()
+    if kept is not None and kept[0] == stamp and now - kept[2] < KEPT_SECONDS and not changing:
         result = kept[1]
     else:
         result = _stored()
         if not changing:
-            current_app.extensions[KEPT] = (stamp, result)
+            current_app.extensions[KEPT] = (stamp, result, now)
     g.work_calendar = result
     return result
 
