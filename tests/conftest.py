@@ -122,6 +122,18 @@ class ClosingClient(FlaskClient):
 Flask.test_client_class = ClosingClient  # every app a test makes, the fixtures' and the tests' own
 
 
+class LeftOver(AssertionError):
+    """The database held rows when a test began: an earlier test wrote outside any cleanup."""
+
+
+#: the test that ran last in this process, named when the next one finds rows it left
+_previous = {"test": None}
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _previous["test"] = nodeid
+
+
 class Built:
     """An app built once for a configuration and put back to how it was built after each test that used it.
 
@@ -139,18 +151,19 @@ class Built:
         self.limiter = dict(vars(limiter))  # the process's one Limiter holds the last app's settings and storage
 
     def enter(self) -> Flask:
-        """Point the process-wide extensions (the limiter, the queue) at this app, as create_app did, on an empty
-        database: rows written after the previous test's cleanup (by a thread or process that outlived it) are
-        removed first."""
+        """Point the process-wide queue at this app, as create_app did, and check the database is empty: a row left
+        from before is a test (or a thread or process it started) that wrote where no cleanup followed."""
         with self.app.app_context():
             quote = db.engine.dialect.identifier_preparer.quote
-            if db.session.execute(text(" UNION ALL ".join(
-                    f"SELECT 1 FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS {quote(table.name + '_rows')}"
-                    for table in db.metadata.sorted_tables))).first() is not None:
-                db.session.remove()
+            left = db.session.scalars(text(" UNION ALL ".join(
+                f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
+                f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
+            db.session.remove()
+            if left:  # emptied, so that only this test fails, then failed loudly
                 with db.engine.begin() as conn:
                     empty_database(conn)
-            db.session.remove()
+                raise LeftOver(f"rows in {', '.join(left)} before this test; the test run before it in this "
+                               f"process: {_previous['test']}")
         vars(limiter).update(self.limiter)
         queue.init_app(self.app)
         return self.app
@@ -186,6 +199,23 @@ def app(app_config, built_apps):
     built = built_apps.get(key) or built_apps.setdefault(key, Built(app_config))
     yield built.enter()
     built.leave()
+
+
+@pytest.fixture
+def own_app():
+    """Factory: an app of a test's own (settings no other test shares, such as its own catalogs), checked and put
+    back as the kept ones are when the test ends, then dropped."""
+    made = []
+
+    def make(config: dict) -> Flask:
+        made.append(Built(config))
+        return made[-1].enter()
+
+    yield make
+    for built in made:
+        built.leave()
+        with built.app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
