@@ -18,7 +18,7 @@ from sqlalchemy import text
 from benchmarks.shared import own_postgres_database
 from cabinet import queue, security
 from cabinet.app import create_app
-from cabinet.extensions import db, limiter
+from cabinet.extensions import db
 from tests.helpers import PASSWORD, PDF, empty_database
 
 
@@ -148,7 +148,6 @@ class Built:
         self.app = create_app(config)
         self.config = copy.deepcopy(dict(self.app.config))
         self.extensions = set(self.app.extensions)  # keys added later are caches filled by requests
-        self.limiter = dict(vars(limiter))  # the process's one Limiter holds the last app's settings and storage
 
     def enter(self) -> Flask:
         """Point the process-wide queue at this app, as create_app did, and check the database is empty: a row left
@@ -164,7 +163,6 @@ class Built:
                     empty_database(conn)
                 raise LeftOver(f"rows in {', '.join(left)} before this test; the test run before it in this "
                                f"process: {_previous['test']}")
-        vars(limiter).update(self.limiter)
         queue.init_app(self.app)
         return self.app
 
@@ -182,7 +180,7 @@ class Built:
         app.config.update(copy.deepcopy(self.config))
         for key in set(app.extensions) - self.extensions:
             del app.extensions[key]
-        if limiter.enabled:
+        if (limiter := app.extensions["rate_limiter"]).enabled:
             limiter.reset()
 
 

@@ -303,7 +303,7 @@ def test_csrf_token_of_another_session_is_refused(app, csrf_app, create_user):
 
 @pytest.fixture
 def limited(make_app):
-    """Rate limiting on, with fresh in-memory counters (made last: the limiter is shared by all apps)."""
+    """Rate limiting on, with fresh in-memory counters of its own."""
     return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
 
 
@@ -324,6 +324,18 @@ def test_login_is_rate_limited(app, create_user, limited):
     assert client.get("/login").status_code == 200  # showing the form is not limited
     response = client.post("/login", data={"email": other.email, "password": other.password})
     assert response.status_code == 302  # another account from the same address is not affected
+
+
+def test_each_app_keeps_its_own_limiter(app, create_user, make_app):
+    """An app made later with limits off (or another store) changes nothing for an app made before it."""
+    user = create_user()
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    unlimited = make_app(RATELIMIT_ENABLED=False)
+    guesses, other = limited.test_client(), unlimited.test_client()
+    for _attempt in range(allowed(SIGN_IN_PER_ACCOUNT)):
+        assert guesses.post("/login", data={"email": user.email, "password": "wrong-password-1"}).status_code == 200
+    assert guesses.post("/login", data={"email": user.email, "password": user.password}).status_code == 429
+    assert other.post("/login", data={"email": user.email, "password": user.password}).status_code == 302
 
 
 @pytest.mark.parametrize("url", ["/reset", "/register"])
