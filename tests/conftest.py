@@ -3,11 +3,13 @@
 import copy
 import hashlib
 import os
+import re
 import shutil
 from contextlib import ExitStack
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,8 +20,22 @@ from sqlalchemy import text
 from benchmarks.shared import own_postgres_database
 from cabinet import queue, security
 from cabinet.app import create_app
+from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
-from tests.helpers import PASSWORD, PDF, empty_database
+from tests.helpers import (
+    EMAIL,
+    NEW_PASSWORD,
+    OPERATOR,
+    PASSWORD,
+    PDF,
+    PRODUCTION,
+    WRONG_PASSWORD,
+    count,
+    empty_database,
+    link_in,
+    registration,
+    source_messages,
+)
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -214,6 +230,96 @@ def own_app():
         built.leave()
         with built.app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app):
+    """Another app on the same database with some settings changed; disposed before the database is cleaned."""
+    made = []
+    keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
+            "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
+            "SIGNING_PKCS12")
+
+    def make(**overrides):
+        new = create_app({**{k: app.config[k] for k in keys}, **overrides})
+        made.append(new)
+        return new
+
+    yield make
+    for new in made:
+        with new.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def production(app, make_app):
+    """The same app as ENV=production with a proper key."""
+    return make_app(**PRODUCTION, **OPERATOR)
+
+
+@pytest.fixture
+def limited(make_app):
+    """Rate limiting on, with fresh in-memory counters of its own."""
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+
+
+@pytest.fixture
+def history(app, client, policy, outbox):
+    """A realistic trail: registration, confirmation, a failed and a good sign-in, a phone change, a reset."""
+    client.post("/register", data=registration())
+    client.get(urlsplit(link_in(outbox()[-1])).path)
+    client.post("/login", data={"email": EMAIL, "password": WRONG_PASSWORD})
+    assert client.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 302
+    form = client.get("/cabinet/profile/edit").text
+    once = re.search(r'name="submission_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="submission_token"', form)
+    response = client.post("/cabinet/profile/edit", data={
+        "surname": "Сейітова", "given_name": "Айгерім", "patronymic": "Нұрланқызы", "email": EMAIL,
+        "phone": "+7 702 765 43 21", "submission_token": once.group(1) or once.group(2)})
+    assert response.status_code == 302
+    client.post("/logout")
+    client.post("/reset", data={"email": EMAIL})
+    path = urlsplit(link_in(outbox()[-1])).path
+    assert client.post(path, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}).status_code == 302
+    return count(app, AuditEvent)
+
+
+@pytest.fixture
+def marked_catalogs(tmp_path, make_app):
+    """Factory: an app whose catalogs prefix every message with "[kk] " or "[ru] ".
+
+    A test can then tell which language a page or a mail is in without depending on real wording.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from cabinet.extensions import babel
+
+    for locale in ("kk", "ru"):
+        catalog = Catalog(locale=locale)
+        for message, context in source_messages():
+            if isinstance(message, tuple):
+                string = tuple(f"[{locale}] {message[min(i, 1)]}" for i in range(catalog.num_plurals))
+            else:
+                string = f"[{locale}] {message}"
+            catalog.add(message, string, context=context)
+        folder = tmp_path / "translations" / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "messages.mo").open("wb") as target:
+            write_mo(target, catalog)
+    made = []
+
+    def make(**overrides):
+        marked = make_app(TRANSLATIONS_DIR=str(tmp_path / "translations"), **overrides)
+        with marked.app_context():
+            babel.domain_instance.cache.clear()  # Flask-Babel caches catalogs per process, not per app
+        made.append(marked)
+        return marked
+
+    yield make
+    for marked in made:
+        with marked.app_context():
+            babel.domain_instance.cache.clear()
 
 
 @pytest.fixture
