@@ -435,7 +435,13 @@ SLOW_FILES = {"test_asvs.py", "test_properties_forms.py", "test_properties_uploa
               "test_translation_canary.py", "test_worker.py", "test_headers.py", "test_crawl.py"}
 SLOW_TESTS = {"test_route_answers_each_role_as_declared",
               "test_support_acting_for_a_subject_uses_that_subjects_cabinet",
-              "test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages"}
+              "test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages",
+              # query budgets over 50 subjects and a long history
+              "test_the_archive_makes_a_bounded_number_of_queries",
+              "test_queue_is_paginated_with_a_bounded_number_of_queries",
+              # worker processes of their own, counting in one store
+              "test_workers_share_the_limits_through_redis",
+              "test_a_shared_store_out_of_reach_still_signs_in_and_still_limits"}
 
 
 def pytest_collection_modifyitems(items):
