@@ -5,6 +5,11 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
+# Python caches compiled modules, and pytest its assertion-rewritten test modules, as bytecode (__pycache__, ignored by
+# git). With PYTHONDONTWRITEBYTECODE set (some shells and images set it) every process compiles the cabinet and every
+# xdist worker rewrites every test module again: about 10 s of collection per worker instead of 1.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install browser compile run test check load-ci lint check-i18n i18n db-check package-check clean bench load scan
 
 install: $(VENV)/.installed

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.shared import app_config, own_postgres_database  # noqa: E402
-from tests.test_mail_queue import FakeMailServer, SmtpSession  # noqa: E402
+from tests.helpers import FakeMailServer, SmtpSession  # noqa: E402
 
 #: seconds a killed worker's claimed mail waits before another worker may take it
 LEASE_SECONDS = 5

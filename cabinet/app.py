@@ -7,7 +7,7 @@ from flask import Flask
 
 from cabinet import acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
 from cabinet import config as defaults
-from cabinet.accounts import language
+from cabinet.accounts import language, limits
 from cabinet.accounts import operations as account_operations
 from cabinet.accounts import views as accounts
 from cabinet.admin import mail as admin_mail
@@ -23,7 +23,7 @@ from cabinet.consents import views as consents
 from cabinet.consents import withdrawal
 from cabinet.disclosures import views as disclosures
 from cabinet.documents import signing
-from cabinet.extensions import csrf, db, limiter, migrate
+from cabinet.extensions import csrf, db, migrate
 from cabinet.mail import tasks
 from cabinet.overview import views as overview
 from cabinet.policies import views as policies
@@ -83,7 +83,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     security.init_guards(app)  # before CSRF protection, which reads the form first
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.init_app(app)  # the app's own limiter
     i18n.init_app(app)
     app.extensions["cabinet_catalog_conflicts"] = packaged.sync(app)  # the live catalogs seeded or merged
     security.init_app(app)

@@ -3,11 +3,13 @@
 import copy
 import hashlib
 import os
+import re
 import shutil
 from contextlib import ExitStack
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,8 +20,22 @@ from sqlalchemy import text
 from benchmarks.shared import own_postgres_database
 from cabinet import queue, security
 from cabinet.app import create_app
-from cabinet.extensions import db, limiter
-from tests.helpers import PASSWORD, PDF, empty_database
+from cabinet.audit.models import AuditEvent
+from cabinet.extensions import db
+from tests.helpers import (
+    EMAIL,
+    NEW_PASSWORD,
+    OPERATOR,
+    PASSWORD,
+    PDF,
+    PRODUCTION,
+    WRONG_PASSWORD,
+    count,
+    empty_database,
+    link_in,
+    registration,
+    source_messages,
+)
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -122,6 +138,18 @@ class ClosingClient(FlaskClient):
 Flask.test_client_class = ClosingClient  # every app a test makes, the fixtures' and the tests' own
 
 
+class LeftOver(AssertionError):
+    """The database held rows when a test began: an earlier test wrote outside any cleanup."""
+
+
+#: the test that ran last in this process, named when the next one finds rows it left
+_previous = {"test": None}
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _previous["test"] = nodeid
+
+
 class Built:
     """An app built once for a configuration and put back to how it was built after each test that used it.
 
@@ -136,22 +164,21 @@ class Built:
         self.app = create_app(config)
         self.config = copy.deepcopy(dict(self.app.config))
         self.extensions = set(self.app.extensions)  # keys added later are caches filled by requests
-        self.limiter = dict(vars(limiter))  # the process's one Limiter holds the last app's settings and storage
 
     def enter(self) -> Flask:
-        """Point the process-wide extensions (the limiter, the queue) at this app, as create_app did, on an empty
-        database: rows written after the previous test's cleanup (by a thread or process that outlived it) are
-        removed first."""
+        """Point the process-wide queue at this app, as create_app did, and check the database is empty: a row left
+        from before is a test (or a thread or process it started) that wrote where no cleanup followed."""
         with self.app.app_context():
             quote = db.engine.dialect.identifier_preparer.quote
-            if db.session.execute(text(" UNION ALL ".join(
-                    f"SELECT 1 FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS {quote(table.name + '_rows')}"
-                    for table in db.metadata.sorted_tables))).first() is not None:
-                db.session.remove()
+            left = db.session.scalars(text(" UNION ALL ".join(
+                f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
+                f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
+            db.session.remove()
+            if left:  # emptied, so that only this test fails, then failed loudly
                 with db.engine.begin() as conn:
                     empty_database(conn)
-            db.session.remove()
-        vars(limiter).update(self.limiter)
+                raise LeftOver(f"rows in {', '.join(left)} before this test; the test run before it in this "
+                               f"process: {_previous['test']}")
         queue.init_app(self.app)
         return self.app
 
@@ -169,7 +196,7 @@ class Built:
         app.config.update(copy.deepcopy(self.config))
         for key in set(app.extensions) - self.extensions:
             del app.extensions[key]
-        if limiter.enabled:
+        if (limiter := app.extensions["rate_limiter"]).enabled:
             limiter.reset()
 
 
@@ -186,6 +213,113 @@ def app(app_config, built_apps):
     built = built_apps.get(key) or built_apps.setdefault(key, Built(app_config))
     yield built.enter()
     built.leave()
+
+
+@pytest.fixture
+def own_app():
+    """Factory: an app of a test's own (settings no other test shares, such as its own catalogs), checked and put
+    back as the kept ones are when the test ends, then dropped."""
+    made = []
+
+    def make(config: dict) -> Flask:
+        made.append(Built(config))
+        return made[-1].enter()
+
+    yield make
+    for built in made:
+        built.leave()
+        with built.app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app):
+    """Another app on the same database with some settings changed; disposed before the database is cleaned."""
+    made = []
+    keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
+            "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
+            "SIGNING_PKCS12")
+
+    def make(**overrides):
+        new = create_app({**{k: app.config[k] for k in keys}, **overrides})
+        made.append(new)
+        return new
+
+    yield make
+    for new in made:
+        with new.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def production(app, make_app):
+    """The same app as ENV=production with a proper key."""
+    return make_app(**PRODUCTION, **OPERATOR)
+
+
+@pytest.fixture
+def limited(make_app):
+    """Rate limiting on, with fresh in-memory counters of its own."""
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+
+
+@pytest.fixture
+def history(app, client, policy, outbox):
+    """A realistic trail: registration, confirmation, a failed and a good sign-in, a phone change, a reset."""
+    client.post("/register", data=registration())
+    client.get(urlsplit(link_in(outbox()[-1])).path)
+    client.post("/login", data={"email": EMAIL, "password": WRONG_PASSWORD})
+    assert client.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 302
+    form = client.get("/cabinet/profile/edit").text
+    once = re.search(r'name="submission_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="submission_token"', form)
+    response = client.post("/cabinet/profile/edit", data={
+        "surname": "Сейітова", "given_name": "Айгерім", "patronymic": "Нұрланқызы", "email": EMAIL,
+        "phone": "+7 702 765 43 21", "submission_token": once.group(1) or once.group(2)})
+    assert response.status_code == 302
+    client.post("/logout")
+    client.post("/reset", data={"email": EMAIL})
+    path = urlsplit(link_in(outbox()[-1])).path
+    assert client.post(path, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}).status_code == 302
+    return count(app, AuditEvent)
+
+
+@pytest.fixture
+def marked_catalogs(tmp_path, make_app):
+    """Factory: an app whose catalogs prefix every message with "[kk] " or "[ru] ".
+
+    A test can then tell which language a page or a mail is in without depending on real wording.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from cabinet.extensions import babel
+
+    for locale in ("kk", "ru"):
+        catalog = Catalog(locale=locale)
+        for message, context in source_messages():
+            if isinstance(message, tuple):
+                string = tuple(f"[{locale}] {message[min(i, 1)]}" for i in range(catalog.num_plurals))
+            else:
+                string = f"[{locale}] {message}"
+            catalog.add(message, string, context=context)
+        folder = tmp_path / "translations" / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "messages.mo").open("wb") as target:
+            write_mo(target, catalog)
+    made = []
+
+    def make(**overrides):
+        marked = make_app(TRANSLATIONS_DIR=str(tmp_path / "translations"), **overrides)
+        with marked.app_context():
+            babel.domain_instance.cache.clear()  # Flask-Babel caches catalogs per process, not per app
+        made.append(marked)
+        return marked
+
+    yield make
+    for marked in made:
+        with marked.app_context():
+            babel.domain_instance.cache.clear()
 
 
 @pytest.fixture
@@ -301,7 +435,13 @@ SLOW_FILES = {"test_asvs.py", "test_properties_forms.py", "test_properties_uploa
               "test_translation_canary.py", "test_worker.py", "test_headers.py", "test_crawl.py"}
 SLOW_TESTS = {"test_route_answers_each_role_as_declared",
               "test_support_acting_for_a_subject_uses_that_subjects_cabinet",
-              "test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages"}
+              "test_staff_with_several_roles_but_no_subject_role_get_403_on_cabinet_pages",
+              # query budgets over 50 subjects and a long history
+              "test_the_archive_makes_a_bounded_number_of_queries",
+              "test_queue_is_paginated_with_a_bounded_number_of_queries",
+              # worker processes of their own, counting in one store
+              "test_workers_share_the_limits_through_redis",
+              "test_a_shared_store_out_of_reach_still_signs_in_and_still_limits"}
 
 
 def pytest_collection_modifyitems(items):

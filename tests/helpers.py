@@ -1,15 +1,29 @@
 """What many test modules share: files to upload, forms filled as a user fills them, and steps a person takes."""
 
+import functools
+import hashlib
 import io
 import re
+import secrets
+import shutil
+import socketserver
+import threading
+import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+from limits import parse_many
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
 from pypdf import PdfReader
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
+from cabinet.accounts.models import User
+from cabinet.audit import trail
+from cabinet.audit.models import AuditEvent
 from cabinet.consents.models import ConsentEvent
 from cabinet.database import utcnow
 from cabinet.extensions import db
@@ -29,12 +43,55 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 PASSWORD = "correct-horse-battery"
+NEW_PASSWORD = "brand-new-password-2026"
+WRONG_PASSWORD = "mistyped-password-2026"
 
 
 def empty_database(conn) -> None:
     """Delete every row, children first (the frozen tables' triggers refuse UPDATE only, never DELETE)."""
     for table in reversed(db.metadata.sorted_tables):
         conn.execute(table.delete())
+
+
+def rows(app, model, *where, order=None) -> list:
+    """The model's rows that match, in id order (or the order given), detached: readable after the context ends."""
+    with app.app_context():
+        found = db.session.scalars(select(model).where(*where)
+                                   .order_by(order if order is not None else model.id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def events(app, action=None, **where) -> list:
+    """The trail's events (of one action, with the given fields), oldest first."""
+    criteria = [getattr(AuditEvent, name) == value for name, value in where.items()]
+    if action is not None:
+        criteria.append(AuditEvent.action == action)
+    return rows(app, AuditEvent, *criteria, order=AuditEvent.seq)
+
+
+def written(app) -> dict:
+    """What "nothing was written" means: the rows of every table (by name) and the files stored."""
+    with app.app_context():
+        counts = {table.name: db.session.scalar(select(func.count()).select_from(table))
+                  for table in db.metadata.sorted_tables}
+        db.session.remove()
+    folder = Path(app.config["UPLOAD_DIR"])
+    counts["files"] = sum(1 for path in folder.rglob("*") if path.is_file()) if folder.exists() else 0
+    return counts
+
+
+def trail_rows(app) -> list[dict]:
+    """Every audit event as the table holds it, in chain order."""
+    with app.app_context():
+        found = [dict(r._mapping) for r in db.session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq))]
+        db.session.remove()
+        return found
 
 
 @contextmanager
@@ -259,3 +316,265 @@ def latest_event(app, subject, purpose) -> int:
 
 def grant_marketing(client):
     return client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "confirm": "yes"})
+
+
+def sql(app, statement, **params):
+    """Tamper with the database the way someone with raw access would."""
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(statement) if isinstance(statement, str) else statement, params)
+
+
+def verify(runner):
+    return runner.invoke(args=["audit", "verify"])
+
+
+def error_fields(html):
+    return {n for block in re.findall(r'<div class="field has-error">.*?</div>', html, re.S)
+            for n in re.findall(r'name="([^"]+)"', block)}
+
+
+def normalise(html, *values):
+    """The page with its CSRF token and the given values blanked, to compare two answers."""
+    html = re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "CSRF", html)
+    for value in values:
+        html = html.replace(value, "VALUE")
+    return html
+
+
+def csp(response) -> dict[str, str]:
+    """The Content-Security-Policy header as {directive: sources}."""
+    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";") if d.strip()]
+    return {d.split()[0]: " ".join(d.split()[1:]) for d in directives}
+
+
+def allowed(limits: str) -> int:
+    """How many attempts the first (shortest) limit of a limit string lets through."""
+    return parse_many(limits)[0].amount
+
+
+def file_at(app, user_id: int, moment: datetime, monkeypatch=None) -> tuple[str, date]:
+    """File one complaint through the domain function as if received at `moment` (UTC); number and due date."""
+    from cabinet.accounts.models import User
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
+
+    if monkeypatch is not None:
+        monkeypatch.setattr(complaint_operations, "utcnow", lambda: moment)
+    with app.app_context():
+        subject = db.session.get(User, user_id)
+        complaint, created = complaint_operations.file(
+            Actor(subject), subject, subject_line="Шағым", body="Мәтін", desired_outcome="",
+            scans=[], token=secrets.token_urlsafe(24))
+        db.session.commit()
+        assert created
+        result = complaint.number, complaint.due_on
+        db.session.remove()
+    return result
+
+
+def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, ...], others: int):
+    """Use of the cabinet, scaled by n: phone changes by the subject and by staff, scans, consent toggles, staff
+    look-ups in the trail, decided and pending corrections, policy versions accepted, disclosures, other subjects."""
+    from cabinet.audit.actor import Actor
+    from cabinet.complaints import operations as complaint_operations
+    from cabinet.consents import service as consents
+    from cabinet.disclosures import service as disclosures
+    from cabinet.documents import storage
+    from cabinet.policies.service import get_version, record_acceptance
+    from cabinet.profile import service as profile
+    from cabinet.profile.models import CorrectionRequest
+
+    other_refs = [create_user(email=f"other{n}-{i}@example.kz") for i in range(others)]
+    staff = create_user(email=f"staff{n}@example.kz", roles=("support",))
+    for label in versions:
+        policy(label, effective_from=date(2026, 1, 1) + timedelta(days=int(label)))
+    with app.test_request_context():
+        subject, worker = db.session.get(User, subject_id), db.session.get(User, staff.id)
+        act = acting_session(worker, subject, n)
+        for i in range(2 * n):
+            profile.change_phone(subject, f"+7701{n:02d}{i:05d}", actor=subject if i % 2 else worker,
+                                 act=None if i % 2 else act)
+        for i in range(n):
+            data = PDF + f"{n}-{i}".encode()
+            storage.store(storage.CheckedFile(f"scan-{i}.pdf", "application/pdf", data,
+                                              hashlib.sha256(data).hexdigest()),
+                          actor=subject if i % 2 else worker, subject=subject, kind="registration")
+        for i in range(2 * n):
+            consents.change(subject, "marketing" if i % 4 < 2 else "research", "grant" if i % 2 == 0 else "withdraw",
+                            actor=Actor(subject), channel="cabinet")
+        for i in range(7 * n):
+            trail.record("staff.subject_viewed", actor=worker, subject=subject, details={"reason": f"call {i}"})
+        for label in versions:
+            record_acceptance(get_version(label), actor=subject, subject=subject, method="cabinet", locale="ru")
+        for i in range(n):
+            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=worker.id,
+                                             changes={"surname": "Ахметова"}, reason=f"reason {i}",
+                                             status="rejected", due_on=date(2026, 1, 5) + timedelta(days=i),
+                                             submission_token=f"token-{n:02d}-{i:03d}-" + "x" * 20))
+        for i in range(n):
+            disclosures.record(subject, actor=worker, recipient=f"Body {i}", basis="3.4.1", categories="name",
+                               disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
+            data = PDF + f"complaint {n}-{i}".encode()
+            complaint_operations.file(Actor(subject if i % 2 else worker), subject, subject_line=f"Complaint {i}",
+                                      body="Text", desired_outcome="", token=f"complaint-{n:02d}-{i:03d}-" + "x" * 20,
+                                      scans=[storage.CheckedFile("c.pdf", "application/pdf", data,
+                                                                 hashlib.sha256(data).hexdigest())])
+        for ref in other_refs:
+            other = db.session.get(User, ref.id)
+            profile.change_phone(other, "+77019999999", actor=other)
+            trail.record("staff.subject_viewed", actor=worker, subject=other, details={"reason": "x"})
+        db.session.commit()
+
+
+def acting_session(worker, subject, n):
+    """The worker's acting session for the subject, on a stored basis document, so their changes carry it."""
+    from cabinet.acting.models import ActingSession
+    from cabinet.database import utcnow
+    from cabinet.documents import storage
+
+    data = PDF + f"basis {n}".encode()
+    basis = storage.store(storage.CheckedFile("basis.pdf", "application/pdf", data, hashlib.sha256(data).hexdigest()),
+                          actor=worker, subject=subject, kind="basis")
+    act = ActingSession(staff_id=worker.id, subject_id=subject.id, reason="call", basis_document_id=basis.id,
+                        started_at=utcnow(), expires_at=utcnow() + timedelta(minutes=30))
+    db.session.add(act)
+    db.session.flush()
+    return act
+
+
+def pending_correction(app, subject_id):
+    from cabinet.profile.models import CorrectionRequest
+
+    with app.app_context():
+        db.session.add(CorrectionRequest(user_id=subject_id, requested_by_id=subject_id,
+                                         changes={"surname": "Жаңа"}, reason="pending", due_on=date(2026, 2, 2),
+                                         submission_token="p" * 30))
+        db.session.commit()
+
+
+#: a test that reads a PDF as Poppler does
+pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="Poppler's pdftotext is not installed")
+
+
+def validated(data: bytes, trust):
+    [signature] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    return validate_pdf_signature(signature, trust)
+
+
+DEV_SIGNER = "«Батыс Энергоресурсы» ЖШС (development)"
+
+
+#: an invented operator with a BIN whose check digit is right
+OPERATOR = {
+    "OPERATOR_BIN": "260140001231",
+    "OPERATOR_ADDRESS": "090000, Орал қаласы, Сынақ көшесі, 7",
+    "OPERATOR_ADDRESS_RU": "090000, г. Уральск, улица Тестовая, 7",
+    "OPERATOR_PHONE": "+7 (7112) 55-44-33",
+    "OPERATOR_EMAIL": "dpo@example.kz",
+    "OPERATOR_RESPONSIBLE": "Заң бөлімінің бастығы Ә. Сапарова",
+    "OPERATOR_RESPONSIBLE_RU": "Начальник юридического отдела А. Сапарова",
+}
+
+
+#: what a production app needs besides the operator's contacts
+PRODUCTION = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test",
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40}}
+
+
+def mail_queue(app) -> list[OutgoingMail]:
+    """Every queued or sent message, oldest first, detached from the session."""
+    return rows(app, OutgoingMail)
+
+
+class FakeMailServer(socketserver.ThreadingTCPServer):
+    """A loopback SMTP server just big enough for smtplib: it keeps what it receives; STARTTLS only announced."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, offer_starttls=False, port=0):
+        super().__init__(("127.0.0.1", port), SmtpSession)
+        self.offer_starttls, self.received, self.received_at = offer_starttls, [], []  # received_at: (when, what)
+        self.hang = threading.Event()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.server_address[1]}"
+
+
+class SmtpSession(socketserver.StreamRequestHandler):
+    def handle(self):
+        say = lambda line: self.wfile.write(line.encode() + b"\r\n")  # noqa: E731
+        say("220 fake ESMTP")
+        while line := self.rfile.readline().decode().strip():
+            verb = line.split(" ")[0].upper()
+            if verb == "EHLO":
+                say("250-fake" if self.server.offer_starttls else "250 fake")
+                if self.server.offer_starttls:
+                    say("250 STARTTLS")
+            elif verb == "STARTTLS":
+                say("454 TLS not available")  # smtplib must then give up, not go on in clear
+            elif verb == "DATA":
+                say("354 go on")
+                lines = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(data)
+                if self.server.hang.is_set():  # a server that takes the message and never answers
+                    time.sleep(60)
+                    return
+                data = b"".join(lines)
+                self.server.received.append(data)
+                self.server.received_at.append((time.time(), data))
+                say("250 queued")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("250 ok")
+
+
+@functools.cache
+def source_messages():
+    """Every message the code and the templates (pages and mails) ask to translate, read from the sources."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+    from cabinet import ROOT
+
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+                "lazy_pgettext": ((1, "c"), 2)}
+    jinja = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+    found = []
+    for folder, method_map, options in (
+        ("cabinet", [("**.py", "python")], {}),
+        ("cabinet/templates", [("**.html", "jinja2"), ("**.txt", "jinja2")], {"**.html": jinja, "**.txt": jinja}),
+    ):
+        for _name, _line, message, _comments, context in extract_from_dir(
+                ROOT / folder, method_map, options, keywords=keywords):
+            found.append((message, context))
+    return found
+
+
+def status_of(app, number):
+    from cabinet.complaints.models import Complaint
+
+    with app.app_context():
+        return db.session.scalar(select(Complaint.status).where(Complaint.number == number))
+
+
+def due_in_15_working_days(app):
+    from cabinet.i18n import local_today
+    from cabinet.workdays.calendar import WorkCalendar
+
+    with app.app_context():
+        return WorkCalendar().add_working_days(local_today(), 15)
+
+
+def destroy_due(runner, monkeypatch, day):
+    import cabinet.i18n
+
+    monkeypatch.setattr(cabinet.i18n, "local_today", lambda: day)
+    result = runner.invoke(args=["consents", "destroy-due"])
+    assert result.exit_code == 0, result.output
+    return result.output

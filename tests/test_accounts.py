@@ -1,26 +1,29 @@
 """Accounts: registration, sign-in, sign-out, confirmation, password reset and language choice."""
 
-import functools
 import hashlib
 import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cabinet.extensions import db
-from tests.helpers import EMAIL, PASSWORD, PDF, PNG, csrf_token, get_user, link_in, registration, upload
-
-
-def snapshot(app):
-    """Rows in every table and files in the upload folder: what "nothing was written" means."""
-    with app.app_context():
-        counts = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
-        db.session.remove()
-    folder = Path(app.config["UPLOAD_DIR"])
-    counts["files"] = len(list(folder.iterdir())) if folder.exists() else 0
-    return counts
+from tests.helpers import (
+    EMAIL,
+    PASSWORD,
+    PDF,
+    PNG,
+    csrf_token,
+    error_fields,
+    events,
+    get_user,
+    link_in,
+    normalise,
+    registration,
+    upload,
+    written,
+)
 
 
 def field_block(html, name):
@@ -35,11 +38,6 @@ def has_error(html, name):
     return 'class="error"' in field_block(html, name)
 
 
-def error_fields(html):
-    return {n for block in re.findall(r'<div class="field has-error">.*?</div>', html, re.S)
-            for n in re.findall(r'name="([^"]+)"', block)}
-
-
 def multipart(fields, files=()):
     """A multipart body built by hand, so a field can carry bytes that are not UTF-8."""
     boundary = "----cabinet-test-boundary"
@@ -52,16 +50,6 @@ def multipart(fields, files=()):
                      f'Content-Type: application/pdf\r\n\r\n'.encode() + data)
     body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
-
-
-def events(app, **where):
-    from cabinet.audit.models import AuditEvent
-
-    with app.app_context():
-        query = select(AuditEvent).filter_by(**where).order_by(AuditEvent.seq)
-        rows = list(db.session.scalars(query))
-        db.session.expunge_all()
-        return rows
 
 
 # --- registration ---------------------------------------------------------------------------------
@@ -192,11 +180,11 @@ def test_confirmation_link_expired_or_tampered_is_refused(app, client, policy, o
 def test_register_existing_email_answers_the_same_and_mails_the_owner(app, policy, marked_catalogs, outbox):
     marked = marked_catalogs()
     marked.test_client().post("/register", data=registration())
-    before = snapshot(app)
+    before = written(app)
     visitor = marked.test_client()
     visitor.get("/lang/ru")
     taken = visitor.post("/register", data=registration(email=EMAIL.upper(), surname="Басқа"))
-    after = snapshot(app)
+    after = written(app)
     assert after["users"] == before["users"] == 1
     assert after["documents"] == before["documents"] and after["files"] == before["files"]
 
@@ -269,44 +257,44 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("field", "changes"), BAD_INPUT, ids=[f"{f}-{i}" for i, (f, _c) in enumerate(BAD_INPUT)])
 def test_register_bad_input_shows_error_and_writes_nothing(app, client, policy, outbox, field, changes):
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration(**changes))
     assert response.status_code == 200
     assert has_error(response.text, field), error_fields(response.text)
-    assert snapshot(app) == before
+    assert written(app) == before
     assert outbox() == []
 
 
 def test_register_too_many_files(app, client, policy, outbox):
     app.config["MAX_UPLOAD_FILES"] = 2
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration(documents=[upload(), upload(PNG, "a.png"), upload()]))
     assert has_error(response.text, "documents")
-    assert snapshot(app) == before
+    assert written(app) == before
     response = client.post("/register", data=registration(documents=[upload(), upload(PNG, "a.png")]))
     assert "documents" not in error_fields(response.text)
-    assert snapshot(app)["documents"] == before["documents"] + 2
+    assert written(app)["documents"] == before["documents"] + 2
 
 
 def test_register_file_over_the_size_limit(app, client, policy, outbox):
     app.config["MAX_UPLOAD_BYTES"] = 1000
-    before = snapshot(app)
+    before = written(app)
     big = PDF + b"%" * (1001 - len(PDF))
     response = client.post("/register", data=registration(documents=[upload(big)]))
     assert has_error(response.text, "documents")
-    assert snapshot(app) == before
+    assert written(app) == before
     exact = PDF + b"%" * (1000 - len(PDF))
     client.post("/register", data=registration(documents=[upload(exact)]))
-    assert snapshot(app)["files"] == before["files"] + 1
+    assert written(app)["files"] == before["files"] + 1
 
 
 def test_register_request_over_max_content_length_gets_the_friendly_413(app, client, policy, outbox):
     app.config["MAX_CONTENT_LENGTH"] = 5000
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration(documents=[upload(PDF + b"%" * 6000)]))
     assert response.status_code == 413
     assert "Traceback" not in response.text and '<html lang="kk">' in response.text
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 @pytest.mark.parametrize("field", ["surname", "given_name", "patronymic", "email", "phone", "password"])
@@ -316,11 +304,11 @@ def test_register_invalid_utf8_in_multipart_body(app, client, policy, outbox, fi
     if field == "password":
         fields["password_confirm"] = fields["password"]
     body, content_type = multipart(fields, [("documents", "scan.pdf", PDF)])
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=body, content_type=content_type)
     assert response.status_code == 200
     assert has_error(response.text, field), error_fields(response.text)
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 def test_hand_built_multipart_body_is_accepted_when_valid(app, client, policy):
@@ -336,10 +324,10 @@ def test_register_without_published_policy_says_so(app, client):
     response = client.get("/register")
     assert response.status_code == 200
     assert 'name="surname"' not in response.text and "<form" not in response.text.split("<main", 1)[1]
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration())
     assert 'name="surname"' not in response.text
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 def test_register_before_policy_takes_effect_has_no_form(app, client, policy):
@@ -355,19 +343,13 @@ def test_register_before_policy_takes_effect_has_no_form(app, client, policy):
 
 # --- sign-in ------------------------------------------------------------------------------------
 
-def _normalise(html, *values):
-    html = re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "CSRF", html)
-    for value in values:
-        html = html.replace(value, "VALUE")
-    return html
-
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(app, client, create_user):
     user = create_user(email="known@example.kz")
     wrong = client.post("/login", data={"email": "known@example.kz", "password": "wrong-password-1"})
     unknown = client.post("/login", data={"email": "nobody@example.kz", "password": "wrong-password-1"})
     assert wrong.status_code == unknown.status_code == 200
-    assert _normalise(wrong.text, "known@example.kz") == _normalise(unknown.text, "nobody@example.kz")
+    assert normalise(wrong.text, "known@example.kz") == normalise(unknown.text, "nobody@example.kz")
     assert 'class="error-summary"' in wrong.text  # an error of the form as a whole, first on the page
     assert get_user(app, user.email).last_login_at is None
 
@@ -381,7 +363,7 @@ def test_wrong_password_and_unknown_email_same_with_csrf(app, create_user, make_
         token = csrf_token(client.get("/login").text)
         pages.append(client.post("/login", data={"email": email, "password": "wrong-password-1", "csrf_token": token}))
     assert pages[0].status_code == pages[1].status_code == 200
-    assert _normalise(pages[0].text, "known@example.kz") == _normalise(pages[1].text, "nobody@example.kz")
+    assert normalise(pages[0].text, "known@example.kz") == normalise(pages[1].text, "nobody@example.kz")
 
 
 def test_sign_in_records_last_login_and_an_event(app, client, create_user, login):
@@ -542,7 +524,7 @@ def test_reset_request_answers_the_same_for_known_and_unknown(app, client, creat
     unknown_page = client.get(unknown.headers["Location"]).text
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert _normalise(known_page) == _normalise(unknown_page)
+    assert normalise(known_page) == normalise(unknown_page)
     [mail] = outbox()
     assert mail["To"] == user.email
     assert link_in(mail).startswith("http://cabinet.test/reset/")
@@ -706,87 +688,3 @@ def test_accept_language_for_anonymous(client, header, lang):
 def test_cookie_beats_accept_language(client):
     client.get("/lang/kk")
     assert '<html lang="kk">' in client.get("/", headers={"Accept-Language": "ru"}).text
-
-
-# --- fixtures used here ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_app(app):
-    """Another app on the same database with some settings changed; disposed before the database is cleaned."""
-    from cabinet.app import create_app
-
-    made = []
-    keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
-            "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
-            "SIGNING_PKCS12")
-
-    def make(**overrides):
-        new = create_app({**{k: app.config[k] for k in keys}, **overrides})
-        made.append(new)
-        return new
-
-    yield make
-    for new in made:
-        with new.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-@functools.cache
-def source_messages():
-    """Every message the code and the templates (pages and mails) ask to translate, read from the sources."""
-    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-
-    from cabinet import ROOT
-
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
-                "lazy_pgettext": ((1, "c"), 2)}
-    jinja = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
-    found = []
-    for folder, method_map, options in (
-        ("cabinet", [("**.py", "python")], {}),
-        ("cabinet/templates", [("**.html", "jinja2"), ("**.txt", "jinja2")], {"**.html": jinja, "**.txt": jinja}),
-    ):
-        for _name, _line, message, _comments, context in extract_from_dir(
-                ROOT / folder, method_map, options, keywords=keywords):
-            found.append((message, context))
-    return found
-
-
-@pytest.fixture
-def marked_catalogs(tmp_path, make_app):
-    """Factory: an app whose catalogs prefix every message with "[kk] " or "[ru] ".
-
-    A test can then tell which language a page or a mail is in without depending on real wording.
-    """
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-
-    from cabinet.extensions import babel
-
-    for locale in ("kk", "ru"):
-        catalog = Catalog(locale=locale)
-        for message, context in source_messages():
-            if isinstance(message, tuple):
-                string = tuple(f"[{locale}] {message[min(i, 1)]}" for i in range(catalog.num_plurals))
-            else:
-                string = f"[{locale}] {message}"
-            catalog.add(message, string, context=context)
-        folder = tmp_path / "translations" / locale / "LC_MESSAGES"
-        folder.mkdir(parents=True)
-        with (folder / "messages.mo").open("wb") as target:
-            write_mo(target, catalog)
-    made = []
-
-    def make(**overrides):
-        marked = make_app(TRANSLATIONS_DIR=str(tmp_path / "translations"), **overrides)
-        with marked.app_context():
-            babel.domain_instance.cache.clear()  # Flask-Babel caches catalogs per process, not per app
-        made.append(marked)
-        return marked
-
-    yield make
-    for marked in made:
-        with marked.app_context():
-            babel.domain_instance.cache.clear()

@@ -25,21 +25,32 @@ from cabinet import security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, SIGN_IN_PER_ACCOUNT
 from cabinet.app import create_app
 from cabinet.extensions import db
-from tests import test_access, test_accounts, test_security
-from tests.helpers import PASSWORD, PDF, PDF_WITH_JS, csrf_token, file_complaint, get_user, registration, upload
+from tests import test_access
+from tests.helpers import (
+    EMAIL,
+    NEW_PASSWORD,
+    PASSWORD,
+    PDF,
+    PDF_WITH_JS,
+    allowed,
+    csp,
+    csrf_token,
+    error_fields,
+    events,
+    file_complaint,
+    get_user,
+    normalise,
+    registration,
+    upload,
+    written,
+)
 from tests.test_access import ROUTES, fill
-from tests.test_accounts import _normalise, events, snapshot
-from tests.test_security import csp
 
 #: fixtures shared with the modules that own them
-make_app = test_accounts.make_app
-production = test_security.production
-limited = test_security.limited
 world = test_access.world
 sign_in_as = test_access.sign_in_as
 
 EVIL = "evil.example"
-NEW_PASSWORD = "new-password-2026"
 PERSONAL_PREFIXES = ("/cabinet", "/staff", "/admin", "/translate")
 
 
@@ -278,13 +289,13 @@ def test_V3_5_1_every_state_changing_route_demands_the_csrf_token(app, make_app,
     token = csrf_token(browser.get("/login").text)
     browser.post("/login", data={"email": user.email, "password": user.password, "csrf_token": token})
     assert browser.get("/cabinet").status_code == 200
-    before = snapshot(app)
+    before = written(app)
     state_changing = [r for r in every_rule(guarded) if r.methods & {"POST", "PUT", "PATCH", "DELETE"}]
     assert len(state_changing) > 25
     for rule in state_changing:
         response = browser.post(sample_url(rule), data={"confirm": "yes", "reason": "x"})
         assert response.status_code == 400, rule.rule
-    assert snapshot(app) == before
+    assert written(app) == before
     assert browser.get("/cabinet").status_code == 200  # still signed in: the forged logout did nothing
 
 
@@ -297,7 +308,7 @@ def test_V3_5_3_sensitive_actions_do_not_answer_get(app, client, create_user, lo
     assert {"accounts.logout", "staff.act", "staff.stop", "complaints.withdraw", "staff.decide_withdrawal",
             "accounts.resend_confirmation"} <= set(post_only)
     login(create_user(roles=("subject", "support", "admin")))
-    before = snapshot(app)
+    before = written(app)
     urls = app.url_map.bind("localhost")
     for rule in post_only.values():
         url = sample_url(rule)
@@ -308,7 +319,7 @@ def test_V3_5_3_sensitive_actions_do_not_answer_get(app, client, create_user, lo
             assert response.status_code == 405, rule.rule
         else:  # /confirm/resend is also /confirm/<token>: a GET reaches the confirmation, never the action
             assert endpoint != rule.endpoint and response.status_code != 405, rule.rule
-    assert snapshot(app) == before
+    assert written(app) == before
     assert client.get("/cabinet").status_code == 200
 
 
@@ -364,7 +375,7 @@ def test_V4_1_3_and_V6_4_3_forged_host_never_reaches_a_mailed_link(app, make_app
     browser.post("/register", data=registration(), headers=forged)
     browser.post("/register", data=registration(), headers=forged)  # the address is now taken: the owner is told
     mails = outbox()
-    assert {m["To"] for m in mails} == {user.email, test_accounts.EMAIL} and len(mails) == 3
+    assert {m["To"] for m in mails} == {user.email, EMAIL} and len(mails) == 3
     for mail in mails:
         assert EVIL not in mail.get_content()
         assert all(link.startswith("http://cabinet.test/") for link in links_in(mail))
@@ -416,13 +427,13 @@ def test_V5_2_1_files_too_large_or_too_many_are_refused(app, make_app, policy, o
     too; the per-user quota of V5.2.4 is L3.)"""
     small = make_app(MAX_UPLOAD_BYTES=1000, MAX_CONTENT_LENGTH=20_000, MAX_UPLOAD_FILES=2)
     browser = small.test_client()
-    before = snapshot(app)
+    before = written(app)
     too_big = browser.post("/register", data=registration(documents=[upload(PDF + b"0" * 1000)]))
     too_many = browser.post("/register", data=registration(documents=[upload(), upload(), upload()]))
     request_too_big = browser.post("/register", data=registration(documents=[upload(PDF + b"0" * 30_000)]))
     assert too_big.status_code == too_many.status_code == 200
     assert request_too_big.status_code == 413
-    assert snapshot(app) == before and outbox() == []
+    assert written(app) == before and outbox() == []
 
 
 HOSTILE = {
@@ -442,10 +453,10 @@ def test_V5_2_2_uploads_are_checked_by_content(app, client, policy, outbox, name
     an expected file extension and validates that the contents correspond to the type represented by the
     extension [...] checking the initial 'magic bytes' [...]. (The content decides; the kept name takes the
     extension of the checked type: tests/test_documents.py.)"""
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration(documents=[upload(HOSTILE[name], name)]))
-    assert response.status_code == 200 and "documents" in test_accounts.error_fields(response.text)
-    assert snapshot(app) == before and outbox() == []
+    assert response.status_code == 200 and "documents" in error_fields(response.text)
+    assert written(app) == before and outbox() == []
 
 
 def test_V5_3_1_and_V5_3_2_stored_files_get_random_names_outside_the_web_root(app, uploaded_scan):
@@ -505,7 +516,7 @@ def test_V6_2_2_and_V6_2_3_password_change_needs_the_current_password(app, subje
     functionality requires the user's current and new password."""
     browser, user = subject_browser
     wrong = change_password(browser, "not-my-password", NEW_PASSWORD)
-    assert wrong.status_code == 200 and "current_password" in test_accounts.error_fields(wrong.text)
+    assert wrong.status_code == 200 and "current_password" in error_fields(wrong.text)
     assert change_password(browser, user.password, NEW_PASSWORD).status_code == 302
     fresh = app.test_client()
     assert fresh.post("/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code == 302
@@ -518,7 +529,7 @@ def test_V6_2_4_common_passwords_are_refused(app, subject_browser, common):
     policy, e.g. minimum length."""
     browser, user = subject_browser
     response = change_password(browser, user.password, common)
-    assert response.status_code == 200 and "password" in test_accounts.error_fields(response.text)
+    assert response.status_code == 200 and "password" in error_fields(response.text)
     assert app.test_client().post("/login", data={"email": user.email, "password": common}).status_code == 200
 
 
@@ -531,7 +542,7 @@ def test_V6_2_11_passwords_made_of_the_persons_own_words_are_refused(subject_bro
     guess = built_from.format(given="айгерім", surname="сейітова", year=1990,  # the conftest user's name
                               local=user.email.split("@")[0])
     response = change_password(browser, user.password, guess)
-    assert response.status_code == 200 and "password" in test_accounts.error_fields(response.text)
+    assert response.status_code == 200 and "password" in error_fields(response.text)
 
 
 @pytest.mark.parametrize("password", ["тек кирилл әріптері", "onlylowercaseletters", "🔐🐍🌙⭐🍎🚀🎈🔑📚🌿",
@@ -608,7 +619,7 @@ def test_V6_3_1_and_V2_4_1_sign_in_sign_up_and_reset_are_rate_limited(app, polic
     browser = limited.test_client()
     data = {"email": user.email, "password": "wrong-password-1"}
     limits = SIGN_IN_PER_ACCOUNT if url == "/login" else MAIL_PER_ACCOUNT  # README, "Rate limits"
-    codes = [browser.post(url, data=data).status_code for _attempt in range(test_security.allowed(limits))]
+    codes = [browser.post(url, data=data).status_code for _attempt in range(allowed(limits))]
     assert 429 not in codes
     assert browser.post(url, data={"email": user.email, "password": user.password}).status_code == 429
     elsewhere = limited.test_client().post(url, data=data, environ_base={"REMOTE_ADDR": "198.51.100.7"})
@@ -644,7 +655,7 @@ def test_V6_3_4_links_in_mail_never_sign_anyone_in(app, client, create_user, out
     client.post("/register", data=registration())
     confirm = urlsplit(links_in(outbox()[-1])[0]).path
     assert client.get(confirm).status_code == 302 and is_signed_out(client)
-    client.post("/reset", data={"email": test_accounts.EMAIL})
+    client.post("/reset", data={"email": EMAIL})
     reset = urlsplit(links_in(outbox()[-1])[0]).path
     client.post(reset, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert is_signed_out(client)
@@ -659,8 +670,8 @@ def test_V6_3_8_sign_in_and_reset_answer_the_same_for_unknown_accounts(client, c
     for email in ("known@example.kz", "nobody@example.kz"):
         sign_in = client.post("/login", data={"email": email, "password": "wrong-password-1"})
         reset = client.post("/reset", data={"email": email})
-        answers[email] = (sign_in.status_code, _normalise(sign_in.text, email), reset.status_code,
-                          reset.headers["Location"], _normalise(client.get(reset.headers["Location"]).text))
+        answers[email] = (sign_in.status_code, normalise(sign_in.text, email), reset.status_code,
+                          reset.headers["Location"], normalise(client.get(reset.headers["Location"]).text))
     assert answers["known@example.kz"] == answers["nobody@example.kz"]
 
 
@@ -937,7 +948,7 @@ def test_V7_5_1_changing_the_sign_in_address_needs_the_password(app, subject_bro
     form = {"surname": "Сейітова", "given_name": "Айгерім", "email": "new@example.kz", "phone": "+77011234567",
             "submission_token": "t" * 24}
     refused = browser.post("/cabinet/profile/edit", data=form)
-    assert refused.status_code == 200 and "current_password" in test_accounts.error_fields(refused.text)
+    assert refused.status_code == 200 and "current_password" in error_fields(refused.text)
     assert get_user(app, user.email).pending_email is None and outbox() == []
     accepted = browser.post("/cabinet/profile/edit", data={**form, "current_password": user.password})
     assert accepted.status_code == 302 and get_user(app, user.email).pending_email == "new@example.kz"
@@ -972,7 +983,7 @@ def test_V8_2_3_and_V15_3_3_registration_cannot_assign_other_fields(app, client,
     Verify that the application has countermeasures to protect against mass assignment attacks [...]."""
     client.post("/register", data=registration(roles="admin", role="admin", email_confirmed_at="2026-01-01",
                                                session_version="99", id="1"))
-    user = get_user(app, test_accounts.EMAIL)
+    user = get_user(app, EMAIL)
     assert user.role_names == ["subject"] and user.email_confirmed_at is None and user.session_version == 1
 
 
@@ -996,7 +1007,7 @@ def test_V9_2_2_a_token_is_accepted_only_for_its_purpose(app, client, policy, ou
     response = client.post(f"/reset/{confirm_token}", data={"password": NEW_PASSWORD,
                                                             "password_confirm": NEW_PASSWORD})
     assert urlsplit(response.headers["Location"]).path == "/reset"
-    client.post("/reset", data={"email": test_accounts.EMAIL})
+    client.post("/reset", data={"email": EMAIL})
     reset_token = urlsplit(links_in(outbox()[-1])[0]).path.rsplit("/", 1)[1]
     client.get(f"/confirm/{reset_token}")
     assert get_user(app).email_confirmed_at is None

@@ -12,48 +12,7 @@ from sqlalchemy import func, select, text, update
 from cabinet.audit import trail
 from cabinet.audit.models import AuditEvent, AuditHead
 from cabinet.extensions import db
-from tests.helpers import EMAIL, PASSWORD, link_in, registration
-
-NEW_PASSWORD = "brand-new-password-2026"
-WRONG_PASSWORD = "mistyped-password-2026"
-
-
-@pytest.fixture
-def history(app, client, policy, outbox):
-    """A realistic trail: registration, confirmation, a failed and a good sign-in, a phone change, a reset."""
-    client.post("/register", data=registration())
-    client.get(urlsplit(link_in(outbox()[-1])).path)
-    client.post("/login", data={"email": EMAIL, "password": WRONG_PASSWORD})
-    assert client.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 302
-    form = client.get("/cabinet/profile/edit").text
-    once = re.search(r'name="submission_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="submission_token"', form)
-    response = client.post("/cabinet/profile/edit", data={
-        "surname": "Сейітова", "given_name": "Айгерім", "patronymic": "Нұрланқызы", "email": EMAIL,
-        "phone": "+7 702 765 43 21", "submission_token": once.group(1) or once.group(2)})
-    assert response.status_code == 302
-    client.post("/logout")
-    client.post("/reset", data={"email": EMAIL})
-    path = urlsplit(link_in(outbox()[-1])).path
-    assert client.post(path, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}).status_code == 302
-    return count_events(app)
-
-
-def count_events(app):
-    with app.app_context():
-        count = db.session.scalar(select(func.count()).select_from(AuditEvent))
-        db.session.remove()
-        return count
-
-
-def sql(app, statement, **params):
-    """Tamper with the database the way someone with raw access would."""
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text(statement) if isinstance(statement, str) else statement, params)
-
-
-def verify(runner):
-    return runner.invoke(args=["audit", "verify"])
+from tests.helpers import NEW_PASSWORD, PASSWORD, WRONG_PASSWORD, link_in, sql, verify
 
 
 def test_real_actions_make_a_verifiable_chain(app, runner, history):

@@ -7,9 +7,9 @@ from cabinet.audit import trail
 from cabinet.audit.models import AuditEvent
 from cabinet.audit.stretches import bounds
 from cabinet.extensions import db
-from tests.test_audit import sql
+from tests.helpers import sql, trail_rows
 from tests.test_audit_tamper import *  # noqa: F403 (each tamper test, run again with short stretches)
-from tests.test_audit_tamper import MANUAL, rows
+from tests.test_audit_tamper import MANUAL
 
 SHORT = {"AUDIT_VERIFY_STRETCH_EVENTS": 2}
 
@@ -43,7 +43,7 @@ def test_each_rewrite_is_found_where_one_walk_finds_it(app, history, rewrite):
     assert history >= 8
     one, stretched = both_verdicts(app)
     assert one.ok and stretched == one
-    original = rows(app)
+    original = trail_rows(app)
     for position in range(1, history + 1):
         sql(app, rewrite, seq=position)
         one, stretched = both_verdicts(app)

@@ -14,11 +14,7 @@ from cabinet.audit import checkpoints, trail
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.scheduled import audit_checkpoint
-from tests import test_accounts, test_audit
-from tests.test_audit import sql, verify
-
-history = test_audit.history
-any_app = test_accounts.make_app
+from tests.helpers import sql, trail_rows, verify
 
 #: checkpoints only where a test takes them, so each test knows which line is which
 MANUAL = {"AUDIT_CHECKPOINT_EVERY_EVENTS": 0, "AUDIT_CHECKPOINT_EVERY_SECONDS": 0}
@@ -30,9 +26,9 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def make_app(any_app):  # noqa: F811 (the fixture of that name)
+def make_app(make_app):
     """Another app on the same database and checkpoints file, with some settings changed."""
-    return lambda **settings: any_app(**{**MANUAL, **settings})
+    return lambda **settings: make_app(**{**MANUAL, **settings})
 
 
 def checkpoint(runner):
@@ -50,13 +46,6 @@ def tampered_from(result, position):
     assert result.exit_code != 0, result.output
     assert f"TAMPERED WITH from position {position}:" in result.output, result.output
     return result.output
-
-
-def rows(app):
-    with app.app_context():
-        found = [dict(r._mapping) for r in db.session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq))]
-        db.session.remove()
-        return found
 
 
 def rechain(app, events, start, digest):
@@ -108,7 +97,7 @@ def test_emptying_events_and_head_is_truncation_of_everything(app, runner, ancho
 
 
 def test_editing_a_middle_event_and_recomputing_every_later_hash(app, runner, anchored):
-    events, middle = rows(app), anchored // 2
+    events, middle = trail_rows(app), anchored // 2
     events[middle - 1]["details"] = {"forged": True}
     rechain(app, events, middle, plain_sha256)
     assert "does not match its MAC" in tampered_from(verify(runner), middle)
@@ -116,7 +105,7 @@ def test_editing_a_middle_event_and_recomputing_every_later_hash(app, runner, an
 
 def test_recomputing_as_legacy_unkeyed_events_is_refused(app, runner, anchored):
     """Passing the rewritten tail off as events from before the keys: legacy events only come first."""
-    events, middle = rows(app), anchored // 2
+    events, middle = trail_rows(app), anchored // 2
     events[middle - 1]["details"] = {"forged": True}
     for event in events[middle - 1:]:
         event["key_id"] = None
@@ -125,7 +114,7 @@ def test_recomputing_as_legacy_unkeyed_events_is_refused(app, runner, anchored):
 
 
 def test_deleting_a_middle_event_renumbering_and_recomputing(app, runner, anchored):
-    events, middle = rows(app), anchored // 2
+    events, middle = trail_rows(app), anchored // 2
     sql(app, "DELETE FROM audit_events WHERE seq = :seq", seq=middle)
     del events[middle - 1]
     sql(app, "UPDATE audit_events SET seq = -seq WHERE seq > :seq", seq=middle)  # free the unique positions
@@ -135,7 +124,7 @@ def test_deleting_a_middle_event_renumbering_and_recomputing(app, runner, anchor
 
 def test_even_with_the_mac_key_a_checkpointed_rewrite_shows(app, runner, anchored):
     """An insider holding AUDIT_KEYS recomputes valid MACs; the signed checkpoint still has the old head."""
-    events, middle = rows(app), anchored // 2
+    events, middle = trail_rows(app), anchored // 2
     events[middle - 1]["details"] = {"forged": True}
     with app.app_context():
         rechain(app, events, middle, lambda prev, event: trail.event_digest(prev, _namespace(event)))
@@ -238,7 +227,7 @@ def test_a_key_id_missing_from_the_configuration_fails_clearly(app, make_app, ru
 
 def test_events_from_before_the_keys_still_verify(app, runner, history):
     """Events written before the migration have no key id and a plain SHA-256; keyed events follow them."""
-    events = rows(app)
+    events = trail_rows(app)
     for event in events:
         event["key_id"] = None
     rechain(app, events, 1, plain_sha256)

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cabinet.extensions import db
-from tests.helpers import PASSWORD, get_user
-from tests.test_accounts import snapshot
+from tests.helpers import PASSWORD, get_user, written
 
 
 def users_create(runner, *args, password=PASSWORD):
@@ -52,31 +51,31 @@ def test_users_create_reads_a_windows_line_ending(app, runner, client):
 
 @pytest.mark.parametrize("password", ["short", "", "123456789"])
 def test_users_create_refuses_a_short_password(app, runner, password):
-    before = snapshot(app)
+    before = written(app)
     result = users_create(runner, "staff@example.kz", "--role", "support", password=password)
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
     assert "Traceback" not in result.output
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 def test_users_create_refuses_an_existing_email(app, runner):
     assert users_create(runner, "staff@example.kz", "--role", "support").exit_code == 0
-    before = snapshot(app)
+    before = written(app)
     result = users_create(runner, "STAFF@example.kz", "--role", "admin", password="another-password-1")
     assert result.exit_code != 0
     assert "staff@example.kz" in result.output and "exists" in result.output
-    assert snapshot(app) == before
+    assert written(app) == before
     with app.app_context():
         assert db.session.merge(get_user(app, "staff@example.kz")).role_names == ["support"]
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@example.kz"])
 def test_users_create_refuses_a_bad_email(app, runner, email):
-    before = snapshot(app)
+    before = written(app)
     result = users_create(runner, email, "--role", "support")
     assert result.exit_code != 0 and "Error" in result.output
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 def test_users_create_refuses_an_unknown_role(app, runner):
@@ -103,10 +102,10 @@ def test_demo_is_idempotent_and_prints_the_logins(app, runner):
 
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    after_first = snapshot(app)
+    after_first = written(app)
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert snapshot(app) == after_first
+    assert written(app) == after_first
     assert after_first["users"] == len(ACCOUNTS)
     for output in (first.output, second.output):
         for email, password, _roles, _profile in ACCOUNTS:
@@ -170,11 +169,11 @@ def test_policy_publish(app, runner, texts, client):
 
 def test_policy_publish_refuses_an_existing_label(app, runner, texts):
     assert publish(runner, "2", *texts).exit_code == 0
-    before = snapshot(app)
+    before = written(app)
     result = publish(runner, "2", *texts, effective="2026-07-01")
     assert result.exit_code != 0
     assert "2" in result.output and "exists" in result.output
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 @pytest.mark.parametrize("problem", ["missing file", "empty text", "bad date", "not utf-8"])
@@ -189,11 +188,11 @@ def test_policy_publish_refuses_bad_input(app, runner, texts, tmp_path, problem)
         effective = "01.06.2026"
     else:
         ru.write_bytes(b"\xff\xfe not utf-8")
-    before = snapshot(app)
+    before = written(app)
     result = publish(runner, "2", kk, ru, effective=effective)
     assert result.exit_code != 0
     assert "Traceback" not in result.output
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 # --- audit verify ------------------------------------------------------------------------------

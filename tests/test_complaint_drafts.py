@@ -12,8 +12,21 @@ import pytest
 from sqlalchemy import select, update
 
 from cabinet.extensions import db
-from tests.helpers import NUMBER, PDF, PDF_WITH_JS, PNG, TOKEN, act, complaint_form, file_complaint, login_as, upload
-from tests.test_complaints import written
+from tests.helpers import (
+    NUMBER,
+    PDF,
+    PDF_WITH_JS,
+    PNG,
+    TOKEN,
+    act,
+    complaint_form,
+    events,
+    file_complaint,
+    login_as,
+    status_of,
+    upload,
+    written,
+)
 from tests.test_crawl import SourceStrings
 
 #: a PDF of 1,5 KB: its size reads «1,5 КБ» in Kazakh and in Russian
@@ -60,16 +73,6 @@ def attachments_of(app, number) -> list:
             .join(ComplaintEvent, ComplaintEvent.id == ComplaintAttachment.event_id)
             .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
             .where(Complaint.number == number).order_by(Document.id)).all()
-        db.session.expunge_all()
-        return found
-
-
-def events(app, action):
-    from cabinet.audit.models import AuditEvent
-
-    with app.app_context():
-        found = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                                   .order_by(AuditEvent.seq)).all()
         db.session.expunge_all()
         return found
 
@@ -268,7 +271,6 @@ def test_the_sweep_command_removes_stale_drafts_too(app, client, subject, runner
 # --- staff: check the answer, then send it ---------------------------------------------------------
 
 def test_staff_check_the_answer_then_send_it(app, client, subject, staff, outbox):
-    from tests.test_complaints_staff import status_of
 
     number = file_complaint(client)
     page = staff.get(f"/staff/complaints/{number}").text
@@ -308,7 +310,6 @@ def test_staff_check_the_answer_then_send_it(app, client, subject, staff, outbox
 
 
 def test_a_bad_answer_file_on_the_check_gives_a_message_and_keeps_nothing(app, client, subject, staff):
-    from tests.test_complaints_staff import status_of
 
     number = file_complaint(client)
     response = staff.post(f"/staff/complaints/{number}", data={
@@ -329,7 +330,6 @@ def test_another_staff_members_answer_drafts_are_not_taken(app, client, create_u
 
 
 def test_a_direct_answer_without_the_check_is_still_sent_at_once(app, client, subject, staff):
-    from tests.test_complaints_staff import status_of
 
     number = file_complaint(client)
     response = staff.post(f"/staff/complaints/{number}", data={

@@ -8,26 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cabinet.extensions import db
-
-
-def file_at(app, user_id: int, moment: datetime, monkeypatch=None) -> tuple[str, date]:
-    """File one complaint through the domain function as if received at `moment` (UTC); number and due date."""
-    from cabinet.accounts.models import User
-    from cabinet.audit.actor import Actor
-    from cabinet.complaints import operations as complaint_operations
-
-    if monkeypatch is not None:
-        monkeypatch.setattr(complaint_operations, "utcnow", lambda: moment)
-    with app.app_context():
-        subject = db.session.get(User, user_id)
-        complaint, created = complaint_operations.file(
-            Actor(subject), subject, subject_line="Шағым", body="Мәтін", desired_outcome="",
-            scans=[], token=secrets.token_urlsafe(24))
-        db.session.commit()
-        assert created
-        result = complaint.number, complaint.due_on
-        db.session.remove()
-    return result
+from tests.helpers import file_at
 
 
 @pytest.mark.parametrize(("received_local", "due"), [

@@ -10,10 +10,7 @@ from limits import parse_many
 from sqlalchemy import select
 
 from cabinet.extensions import db
-from tests import test_accounts
 from tests.helpers import CODE, PNG, file_complaint, login_as, pdf_text, upload
-
-make_app = test_accounts.make_app
 
 NEW_SURNAME, NEW_PHONE = "Жаңатегі", "+77770000001"
 

@@ -15,14 +15,15 @@ from tests.helpers import (
     PNG,
     complaint_form,
     due_now,
+    file_at,
     file_complaint,
     lifted_trigger,
     login_as,
     pdf_text,
+    status_of,
     upload,
+    written,
 )
-from tests.test_complaint_numbering import file_at
-from tests.test_complaints import written
 
 NOTE = "ІШКІ-ЕСКЕРТПЕ-7f3a: тек қызметкерлерге"
 
@@ -41,13 +42,6 @@ def staff(app, create_user):
 
 def answer(staff, number, text="Жауап: деректер берілмейді.", token="answer-token-000000000001", **extra):
     return staff.post(f"/staff/complaints/{number}", data={"answer": text, "submission_token": token, **extra})
-
-
-def status_of(app, number):
-    from cabinet.complaints.models import Complaint
-
-    with app.app_context():
-        return db.session.scalar(select(Complaint.status).where(Complaint.number == number))
 
 
 # --- access -----------------------------------------------------------------------------------------
@@ -214,7 +208,7 @@ def test_bad_answer_shows_a_message_and_writes_nothing(app, client, subject, sta
     assert response.status_code == 200
     assert 'role="alert"' in response.text
     after = written(app)
-    assert after.pop("AuditEvent") == before.pop("AuditEvent") + 1  # only the page view is recorded
+    assert after.pop("audit_events") == before.pop("audit_events") + 1  # only the page view is recorded
     assert after == before
     assert status_of(app, number) == "registered"
     assert len(outbox()) == 1
@@ -251,7 +245,7 @@ def test_empty_note_is_refused(app, client, subject, staff):
                           data={"note-text": " ", "note-submission_token": "n" * 24}, follow_redirects=True)
     assert "flash-error" in response.text
     after = written(app)
-    assert after.pop("AuditEvent") == before.pop("AuditEvent") + 1  # the page view after the redirect
+    assert after.pop("audit_events") == before.pop("audit_events") + 1  # the page view after the redirect
     assert after == before
 
 

@@ -15,6 +15,7 @@ from cabinet.extensions import db
 from cabinet.i18n import time_tag
 from cabinet.mail import compose, stored
 from cabinet.messages import gettext
+from tests.helpers import file_complaint
 
 MOMENT = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)  # 14:30 in Astana
 
@@ -158,7 +159,6 @@ def test_limits_in_hints_are_grouped_for_the_reader(client, create_user, login, 
 @pytest.mark.parametrize(("lang", "left"), [("kk", "жұмыс күні қалды)"), ("ru", "рабочих дней)")])
 def test_the_complaints_due_date_and_its_countdown_read_apart(app, client, create_user, login, lang, left):
     from cabinet.complaints.models import Complaint
-    from tests.test_complaints import file_complaint
 
     login(create_user())
     number = file_complaint(client)

@@ -5,12 +5,12 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cabinet.audit.models import AuditEvent
 from cabinet.disclosures.models import Disclosure
 from cabinet.extensions import db
-from tests.helpers import PASSWORD, login_as
+from tests.helpers import PASSWORD, login_as, written
 
 NEW = "/staff/disclosures/new"
 
@@ -38,12 +38,6 @@ def staff(app, create_user):
 def browser(app, subject):
     """The subject's own browser."""
     return login_as(app, subject)
-
-
-def written(app) -> tuple[int, int]:
-    with app.app_context():
-        return (db.session.scalar(select(func.count()).select_from(Disclosure)),
-                db.session.scalar(select(func.count()).select_from(AuditEvent)))
 
 
 def recorded(app) -> list[Disclosure]:

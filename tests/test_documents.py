@@ -15,7 +15,7 @@ from cabinet.audit.models import AuditEvent
 from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
-from tests.helpers import PASSWORD, PDF, PNG, upload
+from tests.helpers import PASSWORD, PDF, PNG, complaint_form, registration, upload, written
 
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffdb0043") + b"\x08" * 64 + b"\xff\xd9"
 HTML = b"<!DOCTYPE html><html><script>document.location='https://evil.example'</script></html>"
@@ -474,17 +474,14 @@ def test_a_file_stored_under_a_wrong_name_is_served_by_what_it_is(app, client, c
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 @pytest.mark.parametrize("where", ["register", "profile edit", "new complaint"])
 def test_the_forms_show_why_a_pdf_was_refused(app, client, create_user, login, policy, where, lang):
-    from tests.test_accounts import registration, snapshot
-    from tests.test_complaints import complaint_form
-
     evil = upload(pdf_with(ACTIVE["JavaScript"][0]), "evil.pdf")
     client.get(f"/lang/{lang}")
     if where == "register":
-        before = snapshot(app)
+        before = written(app)
         response = client.post("/register", data=registration(documents=[evil]))
     else:
         login(create_user())
-        before = snapshot(app)
+        before = written(app)
         if where == "profile edit":
             page = client.get("/cabinet/profile/edit").text
             token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
@@ -497,6 +494,6 @@ def test_the_forms_show_why_a_pdf_was_refused(app, client, create_user, login, p
     with app.test_request_context(headers={"Accept-Language": lang}):
         message = storage._active_pdf("script", "evil.pdf")
     assert message in response.text
-    after = snapshot(app)
+    after = written(app)
     after.pop("audit_events"), before.pop("audit_events")  # a page view may be recorded, nothing else
     assert after == before

@@ -17,8 +17,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
-from tests.helpers import PNG, upload
-from tests.test_queries import load, pending_correction
+from tests.helpers import PNG, load, pending_correction, upload
 
 A_SCAN = PNG + b"a's own scan bytes"
 A_ATTACHMENT = PNG + b"a's complaint attachment"

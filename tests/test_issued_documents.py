@@ -12,9 +12,20 @@ from sqlalchemy import text
 from cabinet.documents.models import IssuedDocument
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
-from tests.helpers import PDF, act, decide, grant_marketing, latest_event, login_as, upload
-from tests.test_signing import OPERATOR, pdftotext, validated
-from tests.test_staff import rename, rows
+from tests.helpers import (
+    DEV_SIGNER,
+    PDF,
+    act,
+    decide,
+    grant_marketing,
+    latest_event,
+    login_as,
+    pdftotext,
+    rename,
+    rows,
+    upload,
+    validated,
+)
 
 
 @pytest.fixture
@@ -62,7 +73,7 @@ def test_a_consent_receipt_reads_as_issued_after_the_name_changes(app, mine, sta
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     status = validated(first.data, trust)
     assert status.bottom_line and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    assert status.signing_cert.subject.native["common_name"] == OPERATOR
+    assert status.signing_cert.subject.native["common_name"] == DEV_SIGNER
 
     approve_surname(app, mine, staff, "Жаңаева")
     again = mine.get(f"/cabinet/consents/receipts/{event_id}.pdf")

@@ -1,13 +1,11 @@
 """Mail is queued with the change that caused it and delivered by the worker: never lost, never sent for nothing,
 claimed by one worker at a time, retried with back-off, resent after a worker died."""
 
-import socketserver
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from cabinet.database import utcnow
 from cabinet.extensions import db
@@ -15,16 +13,7 @@ from cabinet.mail import OutgoingMail, send
 from cabinet.mail.delivery import MAX_ATTEMPTS, _loopback, claim, counts, deliver_due
 from cabinet.mail.tasks import sweep_mail
 from cabinet.queue import JobLease, claim_period
-from tests.helpers import EMAIL, due_now, registration
-
-
-def mail_queue(app) -> list[OutgoingMail]:
-    """Every queued or sent message, oldest first, detached from the session."""
-    with app.app_context():
-        rows = list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
-        db.session.expunge_all()
-        db.session.remove()
-    return rows
+from tests.helpers import EMAIL, FakeMailServer, due_now, mail_queue, registration
 
 
 def send_queued(app, older_than=0):
@@ -134,54 +123,6 @@ def test_a_mail_is_failed_after_many_attempts_and_sent_mail_is_deleted_after_30_
     assert send_queued(app).output.strip() == "0 sent, 0 still queued"  # given up: only a person resends it
     assert runner.invoke(args=["mail", "status"]).output.split() == ["queued", "0", "sending", "0", "sent", "0",
                                                                      "failed", "1"]
-
-
-class FakeMailServer(socketserver.ThreadingTCPServer):
-    """A loopback SMTP server just big enough for smtplib: it keeps what it receives; STARTTLS only announced."""
-
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, offer_starttls=False, port=0):
-        super().__init__(("127.0.0.1", port), SmtpSession)
-        self.offer_starttls, self.received, self.received_at = offer_starttls, [], []  # received_at: (when, what)
-        self.hang = threading.Event()
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"smtp://127.0.0.1:{self.server_address[1]}"
-
-
-class SmtpSession(socketserver.StreamRequestHandler):
-    def handle(self):
-        say = lambda line: self.wfile.write(line.encode() + b"\r\n")  # noqa: E731
-        say("220 fake ESMTP")
-        while line := self.rfile.readline().decode().strip():
-            verb = line.split(" ")[0].upper()
-            if verb == "EHLO":
-                say("250-fake" if self.server.offer_starttls else "250 fake")
-                if self.server.offer_starttls:
-                    say("250 STARTTLS")
-            elif verb == "STARTTLS":
-                say("454 TLS not available")  # smtplib must then give up, not go on in clear
-            elif verb == "DATA":
-                say("354 go on")
-                lines = []
-                while (data := self.rfile.readline()) not in (b".\r\n", b""):
-                    lines.append(data)
-                if self.server.hang.is_set():  # a server that takes the message and never answers
-                    time.sleep(60)
-                    return
-                data = b"".join(lines)
-                self.server.received.append(data)
-                self.server.received_at.append((time.time(), data))
-                say("250 queued")
-            elif verb == "QUIT":
-                say("221 bye")
-                return
-            else:
-                say("250 ok")
 
 
 def test_mail_reaches_a_local_relay(app, client, create_user):

@@ -13,8 +13,6 @@ from flask_babel import force_locale
 from wtforms import Form, StringField
 
 from cabinet import messages
-from cabinet.app import create_app
-from cabinet.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 BREAKOUT = 'Тіл"><meta http-equiv="refresh" content="0;url=http://127.0.0.1:5309/phish" x="'
@@ -34,7 +32,7 @@ HOSTILE = {
 
 
 @pytest.fixture
-def app(app_config, tmp_path):
+def app(app_config, own_app, tmp_path):
     folder = tmp_path / "translations"
     for locale, plurals in (("kk", ("%(num)d", "%(num)d")), ("ru", ("a", "b", "c"))):
         catalog = Catalog(locale=locale)
@@ -44,13 +42,10 @@ def app(app_config, tmp_path):
         (folder / locale / "LC_MESSAGES").mkdir(parents=True)
         with open(folder / locale / "LC_MESSAGES" / "messages.mo", "wb") as f:
             write_mo(f, catalog)
-    made = create_app({**app_config, "TRANSLATIONS_DIR": str(folder)})
+    made = own_app({**app_config, "TRANSLATIONS_DIR": str(folder)})
     with made.test_request_context():
         made.preprocess_request()  # another test's app may have filled the process-wide catalog cache
-    yield made
-    with made.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return made
 
 
 @pytest.fixture(autouse=True)

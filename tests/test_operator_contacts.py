@@ -3,7 +3,6 @@ processing (law art. 25) and its BIN, on every page and on the documents it issu
 real ones."""
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -15,25 +14,8 @@ from cabinet.config import DEVELOPMENT_OPERATOR, PLACEHOLDER_BIN, bin_is_valid
 from cabinet.consents.models import ConsentEvent
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest
-from tests.helpers import decide, file_complaint, login_as
-from tests.test_staff import rename, rows
+from tests.helpers import OPERATOR, PRODUCTION, decide, file_complaint, login_as, pdftotext, rename, rows
 
-# a leaf: tests/test_security.py and tests/test_signing.py take OPERATOR from here, so nothing of theirs is imported
-pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="Poppler's pdftotext is not installed")
-
-#: an invented operator with a BIN whose check digit is right
-OPERATOR = {
-    "OPERATOR_BIN": "260140001231",
-    "OPERATOR_ADDRESS": "090000, Орал қаласы, Сынақ көшесі, 7",
-    "OPERATOR_ADDRESS_RU": "090000, г. Уральск, улица Тестовая, 7",
-    "OPERATOR_PHONE": "+7 (7112) 55-44-33",
-    "OPERATOR_EMAIL": "dpo@example.kz",
-    "OPERATOR_RESPONSIBLE": "Заң бөлімінің бастығы Ә. Сапарова",
-    "OPERATOR_RESPONSIBLE_RU": "Начальник юридического отдела А. Сапарова",
-}
-#: what a production app needs besides the operator (tests/test_security.py's production fixture)
-PRODUCTION = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test",
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40}}
 LANGS = ("kk", "ru")
 ADDRESS = {"kk": OPERATOR["OPERATOR_ADDRESS"], "ru": OPERATOR["OPERATOR_ADDRESS_RU"]}
 RESPONSIBLE = {"kk": OPERATOR["OPERATOR_RESPONSIBLE"], "ru": OPERATOR["OPERATOR_RESPONSIBLE_RU"]}

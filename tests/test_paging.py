@@ -13,7 +13,7 @@ from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
 from cabinet.paging import encode
 from cabinet.profile.models import CorrectionRequest
-from tests.test_complaints import login_as
+from tests.helpers import login_as
 
 ROWS = 60  # three pages of 25
 #: the list, how a row shows on its page, the model

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyAcceptance, PolicyNotice, PolicyText, PolicyVersion
-from tests.helpers import login_as
+from tests.helpers import login_as, rows
 
 V2 = {"kk": "# Саясат\n\n**1.1.** Жаңа мәтін.\n\n**1.2.** Деректер 5 жыл сақталады.",
       "ru": "# Политика\n\n**1.1.** Новый текст.\n\n**1.2.** Данные хранятся 5 лет."}
@@ -73,13 +73,6 @@ def subject(create_user):
 @pytest.fixture
 def browser(app, subject):
     return login_as(app, subject)
-
-
-def rows(app, model, *where):
-    with app.app_context():
-        found = db.session.scalars(select(model).where(*where).order_by(model.id)).all()
-        db.session.expunge_all()
-        return found
 
 
 def snapshot(app) -> dict:

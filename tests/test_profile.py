@@ -17,7 +17,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import CorrectionRequest, ProfileChange
 from cabinet.workdays.calendar import WorkCalendar
-from tests.helpers import EDIT, PASSWORD, PDF, PNG, form_values, rename, submit, upload
+from tests.helpers import EDIT, PASSWORD, PDF, PNG, form_values, rename, rows, submit, upload
 
 HTML_AS_PDF = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 
@@ -48,14 +48,6 @@ def fetch(app):
             return obj
 
     return get
-
-
-def rows(app, model, *where, order=None):
-    with app.app_context():
-        query = select(model).where(*where).order_by(order if order is not None else model.id)
-        result = db.session.scalars(query).all()
-        db.session.expunge_all()
-        return result
 
 
 def flashes(html: str) -> str:

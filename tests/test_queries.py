@@ -6,16 +6,13 @@ after that subject has collected a lot of history (60 phone changes, 30 scans, 6
 other subjects: the count must not move, and must stay within a small budget.
 """
 
-import hashlib
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import event
 
-from cabinet.accounts.models import User
-from cabinet.audit import trail
 from cabinet.extensions import db
-from tests.helpers import PDF
+from tests.helpers import load, pending_correction
 
 PAGES = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history", "/cabinet/documents",
          "/cabinet/policies", "/cabinet/consents", "/cabinet/consents/withdraw-all", "/cabinet/access-log",
@@ -51,86 +48,6 @@ def count_queries(app):
         return statements
 
     return count
-
-
-def load(app, create_user, policy, subject_id, *, n: int, versions: tuple[str, ...], others: int):
-    """Use of the cabinet, scaled by n: phone changes by the subject and by staff, scans, consent toggles, staff
-    look-ups in the trail, decided and pending corrections, policy versions accepted, disclosures, other subjects."""
-    from cabinet.audit.actor import Actor
-    from cabinet.complaints import operations as complaint_operations
-    from cabinet.consents import service as consents
-    from cabinet.disclosures import service as disclosures
-    from cabinet.documents import storage
-    from cabinet.policies.service import get_version, record_acceptance
-    from cabinet.profile import service as profile
-    from cabinet.profile.models import CorrectionRequest
-
-    other_refs = [create_user(email=f"other{n}-{i}@example.kz") for i in range(others)]
-    staff = create_user(email=f"staff{n}@example.kz", roles=("support",))
-    for label in versions:
-        policy(label, effective_from=date(2026, 1, 1) + timedelta(days=int(label)))
-    with app.test_request_context():
-        subject, worker = db.session.get(User, subject_id), db.session.get(User, staff.id)
-        act = acting_session(worker, subject, n)
-        for i in range(2 * n):
-            profile.change_phone(subject, f"+7701{n:02d}{i:05d}", actor=subject if i % 2 else worker,
-                                 act=None if i % 2 else act)
-        for i in range(n):
-            data = PDF + f"{n}-{i}".encode()
-            storage.store(storage.CheckedFile(f"scan-{i}.pdf", "application/pdf", data,
-                                              hashlib.sha256(data).hexdigest()),
-                          actor=subject if i % 2 else worker, subject=subject, kind="registration")
-        for i in range(2 * n):
-            consents.change(subject, "marketing" if i % 4 < 2 else "research", "grant" if i % 2 == 0 else "withdraw",
-                            actor=Actor(subject), channel="cabinet")
-        for i in range(7 * n):
-            trail.record("staff.subject_viewed", actor=worker, subject=subject, details={"reason": f"call {i}"})
-        for label in versions:
-            record_acceptance(get_version(label), actor=subject, subject=subject, method="cabinet", locale="ru")
-        for i in range(n):
-            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=worker.id,
-                                             changes={"surname": "Ахметова"}, reason=f"reason {i}",
-                                             status="rejected", due_on=date(2026, 1, 5) + timedelta(days=i),
-                                             submission_token=f"token-{n:02d}-{i:03d}-" + "x" * 20))
-        for i in range(n):
-            disclosures.record(subject, actor=worker, recipient=f"Body {i}", basis="3.4.1", categories="name",
-                               disclosed_on=date(2026, 1, 1) + timedelta(days=i), reference=f"ref {i}")
-            data = PDF + f"complaint {n}-{i}".encode()
-            complaint_operations.file(Actor(subject if i % 2 else worker), subject, subject_line=f"Complaint {i}",
-                                      body="Text", desired_outcome="", token=f"complaint-{n:02d}-{i:03d}-" + "x" * 20,
-                                      scans=[storage.CheckedFile("c.pdf", "application/pdf", data,
-                                                                 hashlib.sha256(data).hexdigest())])
-        for ref in other_refs:
-            other = db.session.get(User, ref.id)
-            profile.change_phone(other, "+77019999999", actor=other)
-            trail.record("staff.subject_viewed", actor=worker, subject=other, details={"reason": "x"})
-        db.session.commit()
-
-
-def acting_session(worker, subject, n):
-    """The worker's acting session for the subject, on a stored basis document, so their changes carry it."""
-    from cabinet.acting.models import ActingSession
-    from cabinet.database import utcnow
-    from cabinet.documents import storage
-
-    data = PDF + f"basis {n}".encode()
-    basis = storage.store(storage.CheckedFile("basis.pdf", "application/pdf", data, hashlib.sha256(data).hexdigest()),
-                          actor=worker, subject=subject, kind="basis")
-    act = ActingSession(staff_id=worker.id, subject_id=subject.id, reason="call", basis_document_id=basis.id,
-                        started_at=utcnow(), expires_at=utcnow() + timedelta(minutes=30))
-    db.session.add(act)
-    db.session.flush()
-    return act
-
-
-def pending_correction(app, subject_id):
-    from cabinet.profile.models import CorrectionRequest
-
-    with app.app_context():
-        db.session.add(CorrectionRequest(user_id=subject_id, requested_by_id=subject_id,
-                                         changes={"surname": "Жаңа"}, reason="pending", due_on=date(2026, 2, 2),
-                                         submission_token="p" * 30))
-        db.session.commit()
 
 
 @pytest.mark.parametrize("url", PAGES)

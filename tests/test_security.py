@@ -10,37 +10,16 @@ import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
 from flask import abort
-from limits import parse_many
 
 from cabinet import ROOT, security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, PER_ADDRESS, SIGN_IN_PER_ACCOUNT
 from cabinet.app import create_app
 from cabinet.security import is_safe_path
-from tests import test_accounts, test_operator_contacts
-from tests.helpers import PASSWORD, csrf_token, link_in, registration, upload
-from tests.test_accounts import snapshot
-
-#: fixtures shared with the accounts tests
-make_app = test_accounts.make_app
-marked_catalogs = test_accounts.marked_catalogs
+from tests.helpers import PASSWORD, allowed, csp, csrf_token, link_in, registration, upload, written
 
 PUBLIC = ["/", "/policy", "/policy/1", "/login", "/register", "/reset"]
 CABINET = ["/cabinet", "/cabinet/profile", "/cabinet/profile/edit", "/cabinet/profile/history",
            "/cabinet/documents", "/cabinet/policies", "/cabinet/consents", "/cabinet/access-log"]
-
-
-def csp(response) -> dict[str, str]:
-    """The Content-Security-Policy header as {directive: sources}."""
-    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";") if d.strip()]
-    return {d.split()[0]: " ".join(d.split()[1:]) for d in directives}
-
-
-@pytest.fixture
-def production(app, make_app):
-    """The same app as ENV=production with a proper key."""
-    return make_app(ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://cabinet.test",
-                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", AUDIT_KEYS={"2026a": "k" * 40},
-                    **test_operator_contacts.OPERATOR)
 
 
 # --- headers and cookies ------------------------------------------------------------------------
@@ -248,14 +227,14 @@ def test_csrf_login_without_token_is_refused(app, csrf_app, create_user, token):
     user = create_user()
     client = csrf_app.test_client()
     client.get("/login")
-    before = snapshot(app)
+    before = written(app)
     data = {"email": user.email, "password": user.password}
     if token == "wrong":
         data["csrf_token"] = "not-the-token"
     response = client.post("/login", data=data)
     assert response.status_code == 400
     assert '<html lang="kk">' in response.text and "Traceback" not in response.text
-    assert snapshot(app) == before
+    assert written(app) == before
     assert client.get("/cabinet").status_code == 302
     _sign_in(client, user)
     assert client.get("/cabinet").status_code == 200
@@ -263,14 +242,14 @@ def test_csrf_login_without_token_is_refused(app, csrf_app, create_user, token):
 
 def test_csrf_register_without_token_is_refused(app, csrf_app, policy, outbox):
     client = csrf_app.test_client()
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data=registration())
     assert response.status_code == 400 and "Traceback" not in response.text
-    assert snapshot(app) == before and outbox() == []
+    assert written(app) == before and outbox() == []
     token = csrf_token(client.get("/register").text)
     response = client.post("/register", data=registration(csrf_token=token))
     assert response.status_code == 200
-    assert snapshot(app)["users"] == before["users"] + 1
+    assert written(app)["users"] == before["users"] + 1
 
 
 @pytest.mark.parametrize("guarded", [True, False])
@@ -278,10 +257,10 @@ def test_a_form_part_whose_name_breaks_its_header_is_a_bad_request_not_a_500(app
     """A field named "\\r" in a multipart form leaves its part without a readable name; CSRF protection used to
     trip over it with a 500 (found by tests/test_properties_forms.py)."""
     client = make_app(WTF_CSRF_ENABLED=guarded).test_client()
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/register", data={**registration(), "\r": "x"})
     assert response.status_code == 400 and "Traceback" not in response.text
-    assert snapshot(app) == before
+    assert written(app) == before
 
 
 def test_csrf_logout_without_token_is_refused(app, csrf_app, create_user):
@@ -289,10 +268,10 @@ def test_csrf_logout_without_token_is_refused(app, csrf_app, create_user):
     client = csrf_app.test_client()
     _sign_in(client, user)
     version = _session_version(app, user.id)
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/logout")
     assert response.status_code == 400
-    assert snapshot(app) == before and _session_version(app, user.id) == version
+    assert written(app) == before and _session_version(app, user.id) == version
     assert client.get("/cabinet").status_code == 200  # still signed in
     token = csrf_token(client.get("/cabinet").text)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
@@ -305,15 +284,15 @@ def test_csrf_consents_without_token_is_refused(app, csrf_app, create_user):
     user = create_user()
     client = csrf_app.test_client()
     _sign_in(client, user)
-    before = snapshot(app)
+    before = written(app)
     response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant"})
     assert response.status_code == 400
-    assert snapshot(app) == before
+    assert written(app) == before
     token = csrf_token(client.get("/cabinet/consents").text)
     response = client.post("/cabinet/consents", data={"purpose": "marketing", "action": "grant", "confirm": "yes",
                                                    "csrf_token": token})
     assert response.status_code == 302
-    assert snapshot(app)[ConsentEvent.__tablename__] == before[ConsentEvent.__tablename__] + 1
+    assert written(app)[ConsentEvent.__tablename__] == before[ConsentEvent.__tablename__] + 1
 
 
 def test_csrf_token_of_another_session_is_refused(app, csrf_app, create_user):
@@ -329,16 +308,6 @@ def test_csrf_token_of_another_session_is_refused(app, csrf_app, create_user):
 
 # --- rate limits --------------------------------------------------------------------------------
 
-@pytest.fixture
-def limited(make_app):
-    """Rate limiting on, with fresh in-memory counters (made last: the limiter is shared by all apps)."""
-    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
-
-
-def allowed(limits: str) -> int:
-    """How many attempts the first (shortest) limit of a limit string lets through."""
-    return parse_many(limits)[0].amount
-
 
 def test_login_is_rate_limited(app, create_user, limited):
     user, other = create_user(), create_user()
@@ -352,6 +321,18 @@ def test_login_is_rate_limited(app, create_user, limited):
     assert client.get("/login").status_code == 200  # showing the form is not limited
     response = client.post("/login", data={"email": other.email, "password": other.password})
     assert response.status_code == 302  # another account from the same address is not affected
+
+
+def test_each_app_keeps_its_own_limiter(app, create_user, make_app):
+    """An app made later with limits off (or another store) changes nothing for an app made before it."""
+    user = create_user()
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    unlimited = make_app(RATELIMIT_ENABLED=False)
+    guesses, other = limited.test_client(), unlimited.test_client()
+    for _attempt in range(allowed(SIGN_IN_PER_ACCOUNT)):
+        assert guesses.post("/login", data={"email": user.email, "password": "wrong-password-1"}).status_code == 200
+    assert guesses.post("/login", data={"email": user.email, "password": user.password}).status_code == 429
+    assert other.post("/login", data={"email": user.email, "password": user.password}).status_code == 302
 
 
 @pytest.mark.parametrize("url", ["/reset", "/register"])
@@ -599,10 +580,10 @@ def test_500_rolls_back_and_logs(app, make_app, caplog):
         raise RuntimeError(SECRET_DETAIL)
 
     failing.add_url_rule("/test-only/half", view_func=half_done)
-    before = snapshot(app)
+    before = written(app)
     response = failing.test_client().get("/test-only/half")
     assert response.status_code == 500 and SECRET_DETAIL not in response.text
-    assert snapshot(app) == before
+    assert written(app) == before
     assert SECRET_DETAIL in caplog.text
 
 

@@ -10,19 +10,15 @@ import pytest
 from fpdf import FPDF
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers import SimpleSigner
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from cabinet.app import create_app
 from cabinet.documents import signing
 from cabinet.documents.fonts import add_font
 from cabinet.documents.signer import KeptKeySigner
-from tests import test_operator_contacts
-from tests.helpers import file_complaint, login_as
+from tests.helpers import DEV_SIGNER, OPERATOR, PRODUCTION, file_complaint, login_as, pdftotext, validated
 
-OPERATOR = "«Батыс Энергоресурсы» ЖШС (development)"
 pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="Poppler's pdfsig is not installed")
-pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="Poppler's pdftotext is not installed")
 
 
 @pytest.fixture
@@ -30,11 +26,6 @@ def subject(create_user, login):
     user = create_user(surname="Сейітова", given_name="Әйгерім")
     login(user)
     return user
-
-
-def validated(data: bytes, trust):
-    [signature] = PdfFileReader(io.BytesIO(data)).embedded_signatures
-    return validate_pdf_signature(signature, trust)
 
 
 def downloaded(client, lang="kk") -> bytes:
@@ -56,7 +47,7 @@ def test_the_subjects_pdf_is_signed_intact_valid_and_covers_the_whole_file(clien
     status = validated(downloaded(client), trust)
     assert status.intact and status.valid and status.trusted
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    assert status.signing_cert.subject.native["common_name"] == OPERATOR
+    assert status.signing_cert.subject.native["common_name"] == DEV_SIGNER
     assert status.bottom_line
 
 
@@ -85,7 +76,7 @@ def test_pdfsig_reports_the_signature_valid_and_the_development_certificate_unkn
     report = run_pdfsig(downloaded(client), tmp_path)
     assert "Signature Validation: Signature is Valid." in report
     assert "Total document signed" in report
-    assert f"Signer Certificate Common Name: {OPERATOR}" in report
+    assert f"Signer Certificate Common Name: {DEV_SIGNER}" in report
     assert re.search(r"Certificate Validation: (Certificate issuer is unknown|Certificate is not trusted|"
                      r"Untrusted)", report), report
 
@@ -114,7 +105,7 @@ def test_the_stamp_names_the_signer_and_the_time_in_the_documents_language(app, 
     path.write_bytes(data)
     text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
     assert says in text
-    assert OPERATOR in text
+    assert DEV_SIGNER in text
     assert when in text  # 09:30 UTC is 14:30 in Astana, the zone named in words
 
 
@@ -162,25 +153,22 @@ def test_the_dev_cert_command_makes_it_once(app_config, tmp_path):
     assert (tmp_path / signing.DEV_PKCS12).read_bytes() == made
 
 
-PRODUCTION = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://cabinet.test",
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "AUDIT_KEYS": {"2026a": "k" * 40},
-              **test_operator_contacts.OPERATOR}
 
 
 def test_production_refuses_to_start_without_the_operators_key(app_config, monkeypatch):
     monkeypatch.delenv("CABINET_SIGNING_PKCS12", raising=False)
     with pytest.raises(RuntimeError, match="CABINET_SIGNING_PKCS12"):
-        create_app({**app_config, **PRODUCTION, "SIGNING_PKCS12": None})
+        create_app({**app_config, **PRODUCTION, **OPERATOR, "SIGNING_PKCS12": None})
 
 
 def test_production_refuses_a_key_it_cannot_open(app_config, signing_pkcs12, tmp_path):
     with pytest.raises(RuntimeError, match="cannot read the signing key"):
-        create_app({**app_config, **PRODUCTION, "SIGNING_PKCS12_PASSWORD": "wrong"})
+        create_app({**app_config, **PRODUCTION, **OPERATOR, "SIGNING_PKCS12_PASSWORD": "wrong"})
     with pytest.raises(RuntimeError, match="cannot read the signing key"):
-        create_app({**app_config, **PRODUCTION, "SIGNING_PKCS12": str(tmp_path / "missing.p12")})
+        create_app({**app_config, **PRODUCTION, **OPERATOR, "SIGNING_PKCS12": str(tmp_path / "missing.p12")})
 
 
 def test_production_may_say_documents_go_out_unsigned(app_config):
-    app = create_app({**app_config, **PRODUCTION, "SIGNING_PKCS12": None, "SIGNING_ENABLED": False})
+    app = create_app({**app_config, **PRODUCTION, **OPERATOR, "SIGNING_PKCS12": None, "SIGNING_ENABLED": False})
     with app.test_request_context():
         assert signing.sign_pdf(b"%PDF-1.4 unchanged", locale="kk") == b"%PDF-1.4 unchanged"

@@ -6,11 +6,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cabinet.accounts.models import User
 from cabinet.acting.models import ActingSession
-from cabinet.audit.models import AuditEvent
 from cabinet.complaints.models import Complaint
 from cabinet.documents.models import Document
 from cabinet.extensions import db
@@ -22,12 +21,16 @@ from tests.helpers import (
     PNG,
     REASON,
     act,
+    count,
     decide,
+    events,
     log_rows,
     login_as,
     rename,
+    rows,
     submit,
     upload,
+    written,
 )
 
 LANGS = ["kk", "ru"]
@@ -49,32 +52,6 @@ def support(create_user):
 def staff(app, support):
     """A separate browser signed in as support."""
     return login_as(app, support)
-
-
-def rows(app, model, *where):
-    with app.app_context():
-        found = db.session.scalars(select(model).where(*where).order_by(model.id)).all()
-        db.session.expunge_all()
-        return found
-
-
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def events(app, action, **where):
-    return rows(app, AuditEvent, AuditEvent.action == action,
-                *(getattr(AuditEvent, k) == v for k, v in where.items()))
-
-
-def written(app) -> dict:
-    """What "nothing was written" means here: acting sessions, documents, trail events, stored files."""
-    from pathlib import Path
-
-    folder = Path(app.config["UPLOAD_DIR"])
-    return {"acts": count(app, ActingSession), "documents": count(app, Document), "events": count(app, AuditEvent),
-            "files": len(list(folder.iterdir())) if folder.exists() else 0}
 
 
 def open_record(staff, user_id, reason=REASON):

@@ -5,9 +5,6 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask_babel import force_locale
 
-from cabinet.app import create_app
-from cabinet.extensions import db
-
 #: msgid: (kk, ru)
 MESSAGES = {
     "Personal cabinet": ("KK кабинет", "RU кабинет"),
@@ -28,7 +25,7 @@ SNIPPETS = [
 
 
 @pytest.fixture
-def app(app_config, tmp_path):
+def app(app_config, own_app, tmp_path):
     folder = tmp_path / "translations"
     for column, locale in enumerate(("kk", "ru")):
         catalog = Catalog(locale=locale)
@@ -37,13 +34,10 @@ def app(app_config, tmp_path):
         (folder / locale / "LC_MESSAGES").mkdir(parents=True)
         with open(folder / locale / "LC_MESSAGES" / "messages.mo", "wb") as f:
             write_mo(f, catalog)
-    app = create_app({**app_config, "TRANSLATIONS_DIR": str(folder)})
+    app = own_app({**app_config, "TRANSLATIONS_DIR": str(folder)})
     with app.test_request_context():
         app.preprocess_request()  # another test's app may have filled the process-wide catalog cache
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru"])

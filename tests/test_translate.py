@@ -11,7 +11,6 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 from sqlalchemy import select
 
-from cabinet.app import create_app
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.translate.models import TranslationChange
@@ -61,22 +60,9 @@ def catalog_dir(tmp_path):
 
 
 @pytest.fixture
-def make_editor_app(app, catalog_dir):
+def make_editor_app(make_app, catalog_dir):
     """Factory: another app (another worker) on the same database and the same copy of the catalogs."""
-    keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
-            "OUTBOX_DIR", "BASE_URL")
-    made = []
-
-    def make(**overrides):
-        made.append(create_app({**{k: app.config[k] for k in keys}, "TRANSLATIONS_DIR": str(catalog_dir),
-                                **overrides}))
-        return made[-1]
-
-    yield make
-    for new in made:
-        with new.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return lambda **overrides: make_app(TRANSLATIONS_DIR=str(catalog_dir), **overrides)
 
 
 @pytest.fixture

@@ -20,7 +20,20 @@ from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
 from cabinet.scheduled import sweep_uploads, withdrawals_due
-from tests.helpers import PASSWORD, PDF, REASON, act, log_rows, login_as, submit, upload
+from tests.helpers import (
+    PASSWORD,
+    PDF,
+    REASON,
+    act,
+    destroy_due,
+    due_in_15_working_days,
+    events,
+    file_complaint,
+    log_rows,
+    login_as,
+    submit,
+    upload,
+)
 
 #: what the history row of a change made while acting says, in each language
 ON_BEHALF = {
@@ -151,7 +164,6 @@ def test_the_export_says_who_for_whom_and_on_what_basis(app, acted, support, sub
 
 def test_staff_pages_record_no_event_on_the_subjects_behalf(app, support, subject, create_user):
     """Opening the subject's complaint on the staff side while acting is the operator's look, not the subject's."""
-    from tests.test_complaints import file_complaint
 
     number = file_complaint(login_as(app, subject))
     staff = login_as(app, support)
@@ -164,12 +176,6 @@ def test_staff_pages_record_no_event_on_the_subjects_behalf(app, support, subjec
 
 # --- jobs and the command line ------------------------------------------------------------------------------------
 
-def events(app, action):
-    with app.app_context():
-        found = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-        db.session.expunge_all()
-        return found
-
 
 def scheduled_withdrawal(app, subject):
     mine = login_as(app, subject)
@@ -179,7 +185,6 @@ def scheduled_withdrawal(app, subject):
 
 
 def test_destruction_by_the_daily_job_names_the_job_and_who_requested_it(app, runner, subject, monkeypatch):
-    from tests.test_withdrawal import destroy_due, due_in_15_working_days
 
     requested = scheduled_withdrawal(app, subject)
     destroy_due(runner, monkeypatch, due_in_15_working_days(app))
@@ -191,7 +196,6 @@ def test_destruction_by_the_daily_job_names_the_job_and_who_requested_it(app, ru
 
 
 def test_the_worker_carries_out_due_withdrawals_as_the_same_named_job(app, subject, monkeypatch):
-    from tests.test_withdrawal import due_in_15_working_days
 
     scheduled_withdrawal(app, subject)
     due = due_in_15_working_days(app)

@@ -14,7 +14,17 @@ from cabinet.consents.models import ConsentEvent, Withdrawal
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.profile.models import ProfileChange
-from tests.helpers import PASSWORD, PDF, file_complaint, login_as, rename, upload
+from tests.helpers import (
+    PASSWORD,
+    PDF,
+    destroy_due,
+    due_in_15_working_days,
+    file_complaint,
+    login_as,
+    rename,
+    rows,
+    upload,
+)
 
 PAGE = "/cabinet/consents/withdraw-all"
 
@@ -45,13 +55,6 @@ def consent(browser, purpose, action):
     return browser.post("/cabinet/consents", data={"purpose": purpose, "action": action, "confirm": "yes"})
 
 
-def rows(app, model, *where):
-    with app.app_context():
-        found = db.session.scalars(select(model).where(*where).order_by(model.id)).all()
-        db.session.expunge_all()
-        return found
-
-
 def counts(app) -> dict:
     with app.app_context():
         return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
@@ -60,14 +63,6 @@ def counts(app) -> dict:
 
 def mails_to(outbox, address):
     return [m for m in outbox() if m["To"] == address]
-
-
-def due_in_15_working_days(app):
-    from cabinet.i18n import local_today
-    from cabinet.workdays.calendar import WorkCalendar
-
-    with app.app_context():
-        return WorkCalendar().add_working_days(local_today(), 15)
 
 
 def current_states(app, user_id) -> dict:
@@ -176,14 +171,6 @@ def test_marketing_mail_skips_a_subject_who_withdrew_all(app, runner, browser, s
 
 
 # --- destruction ------------------------------------------------------------------------------------
-
-def destroy_due(runner, monkeypatch, day):
-    import cabinet.i18n
-
-    monkeypatch.setattr(cabinet.i18n, "local_today", lambda: day)
-    result = runner.invoke(args=["consents", "destroy-due"])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def stored_files(app) -> list[Path]:

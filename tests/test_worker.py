@@ -24,7 +24,7 @@ from cabinet.mail import OutgoingMail, send
 from cabinet.mail.delivery import backoff, counts
 from cabinet.mail.tasks import deliver_mail, sweep_mail
 from cabinet.queue import JobLease, huey, storage_for
-from tests.test_mail_queue import FakeMailServer, mail_queue
+from tests.helpers import FakeMailServer, mail_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the settings a worker process takes from the tests' app (through the environment, as in production)
