@@ -7,6 +7,7 @@ other subjects: the count must not move, and must stay within a small budget.
 """
 
 import hashlib
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -150,3 +151,83 @@ def test_public_policy_page_is_bounded_for_visitors(app, client, policy, count_q
         policy(label, effective_from=date(2026, 1, int(label)))
     many = count_queries(client, "/policy")
     assert len(many) == len(few) <= BUDGET
+
+
+def many_changes(app, subject_id, n: int) -> None:
+    """n consent toggles and n phone changes by the subject: histories several pages long."""
+    from cabinet.audit.actor import Actor
+    from cabinet.consents import service as consents
+    from cabinet.profile import service as profile
+
+    with app.test_request_context():
+        subject = db.session.get(User, subject_id)
+        for i in range(n):
+            consents.change(subject, "marketing", "grant" if i % 2 == 0 else "withdraw", actor=Actor(subject),
+                            channel="cabinet")
+            profile.change_phone(subject, f"+7701{i:07d}", actor=subject)
+        db.session.commit()
+
+
+#: what tells a history's rows apart on each page: a consent event's receipt link; a change's old and new value
+HISTORIES = {"/cabinet/consents": re.compile(r'href="/cabinet/consents/receipts/(\d+)"'),
+             "/cabinet/profile/history": re.compile(r'<tr>\s*<td[^>]*>.*?</td>\s*<td[^>]*>.*?</td>\s*'
+                                                    r'<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>', re.S)}
+
+
+def stored(app, subject_id: int, url: str) -> list:
+    """The history's rows as its page shows them, newest first, read from the database."""
+    from sqlalchemy import select
+
+    from cabinet.consents.models import ConsentEvent
+    from cabinet.profile.models import ProfileChange
+
+    with app.app_context():
+        if url == "/cabinet/consents":
+            return [str(i) for i in db.session.scalars(select(ConsentEvent.id).where(
+                ConsentEvent.user_id == subject_id).order_by(ConsentEvent.id.desc()))]
+        return [(old or "—", new or "—") for old, new in db.session.execute(
+            select(ProfileChange.old_value, ProfileChange.new_value).where(ProfileChange.user_id == subject_id)
+            .order_by(ProfileChange.id.desc()))]
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.parametrize("url", HISTORIES)
+def test_a_long_history_is_paged_every_row_once_either_way(app, client, create_user, login, count_queries, url):
+    from cabinet.paging import PAGE_SIZE
+
+    user = create_user()
+    login(user)
+    client.get(url)  # warm-up
+    short = count_queries(client, url)
+    many_changes(app, user.id, 70)
+    rows = HISTORIES[url]
+    forward, costs, pages, link = [], [], [], url
+    while link:
+        costs.append(len(count_queries(client, link)))
+        html = client.get(link).text
+        pages.append(rows.findall(html))
+        forward += pages[-1]
+        link = _link(html, "next")
+    assert len(pages) >= 3 and all(0 < len(page) <= PAGE_SIZE for page in pages)
+    assert forward == stored(app, user.id, url)  # every row once, newest first
+    assert costs == [len(short)] * len(costs), costs  # the first page, the middle ones, the last: one price
+    backward, link = pages[-1], _link(html, "prev")
+    while link:
+        html = client.get(link).text
+        backward = rows.findall(html) + backward
+        link = _link(html, "prev")
+    assert backward == forward
+
+
+@pytest.mark.parametrize("url", HISTORIES)
+@pytest.mark.parametrize("query", ["after=x", "before=%ZZ", "after=W10", "before=WyJhIl0", "page=-3", "page=999",
+                                   "after=" + "A" * 400])
+def test_a_hand_edited_cursor_shows_a_page(client, create_user, login, url, query):
+    login(create_user())
+    response = client.get(f"{url}?{query}")
+    assert response.status_code == 200
+    assert HISTORIES[url].search(response.text)

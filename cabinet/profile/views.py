@@ -14,6 +14,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
+from cabinet.paging import cursors
 from cabinet.profile import operations, service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.profile.models import CorrectionRequest
@@ -121,7 +122,8 @@ def _apply(subject, actor, form, names, scans):
 def history():
     subject = current_subject()
     corrections = service.corrections(subject)
-    return render_template("profile/history.html", changes=service.history(subject), corrections=corrections,
+    return render_template("profile/history.html", page=service.history_page(subject, **cursors()),
+                           corrections=corrections,
                            notices=notices_by([f"correction:{r.id}" for r in corrections]) if corrections else {},
                            who=lambda change: wording.for_change(change, subject))
 
