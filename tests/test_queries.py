@@ -153,81 +153,102 @@ def test_public_policy_page_is_bounded_for_visitors(app, client, policy, count_q
     assert len(many) == len(few) <= BUDGET
 
 
-def many_changes(app, subject_id, n: int) -> None:
-    """n consent toggles and n phone changes by the subject: histories several pages long."""
+def many_changes(app, subject_id, n: int, start: int = 0) -> None:
+    """n consent toggles, n phone changes and n name corrections: histories several pages long."""
     from cabinet.audit.actor import Actor
     from cabinet.consents import service as consents
     from cabinet.profile import service as profile
+    from cabinet.profile.models import CorrectionRequest
 
     with app.test_request_context():
         subject = db.session.get(User, subject_id)
-        for i in range(n):
+        for i in range(start, start + n):
             consents.change(subject, "marketing", "grant" if i % 2 == 0 else "withdraw", actor=Actor(subject),
                             channel="cabinet")
             profile.change_phone(subject, f"+7701{i:07d}", actor=subject)
+            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=subject.id, changes={"surname": "Ә"},
+                                             reason=f"reason-{i:03d}", status="rejected", due_on=date(2026, 1, 5),
+                                             submission_token=f"history-{i:03d}-" + "x" * 20))
         db.session.commit()
 
 
-#: what tells a history's rows apart on each page: a consent event's receipt link; a change's old and new value
-HISTORIES = {"/cabinet/consents": re.compile(r'href="/cabinet/consents/receipts/(\d+)"'),
-             "/cabinet/profile/history": re.compile(r'<tr>\s*<td[^>]*>.*?</td>\s*<td[^>]*>.*?</td>\s*'
-                                                    r'<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>', re.S)}
+def _last_table(html: str) -> str:
+    return html.rsplit("<table>", 1)[-1]
 
 
-def stored(app, subject_id: int, url: str) -> list:
+CHANGE_ROW = re.compile(r"<tr>\s*<td[^>]*>.*?</td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>",
+                        re.S)
+#: each history: its page, the prefix of its pager's parameters, what tells its rows apart on a page (a consent
+#: event's receipt link; a change's old and new value, in the page's last table; a correction's reason)
+HISTORIES = {
+    "consents": ("/cabinet/consents", "", lambda html: re.findall(r'href="/cabinet/consents/receipts/(\d+)"', html)),
+    "changes": ("/cabinet/profile/history", "", lambda html: CHANGE_ROW.findall(_last_table(html))),
+    "corrections": ("/cabinet/profile/history", "corrections_", lambda html: re.findall(r"(reason-\d+)</span>", html)),
+}
+
+
+def stored(app, subject_id: int, history: str) -> list:
     """The history's rows as its page shows them, newest first, read from the database."""
     from sqlalchemy import select
 
     from cabinet.consents.models import ConsentEvent
-    from cabinet.profile.models import ProfileChange
+    from cabinet.profile.models import CorrectionRequest, ProfileChange
 
     with app.app_context():
-        if url == "/cabinet/consents":
+        if history == "consents":
             return [str(i) for i in db.session.scalars(select(ConsentEvent.id).where(
                 ConsentEvent.user_id == subject_id).order_by(ConsentEvent.id.desc()))]
+        if history == "corrections":
+            return list(db.session.scalars(select(CorrectionRequest.reason).where(
+                CorrectionRequest.user_id == subject_id).order_by(CorrectionRequest.id.desc())))
         return [(old or "—", new or "—") for old, new in db.session.execute(
             select(ProfileChange.old_value, ProfileChange.new_value).where(ProfileChange.user_id == subject_id)
             .order_by(ProfileChange.id.desc()))]
 
 
-def _link(html: str, rel: str) -> str | None:
-    found = re.search(rf'<a href="([^"]+)" rel="{rel}"', html)
+def _link(html: str, rel: str, prefix: str) -> str | None:
+    """The pager's link of that list: its own parameter comes first (`?page=`, `?corrections_page=`)."""
+    found = re.search(rf'<a href="([^"?]+\?{prefix}page=[^"]*)" rel="{rel}"', html)
     return found.group(1).replace("&amp;", "&") if found else None
 
 
-@pytest.mark.parametrize("url", HISTORIES)
-def test_a_long_history_is_paged_every_row_once_either_way(app, client, create_user, login, count_queries, url):
+@pytest.mark.parametrize("history", HISTORIES)
+def test_a_long_history_is_paged_every_row_once_either_way(app, client, create_user, login, count_queries, history):
     from cabinet.paging import PAGE_SIZE
 
+    url, prefix, rows = HISTORIES[history]
     user = create_user()
     login(user)
+    many_changes(app, user.id, 1)
     client.get(url)  # warm-up
     short = count_queries(client, url)
-    many_changes(app, user.id, 70)
-    rows = HISTORIES[url]
+    many_changes(app, user.id, 70, start=1)
     forward, costs, pages, link = [], [], [], url
     while link:
         costs.append(len(count_queries(client, link)))
         html = client.get(link).text
-        pages.append(rows.findall(html))
+        pages.append(rows(html))
         forward += pages[-1]
-        link = _link(html, "next")
+        link = _link(html, "next", prefix)
     assert len(pages) >= 3 and all(0 < len(page) <= PAGE_SIZE for page in pages)
-    assert forward == stored(app, user.id, url)  # every row once, newest first
+    assert forward == stored(app, user.id, history)  # every row once, newest first
     assert costs == [len(short)] * len(costs), costs  # the first page, the middle ones, the last: one price
-    backward, link = pages[-1], _link(html, "prev")
+    backward, link = pages[-1], _link(html, "prev", prefix)
     while link:
         html = client.get(link).text
-        backward = rows.findall(html) + backward
-        link = _link(html, "prev")
+        backward = rows(html) + backward
+        link = _link(html, "prev", prefix)
     assert backward == forward
 
 
-@pytest.mark.parametrize("url", HISTORIES)
+@pytest.mark.parametrize("history", HISTORIES)
 @pytest.mark.parametrize("query", ["after=x", "before=%ZZ", "after=W10", "before=WyJhIl0", "page=-3", "page=999",
                                    "after=" + "A" * 400])
-def test_a_hand_edited_cursor_shows_a_page(client, create_user, login, url, query):
-    login(create_user())
-    response = client.get(f"{url}?{query}")
+def test_a_hand_edited_cursor_shows_a_page(app, client, create_user, login, history, query):
+    url, prefix, rows = HISTORIES[history]
+    user = create_user()
+    many_changes(app, user.id, 1)
+    login(user)
+    response = client.get(f"{url}?{prefix}{query}")
     assert response.status_code == 200
-    assert HISTORIES[url].search(response.text)
+    assert rows(response.text)

@@ -182,6 +182,14 @@ def corrections(subject) -> list[CorrectionRequest]:
                                    .order_by(CorrectionRequest.id.desc())))
 
 
+def corrections_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
+    """One page of the name corrections, newest first."""
+    mine = CorrectionRequest.user_id == subject.id
+    return page_of(select(CorrectionRequest).where(mine),
+                   select(func.count()).select_from(CorrectionRequest).where(mine), number, after=after,
+                   before=before, keys=(CorrectionRequest.id,), descending=True, scalars=True)
+
+
 def decide_correction(request: CorrectionRequest, decision: str, reason: str, *, actor) -> None:
     """Staff review: approving applies the new name (the history keeps the old one); rejecting says why."""
     duties.check("correction", actor=actor, subject=request.user_id)

@@ -117,14 +117,19 @@ def _apply(subject, actor, form, names, scans):
     return redirect(url_for("profile.show"))
 
 
+#: the name corrections' page parameters beside the changes' own (`corrections_page`, `corrections_after`, …)
+CORRECTIONS = "corrections_"
+
+
 @bp.route("/profile/history")
 @subject_required
 def history():
     subject = current_subject()
-    corrections = service.corrections(subject)
+    corrections = service.corrections_page(subject, **cursors(CORRECTIONS))
     return render_template("profile/history.html", page=service.history_page(subject, **cursors()),
-                           corrections=corrections,
-                           notices=notices_by([f"correction:{r.id}" for r in corrections]) if corrections else {},
+                           corrections=corrections, prefix=CORRECTIONS,
+                           notices=notices_by([f"correction:{r.id}" for r in corrections.rows])
+                           if corrections.rows else {},
                            who=lambda change: wording.for_change(change, subject))
 
 
