@@ -25,6 +25,7 @@ from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.profile import service as profile
+from cabinet.profile.models import CorrectionRequest
 from tests.helpers import PDF
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,7 @@ PAGES = [
     ("profile-edit", "/cabinet/profile/edit"),
     ("profile-history", "/cabinet/profile/history"),
     ("profile-history-page-2", "/cabinet/profile/history?page=2"),
+    ("profile-corrections-page-2", "/cabinet/profile/history?corrections_page=2"),
     ("documents", "/cabinet/documents"),
     ("policies", "/cabinet/policies"),
     ("consents", "/cabinet/consents"),
@@ -64,14 +66,18 @@ FILE_NAMES = ("id.pdf", "scan.pdf")
 
 
 def with_history(app, subject_id: int, worker_id: int, lang: str) -> str:
-    """Phone and consent changes enough for a second page of each history, a disclosure and a complaint with a
-    scan, so no page is an empty list; the number."""
+    """Phone and consent changes and name corrections enough for a second page of each history, a disclosure and a
+    complaint with a scan, so no page is an empty list; the number."""
     with app.test_request_context():
         subject, worker = db.session.get(User, subject_id), db.session.get(User, worker_id)
         for i in range(30):
             profile.change_phone(subject, f"+770599988{i:02d}", actor=subject)
             consents.change(subject, "marketing", "grant" if i % 2 == 0 else "withdraw", actor=Actor(subject),
                             channel="cabinet")
+            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=subject.id, status="rejected",
+                                             changes={"surname": SUBJECTS[lang]["surname"] + "а"},
+                                             reason=COMPLAINT[lang][0], decision_reason=COMPLAINT[lang][1],
+                                             due_on=date(2026, 11, 2), submission_token=f"pages-{lang}-{i:02d}" * 2))
         disclosures.record(subject, actor=worker, recipient="Қазақстан Республикасының Бас прокуратурасы",
                            basis="3.4.1", categories="тегі, аты", disclosed_on=date(2026, 11, 2),
                            reference="№ 12-34/567")
