@@ -14,7 +14,6 @@ import gunicorn.http.wsgi
 import gunicorn.util
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cabinet.documents import layout, stamp  # noqa: E402
 from cabinet.security import HEADERS, HSTS  # noqa: E402  (the cabinet's folder first)
 
 #: instead of "gunicorn": nothing for a scanner to match against a list of known flaws
@@ -37,10 +36,10 @@ gunicorn.util.write_error = write_error
 
 
 def post_worker_init(worker):
-    """Each worker, with the app loaded: the PDF fonts prepared, then everything made so far frozen out of the cycle
-    collector. A full collection walked the app's ~200,000 start-up objects (~110 ms here) and landed in about one
-    PDF render in five; frozen, it walks only what requests made."""
-    layout.warm()
-    stamp.stamp_font()
+    """Each worker, with the app loaded: everything made so far frozen out of the cycle collector. A full collection
+    walked the app's ~200,000 start-up objects (~110 ms here) and landed in about one PDF render in five; frozen, it
+    walks only what requests made. The PDF and signing stack is not loaded here: the first document a worker renders
+    loads it and parses the fonts (`cabinet.documents.lazy`, ~1.5 s once), so a worker that renders none is ~60 MB
+    smaller."""
     gc.collect()
     gc.freeze()

@@ -46,10 +46,10 @@ def dev_certificate(path: Path, key: str) -> Path:
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
-    from cabinet.documents import signing
+    from cabinet.documents import keyfile
 
     if key == "rsa2048":
-        return signing.make_dev_certificate(path, "«Батыс Энергоресурсы» ЖШС")
+        return keyfile.make_dev_certificate(path, "«Батыс Энергоресурсы» ЖШС")
     private = ec.generate_private_key(ec.SECP256R1()) if key == "ec256" else rsa.generate_private_key(65537, 3072)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "«Батыс Энергоресурсы» ЖШС (development)")])
     from datetime import UTC, datetime, timedelta

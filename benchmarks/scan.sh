@@ -59,7 +59,7 @@ export CABINET_DATABASE_URL="sqlite:///$WORK/cabinet.sqlite"
 export CABINET_UPLOAD_DIR="$WORK/uploads" CABINET_OUTBOX_DIR="$WORK/outbox" CABINET_QUEUE_URL="sqlite:///$WORK/queue.sqlite"
 export CABINET_RATELIMIT_ENABLED=false
 # production signs every PDF it serves: a throw-away operator key (the development certificate's kind)
-"$APP_VENV/bin/python" -c 'import sys; from pathlib import Path; from cabinet.documents.signing import make_dev_certificate as m; m(Path(sys.argv[1]), "scan")' "$WORK/operator.p12"
+"$APP_VENV/bin/python" -c 'import sys; from pathlib import Path; from cabinet.documents.keyfile import make_dev_certificate as m; m(Path(sys.argv[1]), "scan")' "$WORK/operator.p12"
 export CABINET_SIGNING_PKCS12="$WORK/operator.p12"
 cp -r "$ROOT/cabinet/translations" "$WORK/translations"   # what the translator pass saves must not land in the repository
 export CABINET_TRANSLATIONS_DIR="$WORK/translations"

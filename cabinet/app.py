@@ -22,7 +22,7 @@ from cabinet.complaints import views as complaints
 from cabinet.consents import views as consents
 from cabinet.consents import withdrawal
 from cabinet.disclosures import views as disclosures
-from cabinet.documents import signing
+from cabinet.documents import keyfile
 from cabinet.extensions import csrf, db, migrate
 from cabinet.mail import tasks
 from cabinet.overview import views as overview
@@ -94,7 +94,7 @@ def create_app(config=None):
     queue.init_app(app)
     mail.delivery.init_app(app)
     cli.init_app(app)
-    signing.init_app(app)
+    keyfile.init_app(app)
 
     account_operations.register_email_change(profile_service.apply_email_change)
     withdrawal.register_obligations("correction", profile_service.owed_corrections)

@@ -368,7 +368,8 @@ def freeze_complaints():
 @documents_cli.command("dev-cert")
 def documents_dev_cert():
     """Make the development signing certificate in the instance folder, unless a PKCS#12 file is configured."""
-    from cabinet.documents.signing import DEV_CERTIFICATE, current_operator, pkcs12_path
+    from cabinet.documents.keyfile import DEV_CERTIFICATE, pkcs12_path
+    from cabinet.documents.signing import current_operator
 
     if current_app.config.get("SIGNING_PKCS12"):
         click.echo(f"signing with the configured {current_app.config['SIGNING_PKCS12']}; nothing made")

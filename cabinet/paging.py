@@ -66,10 +66,11 @@ def _typed(value, kind: type):
     raise ValueError(value)
 
 
-def cursors() -> dict:
-    """The request's `page`, `after` and `before` as `page_of` takes them."""
-    return {"number": request.args.get("page", 1, type=int), "after": request.args.get("after"),
-            "before": request.args.get("before")}
+def cursors(prefix: str = "") -> dict:
+    """The request's `page`, `after` and `before` as `page_of` takes them; with a prefix, a second list's on the
+    same page (`corrections_page`, …)."""
+    return {"number": request.args.get(f"{prefix}page", 1, type=int), "after": request.args.get(f"{prefix}after"),
+            "before": request.args.get(f"{prefix}before")}
 
 
 def _types(keys) -> tuple[type, ...]:

@@ -87,7 +87,7 @@ def audit_signing_key(tmp_path_factory):
 @pytest.fixture(scope="session")
 def signing_pkcs12(tmp_path_factory):
     """The operator's signing key for the session: a development certificate, made once (RSA key generation)."""
-    from cabinet.documents.signing import make_dev_certificate
+    from cabinet.documents.keyfile import make_dev_certificate
 
     return make_dev_certificate(tmp_path_factory.mktemp("signing") / "operator.p12", "«Батыс Энергоресурсы» ЖШС")
 
@@ -98,7 +98,7 @@ def trust(signing_pkcs12):
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko_certvalidator import ValidationContext
 
-    from cabinet.documents.signing import DEV_CERTIFICATE
+    from cabinet.documents.keyfile import DEV_CERTIFICATE
 
     return ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_pkcs12.with_name(DEV_CERTIFICATE)))])
 

@@ -20,10 +20,12 @@ from test_browser_journeys import SUBJECTS, sign_in, staff_in
 from cabinet.accounts.models import User
 from cabinet.audit.actor import Actor
 from cabinet.complaints import operations as complaint_operations
+from cabinet.consents import service as consents
 from cabinet.disclosures import service as disclosures
 from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.profile import service as profile
+from cabinet.profile.models import CorrectionRequest
 from tests.helpers import PDF
 
 pytestmark = pytest.mark.browser
@@ -37,9 +39,12 @@ PAGES = [
     ("profile", "/cabinet/profile"),
     ("profile-edit", "/cabinet/profile/edit"),
     ("profile-history", "/cabinet/profile/history"),
+    ("profile-history-page-2", "/cabinet/profile/history?page=2"),
+    ("profile-corrections-page-2", "/cabinet/profile/history?corrections_page=2"),
     ("documents", "/cabinet/documents"),
     ("policies", "/cabinet/policies"),
     ("consents", "/cabinet/consents"),
+    ("consents-page-2", "/cabinet/consents?page=2"),
     ("consent-receipt", "/cabinet/consents/service/receipt"),
     ("withdraw-all", "/cabinet/consents/withdraw-all"),
     ("complaints", "/cabinet/complaints"),
@@ -61,10 +66,18 @@ FILE_NAMES = ("id.pdf", "scan.pdf")
 
 
 def with_history(app, subject_id: int, worker_id: int, lang: str) -> str:
-    """A changed phone, a disclosure and a complaint with a scan, so no page is an empty list; the number."""
+    """Phone and consent changes and name corrections enough for a second page of each history, a disclosure and a
+    complaint with a scan, so no page is an empty list; the number."""
     with app.test_request_context():
         subject, worker = db.session.get(User, subject_id), db.session.get(User, worker_id)
-        profile.change_phone(subject, "+77059998877", actor=subject)
+        for i in range(30):
+            profile.change_phone(subject, f"+770599988{i:02d}", actor=subject)
+            consents.change(subject, "marketing", "grant" if i % 2 == 0 else "withdraw", actor=Actor(subject),
+                            channel="cabinet")
+            db.session.add(CorrectionRequest(user_id=subject.id, requested_by_id=subject.id, status="rejected",
+                                             changes={"surname": SUBJECTS[lang]["surname"] + "а"},
+                                             reason=COMPLAINT[lang][0], decision_reason=COMPLAINT[lang][1],
+                                             due_on=date(2026, 11, 2), submission_token=f"pages-{lang}-{i:02d}" * 2))
         disclosures.record(subject, actor=worker, recipient="Қазақстан Республикасының Бас прокуратурасы",
                            basis="3.4.1", categories="тегі, аты", disclosed_on=date(2026, 11, 2),
                            reference="№ 12-34/567")

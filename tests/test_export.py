@@ -273,3 +273,26 @@ def test_every_access_log_date_is_a_machine_readable_almaty_moment(app, client, 
     expected = occurred.astimezone(ZoneInfo("Asia/Almaty")).isoformat(timespec="seconds")
     assert expected in stamps
     assert datetime.fromisoformat(expected) == occurred.replace(microsecond=0)
+
+
+def test_the_export_holds_the_whole_history_however_many_pages_the_cabinet_shows_it_in(app, client, create_user,
+                                                                                        login):
+    from cabinet.audit.actor import Actor
+    from cabinet.consents import service as consents
+    from cabinet.paging import PAGE_SIZE
+    from cabinet.profile import service as profile
+
+    user = create_user()
+    with app.test_request_context():
+        subject = db.session.get(User, user.id)
+        for i in range(2 * PAGE_SIZE):
+            consents.change(subject, "marketing", "grant" if i % 2 == 0 else "withdraw", actor=Actor(subject),
+                            channel="cabinet")
+            profile.change_phone(subject, f"+7701{i:07d}", actor=subject)
+        db.session.commit()
+    login(user)
+    assert 'rel="next"' in client.get("/cabinet/consents").text  # the cabinet pages them
+    data = json.loads(client.get("/cabinet/export").data)
+    assert len(data["consents"]["history"]) == len(PURPOSES) + 2 * PAGE_SIZE
+    phones = [c["new_value"] for c in data["profile_history"] if c["field"] == "phone"]
+    assert phones[-2 * PAGE_SIZE:] == [f"+7701{i:07d}" for i in range(2 * PAGE_SIZE)]

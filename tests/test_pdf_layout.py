@@ -1,9 +1,11 @@
 """The fast paths of the documents' page give the bytes fpdf2's own would: line breaking, and the font subsets."""
 
 import gc
+import json
 import runpy
 import shutil
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -72,11 +74,42 @@ def test_a_letter_outside_the_usual_ones_comes_from_the_whole_font(app, tmp_path
     assert text in extracted
 
 
-def test_a_server_worker_prepares_the_fonts_and_freezes_its_start_up_objects():
+def test_a_server_worker_freezes_its_start_up_objects():
     hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
     try:
         hooks["post_worker_init"](None)
         assert gc.get_freeze_count() > 0
-        assert fonts.usual.cache_info().currsize == len(layout.FACES)
     finally:
         gc.unfreeze()
+
+
+#: run in a fresh interpreter: what a worker holds after start-up, then after two receipts rendered and signed, and
+#: how often each font file was parsed
+FRESH_WORKER = """
+import json, runpy, sys
+from cabinet.app import create_app
+HEAVY = ("aiohttp", "fontTools", "fpdf", "pyhanko")
+app = create_app(json.loads(sys.argv[1]))
+runpy.run_path("gunicorn.conf.py")["post_worker_init"](None)
+print([m for m in HEAVY if m in sys.modules])
+from cabinet.documents import fonts, signing, stamp
+from cabinet.documents.lazy import layout
+frozen = {"made_at": "2026-03-02T10:00:00+00:00", "reconstructed_at": None,
+          "operator": {"name_kk": "Оператор", "name_ru": "Оператор"}}
+with app.test_request_context():
+    for _ in range(2):
+        pdf = layout().issued_page("Түбіртек", frozen)
+        pdf.line_of("Келісім берілді: әғқңөұүһі")
+        assert signing.sign_pdf(layout().issued_end(pdf, frozen), locale="kk").startswith(b"%PDF")
+print([m for m in HEAVY if m in sys.modules], fonts.prepared.cache_info().misses, stamp.stamp_font.cache_info().misses)
+"""
+
+
+def test_a_worker_loads_the_pdf_stack_with_its_first_document_and_parses_each_font_once(app_config):
+    root = Path(__file__).resolve().parent.parent
+    ran = subprocess.run([sys.executable, "-c", FRESH_WORKER, json.dumps(app_config)], capture_output=True,
+                         text=True, cwd=root, check=False)
+    assert ran.returncode == 0, ran.stderr
+    at_start, after = ran.stdout.splitlines()[-2:]
+    assert at_start == "[]"
+    assert after == f"['aiohttp', 'fontTools', 'fpdf', 'pyhanko'] {len(layout.FACES)} 1"

@@ -13,7 +13,7 @@ from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from cabinet.app import create_app
-from cabinet.documents import signing
+from cabinet.documents import keyfile, signing
 from cabinet.documents.fonts import add_font
 from cabinet.documents.signer import KeptKeySigner
 from tests.helpers import DEV_SIGNER, OPERATOR, PRODUCTION, file_complaint, login_as, pdftotext, validated
@@ -140,7 +140,7 @@ def test_development_makes_its_certificate_on_first_use(app_config, tmp_path):
     app.instance_path = str(tmp_path)
     with app.test_request_context():
         assert signing.current_operator().name == f"{app.config['OPERATOR_NAME']} (development)"
-    assert (tmp_path / signing.DEV_PKCS12).exists() and (tmp_path / signing.DEV_CERTIFICATE).exists()
+    assert (tmp_path / keyfile.DEV_PKCS12).exists() and (tmp_path / keyfile.DEV_CERTIFICATE).exists()
 
 
 def test_the_dev_cert_command_makes_it_once(app_config, tmp_path):
@@ -148,9 +148,9 @@ def test_the_dev_cert_command_makes_it_once(app_config, tmp_path):
     app.instance_path = str(tmp_path)
     first = app.test_cli_runner().invoke(args=["documents", "dev-cert"])
     assert first.exit_code == 0 and "(development)" in first.output
-    made = (tmp_path / signing.DEV_PKCS12).read_bytes()
+    made = (tmp_path / keyfile.DEV_PKCS12).read_bytes()
     assert app.test_cli_runner().invoke(args=["documents", "dev-cert"]).exit_code == 0
-    assert (tmp_path / signing.DEV_PKCS12).read_bytes() == made
+    assert (tmp_path / keyfile.DEV_PKCS12).read_bytes() == made
 
 
 

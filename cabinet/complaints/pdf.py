@@ -1,6 +1,9 @@
 """The printable complaint: one document version as frozen, in a reader's language, rendered and sealed once."""
 
+from __future__ import annotations
+
 import hashlib
+from typing import TYPE_CHECKING
 
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
@@ -12,16 +15,19 @@ from cabinet.complaints.labels import STATUSES, STEPS
 from cabinet.complaints.models import ComplaintRendering, ComplaintVersion
 from cabinet.complaints.verification import code
 from cabinet.dates import written
+from cabinet.documents import lazy
 from cabinet.documents.intact import checked
-from cabinet.documents.layout import Page, verify_url, when
-from cabinet.documents.sealing import seal
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import ngettext
 
+if TYPE_CHECKING:
+    from cabinet.documents.layout import Page
+
 
 def _document(number: str, version: int) -> Page:
-    return Page(_("%(number)s, document version %(version)s", number=number, version=version), checkable=True)
+    title = _("%(number)s, document version %(version)s", number=number, version=version)
+    return lazy.layout().Page(title, checkable=True)
 
 
 def _files(pdf: Page, step: dict) -> None:
@@ -51,7 +57,7 @@ def _header(pdf: Page, frozen: dict, locale: str) -> None:
     pdf.line_of(_("Contacts: %(contacts)s", contacts=contacts), gap=4)
     pdf.line_of(_("Written pre-court complaint (privacy policy, clause 5.2)"), size=14, bold=True, height=7.5)
     pdf.line_of(_("Registration number %(number)s", number=frozen["number"]), size=12, bold=True, height=7, gap=2)
-    pdf.line_of(_("Received: %(when)s", when=when(frozen["received_at"])))
+    pdf.line_of(_("Received: %(when)s", when=written(frozen["received_at"])))
     pdf.line_of(ngettext("Answer due by: %(date)s (%(num)d working day from receipt)",
                          "Answer due by: %(date)s (%(num)d working days from receipt)", frozen["answer_working_days"],
                          date=written(frozen["due_on"])))
@@ -86,11 +92,11 @@ def render(version: ComplaintVersion) -> bytes:
         _files(pdf, steps[0])
     for step in steps:
         if step["kind"] == "supplement":
-            pdf.heading(_("Supplement of %(when)s", when=when(step["at"])))
+            pdf.heading(_("Supplement of %(when)s", when=written(step["at"])))
             pdf.line_of(step["text"] or "")
             _files(pdf, step)
         elif step["kind"] == "answered":
-            pdf.heading(_("The operator's answer of %(when)s", when=when(step["at"])))
+            pdf.heading(_("The operator's answer of %(when)s", when=written(step["at"])))
             pdf.line_of(step["text"] or "")
             _files(pdf, step)
 
@@ -101,13 +107,13 @@ def render(version: ComplaintVersion) -> bytes:
 
     pdf.heading(_("Verification code: %(code)s", code=code(version)))
     pdf.line_of(_("Anyone can check that this copy is genuine and unaltered from its registration number and "
-                  "this code at %(url)s.", url=verify_url()), size=9)
+                  "this code at %(url)s.", url=lazy.layout().verify_url()), size=9)
     pdf.line_of(_("Document version %(version)s of %(when)s.", version=frozen["version"],
-                  when=when(frozen["made_at"])), size=9)
+                  when=written(frozen["made_at"])), size=9)
     if frozen["reconstructed_at"]:
         pdf.line_of(_("The filing part of this document was reconstructed on %(when)s from the data as then "
                       "stored: the complaint was filed before documents were frozen at filing.",
-                      when=when(frozen["reconstructed_at"])), size=9)
+                      when=written(frozen["reconstructed_at"])), size=9)
     return bytes(pdf.output())
 
 
@@ -125,7 +131,7 @@ def stored(version: ComplaintVersion, locale: str) -> ComplaintRendering:
         return checked(found, f"complaint version {version.id}")
     with force_locale(locale):
         title = _("Complaint %(number)s", number=versions.load(version)["number"])
-        data = seal(render(version), title=title, locale=locale)
+        data = lazy.seal(render(version), title=title, locale=locale)
     found = ComplaintRendering(version_id=version.id, locale=locale, pdf=data, sha256=hashlib.sha256(data).hexdigest())
     db.session.add(found)
     db.session.flush()

@@ -17,8 +17,7 @@ from cabinet.audit.labels import ACTIONS, FIELDS, METHODS, label
 from cabinet.audit.wording import by_whom, full_name
 from cabinet.consents.models import ConsentEvent
 from cabinet.consents.purposes import BY_CODE
-from cabinet.documents import issued
-from cabinet.documents.layout import issued_end, issued_page, reader_locale, when
+from cabinet.documents import issued, lazy
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 
@@ -112,9 +111,10 @@ def title(frozen: dict) -> str:
 
 def render(frozen: dict) -> bytes:
     """The receipt in the current language, from its snapshot alone."""
-    locale = reader_locale()
+    layout = lazy.layout()
+    locale = layout.reader_locale()
     operator, person, purpose = frozen["operator"], frozen["subject"], frozen["purpose"]
-    pdf = issued_page(title(frozen), frozen)
+    pdf = layout.issued_page(title(frozen), frozen)
     pdf.line_of(_("Consent to the collection and processing of personal data"), size=14, bold=True, height=7.5)
     pdf.line_of(_("Law of the Republic of Kazakhstan “On personal data and their protection”, article 8"), size=9,
                 gap=2)
@@ -126,7 +126,7 @@ def render(frozen: dict) -> bytes:
          + f", {person['email']}"),
         (_("Purpose"), f"{purpose['title'][locale]} ({_('clause %(clause)s', clause=purpose['clause'])}) — "
                        f"{purpose['description'][locale]}"),
-        (_("Decision"), f"{label(ACTIONS, 'consent.' + frozen['action'])}, {when(frozen['at'])}"),
+        (_("Decision"), f"{label(ACTIONS, 'consent.' + frozen['action'])}, {layout.when(frozen['at'])}"),
         (_("How"), str(label(METHODS, frozen["channel"]))),
         (_("By whom"), by_whom(frozen["by"])),
         (_("Policy version"), frozen["policy_version"]["label"] if frozen["policy_version"] else "—"),
@@ -141,7 +141,7 @@ def render(frozen: dict) -> bytes:
     for name, value in rows:
         pdf.line_of(name, size=9, bold=True, height=4.6)
         pdf.line_of(value, gap=1.5)
-    return issued_end(pdf, frozen)
+    return layout.issued_end(pdf, frozen)
 
 
 issued.register(KIND, title=title, render=render)

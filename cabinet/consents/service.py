@@ -1,7 +1,9 @@
 """Granting and withdrawing consent, each change one event with its audit record."""
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import defaultload
 
+from cabinet.accounts.models import User
 from cabinet.audit import labels, trail
 from cabinet.consents import receipts
 from cabinet.consents.models import ConsentEvent, Withdrawal
@@ -10,6 +12,7 @@ from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
 from cabinet.messages import lazy_gettext as _l
+from cabinet.paging import Page, page_of
 
 labels.register_actions({
     "consent.grant": _l("Consent granted"),
@@ -44,10 +47,25 @@ def history(subject) -> list[ConsentEvent]:
     ))
 
 
+#: who made each decision is shown by name; their roles are not needed (loaded only if asked)
+WITHOUT_ACTOR_ROLES = defaultload(ConsentEvent.actor).lazyload(User.roles)
+
+
+def history_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
+    """One page of the history, newest first: a long history costs a page what a short one does."""
+    mine = ConsentEvent.user_id == subject.id
+    counted = select(func.count()).select_from(ConsentEvent).where(mine)
+    return page_of(select(ConsentEvent).where(mine).options(WITHOUT_ACTOR_ROLES), counted,
+                   number, after=after, before=before, keys=(ConsentEvent.id,), descending=True, scalars=True)
+
+
 def current_states(subject) -> dict[str, ConsentEvent | None]:
-    """The latest event per purpose (None where nothing was ever recorded)."""
+    """The latest event per purpose (None where nothing was ever recorded), read without the rest of the history."""
+    latest = (select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == subject.id)
+              .group_by(ConsentEvent.purpose))
     states: dict[str, ConsentEvent | None] = {p.code: None for p in PURPOSES}
-    for event in history(subject):
+    for event in db.session.scalars(select(ConsentEvent).where(ConsentEvent.id.in_(latest))
+                                    .options(WITHOUT_ACTOR_ROLES)):
         states[event.purpose] = event
     return states
 

@@ -1,4 +1,4 @@
-"""My consents: each purpose with its clause, state, since when, and history."""
+"""My consents: each purpose with its clause, state, since when, and its history a page at a time."""
 
 import io
 
@@ -15,6 +15,7 @@ from cabinet.documents import issued
 from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.messages import gettext as _
+from cabinet.paging import cursors
 from cabinet.policies.service import current_version
 from cabinet.security import check_password
 from cabinet.transaction import attempt, committed
@@ -52,14 +53,11 @@ def index():
         return redirect(url_for("consents.index"))
     if form.errors:
         flash(_("Unknown purpose or action."), "error")
-    history = service.history(subject)
-    states = {}
-    for event in history:
-        states[event.purpose] = event
-    return render_template("consents/index.html", purposes=PURPOSES, states=states,
-                           history=list(reversed(history)), subject=subject,
+    page = service.history_page(subject, **cursors())
+    return render_template("consents/index.html", purposes=PURPOSES, states=service.current_states(subject),
+                           page=page, subject=subject,
                            deciders={event_id: issued.load(document)["by"]
-                                     for event_id, document in receipts.receipts_of(history).items()})
+                                     for event_id, document in receipts.receipts_of(page.rows).items()})
 
 
 @bp.route("/consents/<purpose>/receipt")

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.database import utcnow
+from cabinet.documents import lazy
 from cabinet.documents.intact import checked
 from cabinet.documents.models import IssuedDocument, IssuedRendering
-from cabinet.documents.sealing import seal
 from cabinet.extensions import db
 
 
@@ -104,7 +104,7 @@ def stored(document: IssuedDocument, locale: str) -> IssuedRendering:
         return checked(found, f"issued document {document.id}")
     kind, frozen = KINDS[document.kind], load(document)
     with force_locale(locale):
-        data = seal(kind.render(frozen), title=kind.title(frozen), locale=locale)
+        data = lazy.seal(kind.render(frozen), title=kind.title(frozen), locale=locale)
     try:
         with db.session.begin_nested():
             found = IssuedRendering(document_id=document.id, locale=locale, pdf=data,

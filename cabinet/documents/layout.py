@@ -52,13 +52,6 @@ def verify_url() -> str:
     return f"{current_app.config['BASE_URL']}/verify"
 
 
-def warm() -> None:
-    """The fonts prepared now rather than by the first download (~0.5 s): a server worker calls this at start."""
-    pdf = FPDF()
-    for style, path in FACES:
-        fonts.add_font(pdf, FONT, style, path)
-
-
 class Page(FPDF):
     """A4 with `foot` (the document's name and version) and the page number on every page."""
 

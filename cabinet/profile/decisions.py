@@ -15,8 +15,7 @@ from cabinet.audit import who
 from cabinet.audit.labels import FIELDS, STATUSES, filesize, label
 from cabinet.audit.wording import by_whom, full_name
 from cabinet.dates import written
-from cabinet.documents import issued
-from cabinet.documents.layout import issued_end, issued_page, reader_locale, when
+from cabinet.documents import issued, lazy
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
@@ -107,9 +106,10 @@ def _full(person: dict) -> str:
 
 def render(frozen: dict) -> bytes:
     """The decision in the current language, from its snapshot alone."""
-    locale = reader_locale()
+    layout = lazy.layout()
+    locale = layout.reader_locale()
     operator, labels = frozen["operator"], frozen["labels"][locale]
-    pdf = issued_page(title(frozen), frozen)
+    pdf = layout.issued_page(title(frozen), frozen)
     pdf.line_of(_("To: %(subject)s, %(email)s", subject=_full(frozen["subject"]), email=frozen["subject"]["email"]))
     pdf.line_of(_("From: %(operator)s, BIN %(bin)s", operator=operator[f"name_{locale}"], bin=operator["bin"]))
     for line in operators.lines(operator, locale):
@@ -119,7 +119,7 @@ def render(frozen: dict) -> bytes:
     pdf.line_of(_("Law of the Republic of Kazakhstan “On personal data and their protection”, article 25"), size=9,
                 gap=2)
     pdf.heading(_("The request"))
-    pdf.line_of(_("Filed: %(when)s, by %(who)s", when=when(frozen["filed_at"]),
+    pdf.line_of(_("Filed: %(when)s, by %(who)s", when=layout.when(frozen["filed_at"]),
                   who=by_whom(frozen["requested_by"])))
     pdf.line_of(_("Answer due by: %(date)s", date=written(frozen["due_on"])))
     for change in frozen["changes"]:
@@ -137,9 +137,9 @@ def render(frozen: dict) -> bytes:
                 if frozen["decision"] == "approved" else _("The data stay as they were."))
     if frozen["decision_reason"]:
         pdf.line_of(_("Reason: %(reason)s", reason=frozen["decision_reason"]))
-    pdf.line_of(_("Decided: %(when)s, by %(who)s", when=when(frozen["decided_at"]),
+    pdf.line_of(_("Decided: %(when)s, by %(who)s", when=layout.when(frozen["decided_at"]),
                   who=by_whom(frozen["decided_by"])))
-    return issued_end(pdf, frozen)
+    return layout.issued_end(pdf, frozen)
 
 
 issued.register(KIND, title=title, render=render)

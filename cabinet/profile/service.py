@@ -1,6 +1,6 @@
 """Corrections of personal data; every change keeps the old value and is recorded with its actor."""
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from cabinet.accounts import tokens
@@ -15,6 +15,7 @@ from cabinet.domain import DomainError
 from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.messages import lazy_gettext as _l
+from cabinet.paging import Page, page_of
 from cabinet.profile import decisions
 from cabinet.profile.models import FIELDS, CorrectionRequest, ProfileChange
 
@@ -154,19 +155,39 @@ def owed_corrections(subject) -> list[tuple[str, object]]:
             .where(CorrectionRequest.user_id == subject.id, CorrectionRequest.status == "pending"))]
 
 
+def _changes(subject):
+    """The subject's changes with who made each (their roles are not needed, so not loaded)."""
+    return (select(ProfileChange).where(ProfileChange.user_id == subject.id)
+            .options(joinedload(ProfileChange.actor).lazyload(User.roles),
+                     selectinload(ProfileChange.acting).options(
+                         lazyload(ActingSession.staff), lazyload(ActingSession.subject),
+                         selectinload(ActingSession.basis_document))))
+
+
 def history(subject) -> list[ProfileChange]:
-    """Newest first, with who made each change (their roles are not needed, so not loaded)."""
-    return list(db.session.scalars(select(ProfileChange).where(ProfileChange.user_id == subject.id)
-                                   .options(joinedload(ProfileChange.actor).lazyload(User.roles),
-                                            selectinload(ProfileChange.acting).options(
-                                                lazyload(ActingSession.staff), lazyload(ActingSession.subject),
-                                                selectinload(ActingSession.basis_document)))
-                                   .order_by(ProfileChange.changed_at.desc(), ProfileChange.id.desc())))
+    """Every change, newest first (the export)."""
+    return list(db.session.scalars(_changes(subject).order_by(ProfileChange.changed_at.desc(),
+                                                              ProfileChange.id.desc())))
+
+
+def history_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
+    """One page of the changes, newest first: a long history costs a page what a short one does."""
+    counted = select(func.count()).select_from(ProfileChange).where(ProfileChange.user_id == subject.id)
+    return page_of(_changes(subject), counted, number, after=after, before=before, keys=(ProfileChange.id,),
+                   descending=True, scalars=True)
 
 
 def corrections(subject) -> list[CorrectionRequest]:
     return list(db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.user_id == subject.id)
                                    .order_by(CorrectionRequest.id.desc())))
+
+
+def corrections_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
+    """One page of the name corrections, newest first."""
+    mine = CorrectionRequest.user_id == subject.id
+    return page_of(select(CorrectionRequest).where(mine),
+                   select(func.count()).select_from(CorrectionRequest).where(mine), number, after=after,
+                   before=before, keys=(CorrectionRequest.id,), descending=True, scalars=True)
 
 
 def decide_correction(request: CorrectionRequest, decision: str, reason: str, *, actor) -> None:

@@ -14,6 +14,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
+from cabinet.paging import cursors
 from cabinet.profile import operations, service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.profile.models import CorrectionRequest
@@ -120,13 +121,19 @@ def _apply(subject, actor, form, names, scans):
     return redirect(url_for("profile.show"))
 
 
+#: the name corrections' page parameters beside the changes' own (`corrections_page`, `corrections_after`, …)
+CORRECTIONS = "corrections_"
+
+
 @bp.route("/profile/history")
 @subject_required
 def history():
     subject = current_subject()
-    corrections = service.corrections(subject)
-    return render_template("profile/history.html", changes=service.history(subject), corrections=corrections,
-                           notices=notices_by([f"correction:{r.id}" for r in corrections]) if corrections else {},
+    corrections = service.corrections_page(subject, **cursors(CORRECTIONS))
+    return render_template("profile/history.html", page=service.history_page(subject, **cursors()),
+                           corrections=corrections, prefix=CORRECTIONS,
+                           notices=notices_by([f"correction:{r.id}" for r in corrections.rows])
+                           if corrections.rows else {},
                            who=lambda change: wording.for_change(change, subject))
 
 
