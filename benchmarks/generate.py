@@ -398,7 +398,7 @@ def bench_accounts(app) -> dict:
                                         scans=[scan("s.pdf", "supplement")], token="bench-supplement-xxxxxxxxxxxxxxxx")
         complaint_operations.answer(Actor(support), filed[1], text="Жауап мәтіні. " * 40, scans=[],
                                     token="bench-answer-xxxxxxxxxxxxxxxx")
-        # a cohort in both databases, so a staff search shows the same first page on each: a surname a tenth of the
+        # a cohort in both databases, so a staff search shows the same first page on each: a surname a twelfth of the
         # generated subjects share, and an e-mail prefix none of theirs has
         for i in range(2 * PAGE_SIZE):
             new_subject(f"{COHORT}{i:03d}@example.kz", version, surname="Оспанов")

@@ -95,7 +95,7 @@ def pages(manifest: dict) -> list[Page]:
             Page("access log", "/cabinet/access-log", "<h1>Қол жеткізу журналы", SUBJECT, "subject"),
             Page("staff queue", "/staff/complaints", "<h1>Шағымдар кезегі", SUPPORT),
             Page("staff deadlines", "/staff", "<h1>Мерзімдер", SUPPORT),
-            # a page of the cohort both databases hold (generate.bench_accounts): by the surname a tenth of the
+            # a page of the cohort both databases hold (generate.bench_accounts): by the surname a twelfth of the
             # generated subjects share, and by an e-mail prefix; the marker is the link to a second page (a full first)
             Page("staff search, name", f"/staff/subjects?q={quote('Оспанов')}", "page=2", SUPPORT),
             Page("staff search, e-mail", f"/staff/subjects?q={COHORT}", "page=2", SUPPORT),
