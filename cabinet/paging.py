@@ -1,7 +1,8 @@
 """One page of a long list: a count and one page of rows, the same queries however long the list grows.
 
 The next and previous pages are found from where this one ends (keyset: `after=`/`before=` cursors on the list's
-ordering, one page of an index however deep); `?page=N` still jumps straight to page N (an offset).
+ordering, one page of an index however deep); `?page=N` still jumps straight to page N (an offset). The count stops
+at COUNT_LIMIT: past it the pager says "of 41+" and the rows themselves tell where the list ends.
 """
 
 import base64
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import request
-from sqlalchemy import tuple_
+from sqlalchemy import func, literal_column, select, tuple_
 
 from cabinet.extensions import db
 
 PAGE_SIZE = 25
+#: a list's rows are counted this far and no further, so its count costs the same however long it grows
+COUNT_LIMIT = 1000
 #: a cursor longer than this is not one of ours
 MAX_CURSOR = 200
 
@@ -29,6 +32,18 @@ class Page:
     #: the cursors of the next page (rows after this page's last) and of the previous one; None at either end
     after: str | None = None
     before: str | None = None
+    #: the count stopped at COUNT_LIMIT: `pages` is how many there are at least
+    capped: bool = False
+
+
+def count_up_to_limit(counted) -> tuple[int, bool]:
+    """What `counted` (a `select(func.count())…where(…)`) counts, read no further than COUNT_LIMIT + 1 rows, and
+    whether it stopped there."""
+    ones = select(literal_column("1")).select_from(*counted.get_final_froms())
+    if counted.whereclause is not None:
+        ones = ones.where(counted.whereclause)
+    total = db.session.scalar(select(func.count()).select_from(ones.limit(COUNT_LIMIT + 1).subquery()))
+    return total, total > COUNT_LIMIT
 
 
 def bounded(number: int, total: int, size: int) -> tuple[int, int]:
@@ -81,24 +96,30 @@ def page_of(query, counted, number: int, *, keys, after: str | None = None, befo
             size: int = PAGE_SIZE, scalars: bool = False, descending: bool = False) -> Page:
     """One page of `query` in the order of `keys` (columns of the first entity selected; the last tells rows
     apart), `counted` counting the same rows: after a cursor's row, before one, or else page `number`."""
-    total = db.session.scalar(counted)
-    number, pages = bounded(number, total, size)
+    total, capped = count_up_to_limit(counted)
+    asked, (number, pages) = max(number, 1), bounded(number, total, size)
     types = _types(keys)
     start, end = decode(after, types), decode(before, types)
     if start is not None or end is not None:
-        found = _keyset(query, keys, start, end, number, pages, size, scalars, descending)
+        found = _keyset(query, keys, start, end, size, scalars, descending)
         if found is not None:
-            rows, number = found
-            return _page(rows, total, number, pages, keys, scalars)
+            rows, more = found
+            forward = start is not None
+            if capped:  # past the counted pages the URL's number stands; the rows tell the first and the last
+                number = max(asked, 2) if more else (asked if forward else 1)
+                pages, capped = (number, False) if forward and not more else (max(pages, number), True)
+            else:
+                number = shown_number(number, pages, more=more, forward=forward)
+            return _page(rows, total, number, pages, keys, scalars, more=more, capped=capped)
     order = [key.desc() for key in keys] if descending else list(keys)
-    paged = query.order_by(*order).limit(size).offset((number - 1) * size)
-    rows = (db.session.scalars(paged) if scalars else db.session.execute(paged)).all()
-    return _page(rows, total, number, pages, keys, scalars)
+    paged = query.order_by(*order).limit(size + 1).offset((number - 1) * size)
+    rows = list((db.session.scalars(paged) if scalars else db.session.execute(paged)).all())
+    return _page(rows[:size], total, number, pages, keys, scalars, more=len(rows) > size, capped=capped)
 
 
-def _keyset(query, keys, start, end, number, pages, size, scalars, descending):
-    """The rows after `start` or before `end` in the list's order, and the number to show; None when none are left
-    there (the rows were answered meanwhile): the caller shows page `number` instead."""
+def _keyset(query, keys, start, end, size, scalars, descending):
+    """The rows after `start` or before `end` in the list's order, and whether more lie beyond them; None when none
+    are left there (the rows were answered meanwhile): the caller shows page `number` instead."""
     forward = start is not None
     position = tuple_(*keys)
     if forward:
@@ -115,7 +136,7 @@ def _keyset(query, keys, start, end, number, pages, size, scalars, descending):
     rows = rows[:size]
     if not forward:
         rows.reverse()
-    return rows, shown_number(number, pages, more=more, forward=forward)
+    return rows, more
 
 
 def shown_number(number: int, pages: int, *, more: bool, forward: bool) -> int:
@@ -123,10 +144,12 @@ def shown_number(number: int, pages: int, *, more: bool, forward: bool) -> int:
     return max(2, min(number, pages - 1)) if more else (pages if forward else 1)
 
 
-def _page(rows, total, number, pages, keys, scalars) -> Page:
+def _page(rows, total, number, pages, keys, scalars, *, more: bool, capped: bool) -> Page:
     def key_of(row):
         entity = row if scalars else row[0]
         return encode([getattr(entity, key.key) for key in keys])
 
-    return Page(list(rows), total, number, pages, after=key_of(rows[-1]) if rows and number < pages else None,
-                before=key_of(rows[0]) if rows and number > 2 else None)  # page 1 is as cheap by its number
+    following = number < pages or (capped and more)
+    return Page(list(rows), total, number, pages, after=key_of(rows[-1]) if rows and following else None,
+                before=key_of(rows[0]) if rows and number > 2 else None,  # page 1 is as cheap by its number
+                capped=capped)

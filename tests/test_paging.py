@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from cabinet import paging
 from cabinet.complaints.models import Complaint
 from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
@@ -91,6 +92,47 @@ def test_next_and_previous_reach_every_row_once_in_order(app, staff, create_user
     assert jumped == forward  # a page number still jumps straight there
 
 
+def shown_label(text: str) -> str:
+    return re.search(r'<nav class="pages".*?<span>(.*?)</span>', text, re.S).group(1)
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_list_past_the_count_limit_says_so_and_its_rows_tell_where_it_ends(app, staff, create_user, url,
+                                                                             monkeypatch):
+    """Counted only as far as COUNT_LIMIT (a count that costs the same at a million rows): "of 2+" until the rows
+    show the end; next and previous still reach every row once, in order."""
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 30)
+    shown, model = LISTS[url]
+    expected = fill(app, create_user().id, model)
+    first = staff.get(url).text
+    assert shown_label(first) == "Бет: 1 / 2+"
+    forward, labels, last = walk(staff, url, "next", shown)
+    assert [row for page in forward for row in page] == expected and [len(p) for p in forward] == [25, 25, 10]
+    assert labels == [(1, 2), (2, 2), (3, 3)]  # the last page is known from its rows
+    backward, labels, _first = walk(staff, last, "prev", shown)
+    assert [row for page in reversed(backward) for row in page] == expected
+    assert labels[-1] == (1, 2)
+
+
+def test_a_count_reads_no_further_than_its_limit(app, staff, create_user, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 30)
+    fill(app, create_user().id, Complaint)
+    statements = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        staff.get("/staff/complaints")
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    [(statement, parameters)] = [(s, p) for s, p in statements if "count(" in s and "complaints" in s]
+    assert "LIMIT" in statement and 31 in (parameters.values() if isinstance(parameters, dict) else parameters)
+
+
 def test_a_row_answered_meanwhile_neither_hides_nor_repeats_one_on_the_next_page(app, staff, create_user):
     """Page 1 read, its last correction decided by a colleague: page 2 starts right after what was read."""
     shown, _model = LISTS["/staff/corrections"]
@@ -152,7 +194,8 @@ def test_a_deep_page_reads_one_stretch_of_an_index(app, staff, create_user, url,
         assert staff.get(second).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", listen)
-    [(statement, parameters)] = [(s, p) for s, p in statements if f"FROM {table}" in s and "LIMIT" in s]
+    [(statement, parameters)] = [(s, p) for s, p in statements
+                                 if f"FROM {table}" in s and "LIMIT" in s and "count(" not in s]
     assert ") > (" in statement  # from the cursor on, and no rows skipped (SQLite's dialect writes OFFSET 0)
     assert "OFFSET" not in statement or (statement.endswith("OFFSET ?") and parameters[-1] == 0), statement
     with app.app_context():
@@ -259,3 +302,15 @@ def test_a_search_pages_across_the_kinds_of_match(staff, create_user):
              for n in (1, 2, 3)]
     assert [int(i) for page in pages for i in page] == surnames + given
     assert [len(page) for page in pages] == [25, 5, 0]
+
+
+def test_the_deadlines_past_the_count_limit_say_so_and_reach_every_matter(app, staff, create_user, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 30)
+    shown = r'data-item="([a-z]+:\d+)"'
+    expected = fill_deadlines(app, create_user().id)
+    assert shown_label(staff.get("/staff").text) == "Бет: 1 / 2+"
+    forward, labels, last = walk(staff, "/staff", "next", shown)
+    assert [row for page in forward for row in page] == expected and [len(p) for p in forward] == [50, 50, 20]
+    assert labels == [(1, 2), (2, 2), (3, 3)]
+    backward, _labels, _first = walk(staff, last, "prev", shown)
+    assert [row for page in reversed(backward) for row in page] == expected

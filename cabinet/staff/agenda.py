@@ -16,7 +16,7 @@ from sqlalchemy import func, select, tuple_
 from cabinet.complaints.models import IS_OPEN, OPEN_STATUSES, Complaint
 from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
-from cabinet.paging import Page, bounded, decode, encode, shown_number
+from cabinet.paging import Page, bounded, count_up_to_limit, decode, encode, shown_number
 from cabinet.profile.models import CorrectionRequest
 
 PAGE_SIZE = 50
@@ -84,25 +84,33 @@ def _merged(start=None, end=None, limit: int = PAGE_SIZE) -> list[tuple]:
     return list(heapq.merge(*found, reverse=end is not None))[:limit]
 
 
-def _total() -> int:
-    counts = [select(func.count()).select_from(kind.model).where(kind.counted).scalar_subquery() for kind in kinds()]
-    return sum(db.session.execute(select(*counts)).one())
+def _total() -> tuple[int, bool]:
+    """How many matters wait, each kind counted no further than the list's limit, and whether one stopped there."""
+    counts = [count_up_to_limit(select(func.count()).select_from(kind.model).where(kind.counted)) for kind in kinds()]
+    return sum(count for count, _capped in counts), any(capped for _count, capped in counts)
 
 
 def page(number: int = 1, *, after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of the deadlines, its rows Items: after a cursor's row, before one, or else page `number`."""
-    total = _total()
-    number, pages = bounded(number, total, size)
+    total, capped = _total()
+    asked, (number, pages) = max(number, 1), bounded(number, total, size)
     start, end = decode(after, KEY_TYPES), decode(before, KEY_TYPES)
     keys = _merged(start, end, size + 1) if start is not None or end is not None else []
     if keys:
         more, keys = len(keys) > size, keys[:size]
         if end is not None:
             keys.reverse()
-        number = shown_number(number, pages, more=more, forward=start is not None)
+        forward = start is not None
+        if capped:  # past the counted pages the URL's number stands; the rows tell the first and the last
+            number = max(asked, 2) if more else (asked if forward else 1)
+            pages, capped = (number, False) if forward and not more else (max(pages, number), True)
+        else:
+            number = shown_number(number, pages, more=more, forward=forward)
     else:  # a page by its number, or the rows past the cursor were answered meanwhile
-        keys = _merged(limit=number * size)[(number - 1) * size:]
+        keys = _merged(limit=number * size + 1)[(number - 1) * size:]
+        more, keys = len(keys) > size, keys[:size]
     rows = [Item(kinds()[rank].name, due, row, reference) for due, rank, row, reference in keys]
+    following = number < pages or (capped and more)
     return Page(rows, total, number, pages,
-                after=encode(keys[-1][:3]) if keys and number < pages else None,
-                before=encode(keys[0][:3]) if keys and number > 2 else None)
+                after=encode(keys[-1][:3]) if keys and following else None,
+                before=encode(keys[0][:3]) if keys and number > 2 else None, capped=capped)
