@@ -104,12 +104,7 @@ def page_of(query, counted, number: int, *, keys, after: str | None = None, befo
         found = _keyset(query, keys, start, end, size, scalars, descending)
         if found is not None:
             rows, more = found
-            forward = start is not None
-            if capped:  # past the counted pages the URL's number stands; the rows tell the first and the last
-                number = max(asked, 2) if more else (asked if forward else 1)
-                pages, capped = (number, False) if forward and not more else (max(pages, number), True)
-            else:
-                number = shown_number(number, pages, more=more, forward=forward)
+            number, pages, capped = placed(asked, number, pages, capped=capped, more=more, forward=start is not None)
             return _page(rows, total, number, pages, keys, scalars, more=more, capped=capped)
     order = [key.desc() for key in keys] if descending else list(keys)
     paged = query.order_by(*order).limit(size + 1).offset((number - 1) * size)
@@ -139,9 +134,19 @@ def _keyset(query, keys, start, end, size, scalars, descending):
     return rows, more
 
 
-def shown_number(number: int, pages: int, *, more: bool, forward: bool) -> int:
-    """The number of a page found from a cursor: the URL's, unless the rows say it is the first or the last."""
-    return max(2, min(number, pages - 1)) if more else (pages if forward else 1)
+def placed(asked: int, number: int, pages: int, *, capped: bool, more: bool, forward: bool) -> tuple[int, int, bool]:
+    """The number, page count and capped flag of a page found from a cursor: the URL's number (`asked`, or within
+    the counted pages `number`), unless the rows say it is the first or the last; past a capped count the last page
+    is known only from its rows."""
+    if not capped:
+        return (max(2, min(number, pages - 1)) if more else (pages if forward else 1)), pages, False
+    number = max(asked, 2) if more else (asked if forward else 1)
+    return (number, number, False) if forward and not more else (number, max(pages, number), True)
+
+
+def following(number: int, pages: int, *, capped: bool, more: bool) -> bool:
+    """Whether a next page exists: within the counted pages, or past a capped count while rows remain."""
+    return number < pages or (capped and more)
 
 
 def _page(rows, total, number, pages, keys, scalars, *, more: bool, capped: bool) -> Page:
@@ -149,7 +154,7 @@ def _page(rows, total, number, pages, keys, scalars, *, more: bool, capped: bool
         entity = row if scalars else row[0]
         return encode([getattr(entity, key.key) for key in keys])
 
-    following = number < pages or (capped and more)
-    return Page(list(rows), total, number, pages, after=key_of(rows[-1]) if rows and following else None,
+    after = key_of(rows[-1]) if rows and following(number, pages, capped=capped, more=more) else None
+    return Page(list(rows), total, number, pages, after=after,
                 before=key_of(rows[0]) if rows and number > 2 else None,  # page 1 is as cheap by its number
                 capped=capped)

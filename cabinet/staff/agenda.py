@@ -16,7 +16,7 @@ from sqlalchemy import func, select, tuple_
 from cabinet.complaints.models import IS_OPEN, OPEN_STATUSES, Complaint
 from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
-from cabinet.paging import Page, bounded, count_up_to_limit, decode, encode, shown_number
+from cabinet.paging import Page, bounded, count_up_to_limit, decode, encode, following, placed
 from cabinet.profile.models import CorrectionRequest
 
 PAGE_SIZE = 50
@@ -100,17 +100,11 @@ def page(number: int = 1, *, after: str | None = None, before: str | None = None
         more, keys = len(keys) > size, keys[:size]
         if end is not None:
             keys.reverse()
-        forward = start is not None
-        if capped:  # past the counted pages the URL's number stands; the rows tell the first and the last
-            number = max(asked, 2) if more else (asked if forward else 1)
-            pages, capped = (number, False) if forward and not more else (max(pages, number), True)
-        else:
-            number = shown_number(number, pages, more=more, forward=forward)
+        number, pages, capped = placed(asked, number, pages, capped=capped, more=more, forward=start is not None)
     else:  # a page by its number, or the rows past the cursor were answered meanwhile
         keys = _merged(limit=number * size + 1)[(number - 1) * size:]
         more, keys = len(keys) > size, keys[:size]
     rows = [Item(kinds()[rank].name, due, row, reference) for due, rank, row, reference in keys]
-    following = number < pages or (capped and more)
     return Page(rows, total, number, pages,
-                after=encode(keys[-1][:3]) if keys and following else None,
+                after=encode(keys[-1][:3]) if keys and following(number, pages, capped=capped, more=more) else None,
                 before=encode(keys[0][:3]) if keys and number > 2 else None, capped=capped)
