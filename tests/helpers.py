@@ -19,7 +19,7 @@ from limits import parse_many
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pypdf import PdfReader
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from cabinet.accounts.models import User
 from cabinet.audit import trail
@@ -578,3 +578,20 @@ def destroy_due(runner, monkeypatch, day):
     result = runner.invoke(args=["consents", "destroy-due"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+@contextmanager
+def statements_run(app):
+    """The SQL statements and their parameters the app's engine runs inside the block, as the driver saw them."""
+    seen = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)

@@ -8,7 +8,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cabinet.accounts.models import User
 from cabinet.audit import trail
@@ -17,7 +17,7 @@ from cabinet.documents import storage
 from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.i18n import local_today
-from tests.helpers import PNG, load, pending_correction, upload
+from tests.helpers import PNG, load, pending_correction, statements_run, upload
 
 A_SCAN = PNG + b"a's own scan bytes"
 A_ATTACHMENT = PNG + b"a's complaint attachment"
@@ -219,19 +219,9 @@ def test_a_scan_whose_bytes_changed_or_vanished_is_named_so(app, client, login, 
 
 
 def statements_of(app, client, url) -> list[str]:
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    return statements
+    return [statement for statement, _parameters in statements]
 
 
 def test_the_archive_makes_a_bounded_number_of_queries(app, client, create_user, login, policy):

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cabinet import paging
 from cabinet.complaints.models import Complaint
@@ -14,7 +14,7 @@ from cabinet.consents.models import Withdrawal
 from cabinet.extensions import db
 from cabinet.paging import encode
 from cabinet.profile.models import CorrectionRequest
-from tests.helpers import login_as
+from tests.helpers import login_as, statements_run
 
 ROWS = 60  # three pages of 25
 #: the list, how a row shows on its page, the model
@@ -117,18 +117,8 @@ def test_a_list_past_the_count_limit_says_so_and_its_rows_tell_where_it_ends(app
 def test_a_count_reads_no_further_than_its_limit(app, staff, create_user, monkeypatch):
     monkeypatch.setattr(paging, "COUNT_LIMIT", 30)
     fill(app, create_user().id, Complaint)
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         staff.get("/staff/complaints")
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     [(statement, parameters)] = [(s, p) for s, p in statements if "count(" in s and "complaints" in s]
     assert "LIMIT" in statement and 31 in (parameters.values() if isinstance(parameters, dict) else parameters)
 
@@ -182,18 +172,8 @@ def test_a_deep_page_reads_one_stretch_of_an_index(app, staff, create_user, url,
     shown, model = LISTS[url]
     fill(app, create_user().id, model)
     second = link(staff.get(url).text, "next")
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         assert staff.get(second).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     [(statement, parameters)] = [(s, p) for s, p in statements
                                  if f"FROM {table}" in s and "LIMIT" in s and "count(" not in s]
     assert ") > (" in statement  # from the cursor on, and no rows skipped (SQLite's dialect writes OFFSET 0)
@@ -237,21 +217,11 @@ def test_the_deadlines_page_pages_every_kind_by_due_date(app, staff, create_user
 
 def test_a_deep_deadlines_page_asks_as_much_as_the_first(app, staff, create_user):
     fill_deadlines(app, create_user().id)
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
     first = staff.get("/staff").text
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         staff.get("/staff")
         few = len(statements)
         staff.get(link(first, "next"))
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) - few == few <= 10, statements  # the count, a page of each kind, the reminders
 
 
@@ -266,18 +236,8 @@ def test_a_search_reads_a_stretch_of_an_index_per_kind(app, staff, create_user, 
     no scan of every account, no sort of every match (an OR of the kinds sorted by surname scanned the accounts)."""
     for n in range(30):
         create_user(email=f"dana@omar{n:02}.example.kz", surname="Омарова", given_name="Дана")
-    statements = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         assert "page=2" in staff.get("/staff/subjects", query_string={"q": q}).text
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     searches = [(s, p) for s, p in statements if "FROM users" in s and "LIMIT" in s and "user_roles.role" in s]
     assert searches
     for statement, parameters in searches:

@@ -2,13 +2,12 @@
 
 from datetime import date
 
-from sqlalchemy import event
-
 from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.workdays import service
 from cabinet.workdays.models import DayOverride
 from cabinet.workdays.service import calendar
+from tests.helpers import statements_run
 
 
 def test_stored_overrides_change_the_calendar(app):
@@ -33,17 +32,9 @@ def test_calendar_is_loaded_once_per_request(app):
 
 def _reads_of_overrides(app, check) -> int:
     """How many statements read day_overrides while check() ran in a request of app."""
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        with app.test_request_context():
-            check()
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    return sum("day_overrides" in statement for statement in seen)
+    with statements_run(app) as seen, app.test_request_context():
+        check()
+    return sum("day_overrides" in statement for statement, _parameters in seen)
 
 
 def test_another_workers_change_is_seen_on_its_next_request_and_the_table_is_read_only_then(app, app_config):
