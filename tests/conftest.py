@@ -37,6 +37,9 @@ from tests.helpers import (
     source_messages,
 )
 
+#: fixtures several test modules use beside the ones here: the access table's world, the crawl's, the editor's
+pytest_plugins = ("tests.access_table", "tests.crawling", "tests.editing")
+
 
 def _database_url(tmp_path_factory) -> str:
     return os.environ.get("CABINET_TEST_DATABASE_URL") or \

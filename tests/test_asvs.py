@@ -25,7 +25,7 @@ from cabinet import security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, SIGN_IN_PER_ACCOUNT
 from cabinet.app import create_app
 from cabinet.extensions import db
-from tests import test_access
+from tests.access_table import ROUTES, fill
 from tests.helpers import (
     EMAIL,
     NEW_PASSWORD,
@@ -44,11 +44,6 @@ from tests.helpers import (
     upload,
     written,
 )
-from tests.test_access import ROUTES, fill
-
-#: fixtures shared with the modules that own them
-world = test_access.world
-sign_in_as = test_access.sign_in_as
 
 EVIL = "evil.example"
 PERSONAL_PREFIXES = ("/cabinet", "/staff", "/admin", "/translate")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from cabinet.extensions import db
+from tests.crawling import SourceStrings
 from tests.helpers import (
     NUMBER,
     PDF,
@@ -27,7 +28,6 @@ from tests.helpers import (
     upload,
     written,
 )
-from tests.test_crawl import SourceStrings
 
 #: a PDF of 1,5 KB: its size reads «1,5 КБ» in Kazakh and in Russian
 PDF_1_5_KB = PDF + b"%" + b"x" * (1536 - len(PDF) - 2) + b"\n"

@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.crawling import ERROR_PAGES, LANDING, ROLES, crawl
 from tests.helpers import PASSWORD, login_as, registration, upload
-from tests.test_crawl import ERROR_PAGES, LANDING, crawl, world  # noqa: F401  world is a fixture
 
 TITLE_PREFIX = {"kk": "Қате: ", "ru": "Ошибка: "}
 REASON = "Өтініш №17, 2026-03-02 / заявление №17"
@@ -216,13 +216,12 @@ def test_a_refused_scan_is_named_by_the_basis_field(staff_on_record):
 
 # --- no page repeats an id ----------------------------------------------------------------------------
 
-ROLES = ("anonymous", "subject", "support", "translator", "admin")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_page_repeats_an_id(client, login, world, role):  # noqa: F811  the crawl's world
+def test_no_page_repeats_an_id(client, login, crawl_world, role):
     if role != "anonymous":
-        login(world[role], PASSWORD)
+        login(crawl_world[role], PASSWORD)
     set_language(client, "kk")
     problems: list[str] = []
 
@@ -300,9 +299,9 @@ EMPTY_POSTS = {
 
 
 @pytest.mark.parametrize("role", EMPTY_POSTS)
-def test_every_form_sent_back_empty_links_its_errors_to_fields_on_the_page(client, login, world, role):  # noqa: F811
+def test_every_form_sent_back_empty_links_its_errors_to_fields_on_the_page(client, login, crawl_world, role):
     if role != "anonymous":
-        login(world[role], PASSWORD)
+        login(crawl_world[role], PASSWORD)
     set_language(client, "ru")
     for url in EMPTY_POSTS[role]:
         response = client.post(url, data={}, content_type="multipart/form-data")

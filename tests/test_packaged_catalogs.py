@@ -10,7 +10,7 @@ from babel.support import Translations
 from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.translate import packaged
-from tests.test_translate import make_editor_app, save  # noqa: F401  make_editor_app: a fixture
+from tests.editing import save
 
 
 def write_catalogs(folder: Path, translations: dict[str, str]) -> None:
@@ -61,7 +61,7 @@ def catalog_dir(live):
 
 
 @pytest.fixture
-def start(make_editor_app):  # noqa: F811  the fixture imported above
+def start(make_editor_app):
     """Factory: the cabinet starting (another process, another release) on the live folder."""
     return make_editor_app
 

@@ -54,11 +54,7 @@ from cabinet.profile.forms import ProfileEditForm
 from cabinet.staff import forms as staff
 from cabinet.translate import entries, store
 from cabinet.translate import forms as translate
-from tests import test_access
 from tests.helpers import PASSWORD, PDF, PNG
-
-#: subject A with a document and a complaint, B, C with a pending name correction, D with a scheduled withdrawal
-world = test_access.world
 
 #: reproducible in CI: the same examples on every run, and no example database left in the working tree
 CI = settings(derandomize=True, database=None, deadline=None, print_blob=True,

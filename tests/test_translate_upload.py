@@ -10,16 +10,13 @@ from sqlalchemy import select
 
 from cabinet.extensions import db
 from cabinet.translate.models import TranslationChange
-from tests import test_translate
+from tests.editing import PLURAL, po
 from tests.helpers import PNG
 
-catalog_dir = test_translate.catalog_dir
-make_editor_app = test_translate.make_editor_app
-editor = test_translate.editor
-client = test_translate.client
-translator = test_translate.translator
-po = test_translate.po
-PLURAL = test_translate.PLURAL
+
+@pytest.fixture
+def client(editor):
+    return editor.test_client()
 
 
 def as_bytes(catalog) -> bytes:

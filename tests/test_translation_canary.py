@@ -20,8 +20,8 @@ from cabinet import messages
 from cabinet.app import create_app
 from cabinet.extensions import db
 from cabinet.translate.checks import placeholders
+from tests.crawling import COMPLAINT, ERROR_PAGES, LANDING, ROLES, crawl
 from tests.helpers import PASSWORD
-from tests.test_crawl import COMPLAINT, ERROR_PAGES, LANDING, ROLES, crawl, world  # noqa: F401, F811 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,13 +141,13 @@ def sign_in(client, user, lang):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_catalog_content_breaks_a_page_or_adds_markup(app, client, hostile_app, world, role, caplog,  # noqa: F811
+def test_no_catalog_content_breaks_a_page_or_adds_markup(app, client, hostile_app, crawl_world, role, caplog,
                                                          monkeypatch):
     monkeypatch.setattr(messages, "_reported", set())  # what earlier tests reported is reported again here
     hostile = hostile_app.test_client()
     pages, differences = 0, []
     for lang in ("kk", "ru"):
-        user = world.get(role)
+        user = crawl_world.get(role)
         sign_in(client, user, lang)
         sign_in(hostile, user, lang)
 
