@@ -88,6 +88,13 @@ def cursors(prefix: str = "") -> dict:
             "before": request.args.get(f"{prefix}before")}
 
 
+def kept(prefix: str = "") -> dict:
+    """Where a list on this page stands, as the request gave it: what another list's pager links carry so paging
+    one list leaves the other where it was."""
+    return {f"{prefix}{name}": value for name in ("page", "after", "before")
+            if (value := request.args.get(f"{prefix}{name}"))}
+
+
 def _types(keys) -> tuple[type, ...]:
     return tuple(key.type.python_type for key in keys)
 

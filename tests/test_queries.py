@@ -158,6 +158,25 @@ def test_a_long_history_is_paged_every_row_once_either_way(app, client, create_u
     assert backward == forward
 
 
+def test_paging_one_history_leaves_the_other_where_it_was(app, client, create_user, login):
+    """The profile's history has two lists, each with its pager: a step in one keeps the other's page."""
+    _url, _prefix, changes = HISTORIES["changes"]
+    _url, _prefix, corrections = HISTORIES["corrections"]
+    user = create_user()
+    login(user)
+    many_changes(app, user.id, 60)
+    first = client.get("/cabinet/profile/history").text
+    second_corrections = client.get(_link(first, "next", "corrections_")).text
+    assert corrections(second_corrections) != corrections(first)
+    both_second = client.get(_link(second_corrections, "next", "")).text
+    assert corrections(both_second) == corrections(second_corrections)  # still the corrections' page 2
+    assert changes(both_second) != changes(first)
+    third_corrections = client.get(_link(both_second, "next", "corrections_")).text
+    assert changes(third_corrections) == changes(both_second)  # and the changes' page 2 stays
+    back = client.get(_link(third_corrections, "prev", "")).text
+    assert changes(back) == changes(first) and corrections(back) == corrections(third_corrections)
+
+
 @pytest.mark.parametrize("history", HISTORIES)
 @pytest.mark.parametrize("query", ["after=x", "before=%ZZ", "after=W10", "before=WyJhIl0", "page=-3", "page=999",
                                    "after=" + "A" * 400])

@@ -14,7 +14,7 @@ from cabinet.documents.models import Document
 from cabinet.extensions import db
 from cabinet.mail import notices_by
 from cabinet.messages import gettext as _
-from cabinet.paging import cursors
+from cabinet.paging import cursors, kept
 from cabinet.profile import operations, service
 from cabinet.profile.forms import ProfileEditForm
 from cabinet.profile.models import CorrectionRequest
@@ -131,7 +131,8 @@ def history():
     subject = current_subject()
     corrections = service.corrections_page(subject, **cursors(CORRECTIONS))
     return render_template("profile/history.html", page=service.history_page(subject, **cursors()),
-                           corrections=corrections, prefix=CORRECTIONS,
+                           corrections=corrections, prefix=CORRECTIONS, changes_at=kept(),
+                           corrections_at=kept(CORRECTIONS),
                            notices=notices_by([f"correction:{r.id}" for r in corrections.rows])
                            if corrections.rows else {},
                            who=lambda change: wording.for_change(change, subject))
