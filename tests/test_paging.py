@@ -237,7 +237,9 @@ def test_a_search_reads_a_stretch_of_an_index_per_kind(app, staff, create_user, 
     for n in range(30):
         create_user(email=f"dana@omar{n:02}.example.kz", surname="Омарова", given_name="Дана")
     with statements_run(app) as statements:
-        assert "page=2" in staff.get("/staff/subjects", query_string={"q": q}).text
+        first = staff.get("/staff/subjects", query_string={"q": q}).text
+        assert "page=2" in first
+        staff.get(link(first, "next"))  # the next page from where the first ended
     searches = [(s, p) for s, p in statements if "FROM users" in s and "LIMIT" in s and "user_roles.role" in s]
     assert searches
     for statement, parameters in searches:
@@ -256,12 +258,34 @@ def test_a_search_shows_surnames_first_then_given_names_each_person_once(staff, 
 
 
 def test_a_search_pages_across_the_kinds_of_match(staff, create_user):
-    surnames = [create_user(email=f"s{n:02}@example.kz", surname="Омарова", given_name="Дана").id for n in range(20)]
-    given = [create_user(email=f"g{n:02}@example.kz", surname="Бекова", given_name="Омаргүл").id for n in range(10)]
-    pages = [re.findall(r'href="/staff/subjects/(\d+)"', staff.get(f"/staff/subjects?q=Омар&page={n}").text)
-             for n in (1, 2, 3)]
-    assert [int(i) for page in pages for i in page] == surnames + given
-    assert [len(page) for page in pages] == [25, 5, 0]
+    surnames = [create_user(email=f"s{n:02}@example.kz", surname="Omarova", given_name="Dana").id for n in range(20)]
+    both = create_user(email="omar@example.kz", surname="Bekova", given_name="Omar").id  # a given name and an e-mail
+    given = [create_user(email=f"g{n:02}@example.kz", surname="Bekova", given_name="Omargul").id for n in range(30)]
+    mail = [create_user(email=f"omar{n:02}@example.kz", surname="Bekova", given_name="Dana").id for n in range(3)]
+    expected = surnames + [both] + given + mail
+    found = lambda text: [int(i) for i in re.findall(r'href="/staff/subjects/(\d+)"', text)]  # noqa: E731
+    by_number = [found(staff.get(f"/staff/subjects?q=omar&page={n}").text) for n in (1, 2, 3, 4)]
+    assert [i for page in by_number for i in page] == expected  # each person once, in the order of the kinds
+    assert [len(page) for page in by_number] == [25, 25, 4, 0]
+    by_cursor, url = [], "/staff/subjects?q=omar"
+    while url:
+        text = staff.get(url).text
+        by_cursor.append(found(text))
+        url = link(text, "next")
+    assert by_cursor == by_number[:3]
+
+
+def test_a_deep_search_page_reads_from_where_the_page_before_ended(app, staff, create_user):
+    for n in range(60):
+        create_user(email=f"d{n:02}@example.kz", surname="Омарова", given_name="Дана")
+    second = staff.get("/staff/subjects?q=Омар&page=2").text
+    with statements_run(app) as statements:
+        third = staff.get(link(second, "next")).text
+    limits = [list(p.values() if isinstance(p, dict) else p)[-1]  # the LIMIT is the last parameter
+              for s, p in statements if "FROM users" in s and "LIMIT" in s and "user_roles.role" in s]
+    assert limits and all(limit <= 26 for limit in limits), limits  # a page and one more, not the pages before
+    assert re.findall(r'href="/staff/subjects/(\d+)"', third) == \
+        re.findall(r'href="/staff/subjects/(\d+)"', staff.get("/staff/subjects?q=Омар&page=3").text)
 
 
 def test_the_deadlines_past_the_count_limit_say_so_and_reach_every_matter(app, staff, create_user, monkeypatch):

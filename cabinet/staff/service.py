@@ -1,9 +1,10 @@
 """Staff operations on a subject: looking (with a reason), acting (with a basis), stopping."""
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, not_, select, tuple_
 
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting import expiry_from
@@ -15,6 +16,7 @@ from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.mail import send
 from cabinet.messages import lazy_gettext as _l
+from cabinet.paging import decode, encode
 
 labels.register_actions({
     "staff.subject_viewed": _l("Staff opened your record"),
@@ -25,29 +27,55 @@ labels.register_actions({
 PAGE_SIZE = 25
 
 
-def search(q: str, page: int = 1) -> tuple[list[User], bool]:
-    """Subjects matching a name prefix, an e-mail prefix, a phone number or an id; one page and whether more exist.
-    Surname matches come first, then given-name and e-mail matches, each kind in the order of its own index, so a
-    page reads a stretch of an index per kind however many people share a name (an OR of the kinds sorted by surname
-    made the database read every match, or scan every account)."""
-    q = q.strip()[:100]
-    wanted = max(page, 1) * PAGE_SIZE + 1  # the pages before, this one, and one more to know whether more exist
+@dataclass(frozen=True)
+class Kind:
+    """One kind of match: the rows it takes, in the order of the index that answers it."""
+    condition: ColumnElement
+    order: tuple
+
+
+def search(q: str, page: int = 1, after: str | None = None) -> tuple[list[User], str | None]:
+    """Subjects matching a name prefix, an e-mail prefix, a phone number or an id: one page, and the cursor of the
+    next (None on the last). Surname matches come first, then given-name and e-mail matches, each kind in the order
+    of its own index and without the people an earlier kind showed, so a page reads a stretch of an index per kind
+    however many people share a name; from a cursor it starts where the page before ended, however deep (an OR of
+    the kinds sorted by surname made the database read every match, or scan every account)."""
+    kinds = _kinds(q.strip()[:100])
+    begin, position = _start(kinds, after)
+    skip = 0 if position else (max(page, 1) - 1) * PAGE_SIZE  # without a cursor, page N by its number
+    wanted = skip + PAGE_SIZE + 1  # one more than shown tells whether more exist
     is_subject = exists().where(UserRole.user_id == User.id, UserRole.role == "subject")
-    ids: dict[int, None] = {}  # in the order found, each once
-    for query in _queries(q):
-        ids.update(dict.fromkeys(db.session.scalars(query.where(is_subject).limit(wanted))))
-        if len(ids) >= wanted:
+    found: list[tuple[int, int, tuple]] = []  # (kind, account id, its sort key) in the order shown
+    for k in range(begin, len(kinds)):
+        kind, earlier = kinds[k], [other.condition for other in kinds[:k]]
+        query = select(User.id, *kind.order).where(kind.condition, is_subject, *(not_(c) for c in earlier))
+        if k == begin and position:
+            query = query.where(tuple_(*kind.order) > tuple_(*position))
+        rows = db.session.execute(query.order_by(*kind.order).limit(wanted - len(found)))
+        found += [(k, account, tuple(key)) for account, *key in rows]
+        if len(found) >= wanted:
             break
-    shown = list(ids)[(max(page, 1) - 1) * PAGE_SIZE:]
-    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(shown[:PAGE_SIZE])))}
-    return [users[i] for i in shown[:PAGE_SIZE]], len(shown) > PAGE_SIZE
+    shown = found[skip:skip + PAGE_SIZE]
+    ids = [account for _kind, account, _key in shown]
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    following = encode([shown[-1][0], *shown[-1][2]]) if len(found) > skip + PAGE_SIZE else None
+    return [users[i] for i in ids], following
 
 
-def _queries(q: str):
-    """The kinds of match a text can be, in the order they are shown, each ordered by its index: an account number;
-    an exact phone; an e-mail prefix; or surname, given-name and e-mail prefixes."""
+def _start(kinds: list[Kind], after: str | None) -> tuple[int, tuple | None]:
+    """The kind and the sort key a cursor continues after; the first kind and none for anything else."""
+    for k, kind in enumerate(kinds):
+        decoded = decode(after, (int, *(column.type.python_type for column in kind.order)))
+        if decoded and decoded[0] == k:
+            return k, decoded[1:]
+    return 0, None
+
+
+def _kinds(q: str) -> list[Kind]:
+    """The kinds of match a text can be, in the order they are shown: an account number; an exact phone; an e-mail
+    prefix; or surname, given-name and e-mail prefixes."""
     if q.isdigit() and len(q) < 9:
-        return [select(User.id).where(User.id == int(q))]
+        return [Kind(User.id == int(q), (User.id,))]
     if "@" in q:
         return [_prefixed(User.email, q.lower())]
     if re.fullmatch(r"[+\d\s()\-]{7,}", q):
@@ -56,20 +84,19 @@ def _queries(q: str):
             phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
             phone = q
-        return [select(User.id).where(User.phone == phone).order_by(User.id)]
+        return [Kind(User.phone == phone, (User.id,))]
     # names are stored as written (capitalised); SQLite cannot lower-case Cyrillic, so match both forms; two prefixes
     # that differ in their first letter are two stretches of the index, read in its order
-    variants = sorted({q, q[:1].upper() + q[1:].lower()})
+    variants = sorted({q, q[:1].upper() + q[1:].lower()}) if q else []
     names = [_prefixed(column, v) for column in (User.surname, User.given_name) for v in variants]
     # the beginning of an address is typed without its "@" as often as with it
-    return [*names, _prefixed(User.email, q.lower())]
+    return [*names, _prefixed(User.email, q.lower())] if q else []
 
 
-def _prefixed(column, prefix: str):
+def _prefixed(column, prefix: str) -> Kind:
     """Accounts whose column begins with the prefix, in the order of the column's index (the column, then the id;
     an e-mail address is unique on its own)."""
-    order = (column,) if column is User.email else (column, User.id)
-    return select(User.id).where(_starts_with(column, prefix)).order_by(*order)
+    return Kind(_starts_with(column, prefix), (column,) if column is User.email else (column, User.id))
 
 
 #: above every character: a prefix followed by it is past every text that begins with the prefix

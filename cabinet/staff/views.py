@@ -60,8 +60,8 @@ def deadlines():
 @role_required("support")
 def subjects():
     q, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
-    found, more = service.search(q, page) if q.strip() else ([], False)
-    return render_template("staff/subjects.html", q=q, found=found, page=page, more=more)
+    found, following = service.search(q, page, request.args.get("after")) if q.strip() else ([], None)
+    return render_template("staff/subjects.html", q=q, found=found, page=page, following=following)
 
 
 @bp.route("/subjects/<int:user_id>", methods=["GET", "POST"])
