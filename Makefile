@@ -41,15 +41,14 @@ i18n: install
 	$(PACKAGED_I18N) i18n extract
 	$(PACKAGED_I18N) i18n update
 
-# the models and the migrations agree (Alembic autogenerate finds nothing to add), on a throw-away SQLite
+# the models and the migrations agree (Alembic autogenerate finds nothing to add), on a throw-away database: SQLite, or
+# one on the PostgreSQL server in CABINET_TEST_DATABASE_URL
 db-check: install
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db upgrade >"$$tmp/upgrade.log" 2>&1 || { cat "$$tmp/upgrade.log"; exit 1; }; \
-	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db check
+	$(PY) .ci/db-check
 
 # `pip install .` (not editable) into a fresh venv, then the installed cabinet migrates, loads the demo and serves
-package-check:
-	.ci/package-check
+package-check: install
+	VENV=$(VENV) .ci/package-check
 
 run: compile
 	$(FLASK) db upgrade
