@@ -10,7 +10,7 @@ PORT ?= 5000
 # xdist worker rewrites every test module again: about 10 s of collection per worker instead of 1.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install browser compile run test check load-ci lint check-i18n i18n db-check package-check clean bench load scan
+.PHONY: install browser compile run static test-db test check load-ci lint check-i18n i18n db-check package-check clean bench load scan
 
 install: $(VENV)/.installed
 
@@ -41,15 +41,14 @@ i18n: install
 	$(PACKAGED_I18N) i18n extract
 	$(PACKAGED_I18N) i18n update
 
-# the models and the migrations agree (Alembic autogenerate finds nothing to add), on a throw-away SQLite
+# the models and the migrations agree (Alembic autogenerate finds nothing to add), on a throw-away database: SQLite, or
+# one on the PostgreSQL server in CABINET_TEST_DATABASE_URL
 db-check: install
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db upgrade >"$$tmp/upgrade.log" 2>&1 || { cat "$$tmp/upgrade.log"; exit 1; }; \
-	  CABINET_DATABASE_URL="sqlite:///$$tmp/check.sqlite" $(FLASK) db check
+	$(PY) .ci/db-check
 
 # `pip install .` (not editable) into a fresh venv, then the installed cabinet migrates, loads the demo and serves
-package-check:
-	.ci/package-check
+package-check: install
+	VENV=$(VENV) .ci/package-check
 
 run: compile
 	$(FLASK) db upgrade
@@ -62,18 +61,23 @@ run: compile
 WORKERS ?= auto
 XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
 
-# Everything but the load runs (those are `make load-ci`): a few minutes
-test: compile browser db-check
+# What no database changes: ruff, the import layers, the committed catalogs
+static: compile
 	$(PY) -m ruff check cabinet tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(PACKAGED_I18N) i18n check
+
+# Everything but the load runs (those are `make load-ci`): a few minutes
+test: compile browser db-check static
 	$(PY) -m pytest $(XDIST)
 
+# What the database (CABINET_TEST_DATABASE_URL) can change: the migrations against the models, and the tests that reach
+# the database (tests/database_only.py). CI runs it on PostgreSQL after `make test` on SQLite, which ran the rest.
+test-db: compile browser db-check
+	$(PY) -m pytest $(XDIST) -p tests.database_only
+
 # The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
-check: compile db-check
-	$(PY) -m ruff check cabinet tests benchmarks
-	$(VENV)/bin/lint-imports
-	$(PACKAGED_I18N) i18n check
+check: compile db-check static
 	$(PY) -m pytest $(XDIST) -q -m "not browser and not load and not slow"
 
 # The load and fault runs (marker `load`) on their own, one at a time: every CI run keeps them as evidence
