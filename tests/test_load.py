@@ -16,9 +16,12 @@ import pytest
 from flask_babel import force_locale
 
 from benchmarks import load
-from cabinet import errors
+from cabinet import errors, security
+from cabinet.accounts import operations
 from cabinet.app import create_app
+from cabinet.audit.trail import verify
 from cabinet.extensions import db
+from tests.helpers import events
 
 SECONDS = float(os.environ.get("CABINET_LOAD_SECONDS", 60))
 SERVER = os.environ.get("CABINET_TEST_DATABASE_URL")
@@ -96,6 +99,36 @@ def test_a_page_that_writes_waits_for_a_sqlite_writer_instead_of_failing(app, cl
     with app.app_context():
         from cabinet.audit.trail import verify
 
+        assert verify().ok
+
+
+def test_a_sign_in_checks_the_password_while_other_writers_write(app, client, create_user, monkeypatch):
+    """On SQLite the password's hash is checked before the sign-in takes the write lock: another writer gets in at
+    once meanwhile (it queued behind every sign-in's argon2, and 50 at once passed the busy timeout)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's locking")
+    user = create_user()
+    written_meanwhile = []
+
+    def check_while_another_writes(stored, password):
+        other = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None,
+                                timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" at once if the sign-in held the lock
+            other.execute("UPDATE users SET phone = phone WHERE id = ?", (user.id,))
+            other.execute("COMMIT")
+            written_meanwhile.append(True)
+        finally:
+            other.close()
+        return security.check_password(stored, password)
+
+    monkeypatch.setattr(operations, "check_password", check_while_another_writes)
+    response = client.post("/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 302 and written_meanwhile
+    assert client.get("/cabinet").status_code == 200
+    assert events(app, "account.signed_in")
+    with app.app_context():
         assert verify().ok
 
 

@@ -20,7 +20,7 @@ from cabinet.accounts.limits import (
 )
 from cabinet.accounts.models import User
 from cabinet.acting import current_actor, own_only
-from cabinet.database import MAX_ID
+from cabinet.database import MAX_ID, reads_first
 from cabinet.documents.storage import max_upload_mb
 from cabinet.errors import render_error
 from cabinet.extensions import db, login_manager
@@ -69,6 +69,7 @@ def landing(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first  # the password is checked before the write lock is taken
 @per_address(PER_ADDRESS)
 @per_account(SIGN_IN_PER_ACCOUNT)
 @committed
