@@ -4,6 +4,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask_babel import force_locale
+from jinja2 import ChoiceLoader, DictLoader
 
 #: msgid: (kk, ru)
 MESSAGES = {
@@ -81,3 +82,23 @@ def test_the_layouts_links_follow_the_script_root(client, create_user, login):
     assert 'href="/mount/cabinet/profile"' in mounted and 'href="/cabinet/profile"' not in mounted
     page = client.get("/cabinet").text
     assert 'href="/cabinet/profile"' in page and "/mount/" not in page
+
+
+def test_a_global_added_after_a_template_was_compiled_reaches_it(app, monkeypatch):
+    """Templates hold copies of the globals (cheaper than Jinja's ChainMap): changing one drops the compiled
+    templates, so a page compiled before the change sees it, in every language and through an import."""
+    env = app.jinja_env
+    monkeypatch.setattr(env, "loader", ChoiceLoader([DictLoader({
+        "t/page.html": '{% from "t/macros.html" import m %}{{ m() }}|{{ greeting|default("none") }}',
+        "t/macros.html": '{% macro m() %}{{ greeting|default("none") }}{% endmacro %}'}), env.loader]))
+    env.drop_compiled()  # the overlays copy the loader when they are made
+    with app.test_request_context():
+        for lang in ("kk", "ru"):
+            with force_locale(lang):
+                assert env.get_template("t/page.html").render() == "none|none"
+        env.globals["greeting"] = "<hello>"
+        for lang in ("kk", "ru"):
+            with force_locale(lang):
+                assert env.get_template("t/page.html").render() == "&lt;hello&gt;|&lt;hello&gt;"
+        del env.globals["greeting"]
+        assert env.get_template("t/page.html").render() == "none|none"
