@@ -169,14 +169,17 @@ def _log_refusal(response):
 
 def _limit_plain_bodies():
     """Only multipart forms carry files: any other body is held to the form memory limit before it is parsed."""
-    if not request.environ.get("CONTENT_TYPE") or request.mimetype != "multipart/form-data":
-        request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    asked = request._get_current_object()  # once: each look through the proxy costs a few calls, on every request
+    if not asked.environ.get("CONTENT_TYPE") or asked.mimetype != "multipart/form-data":
+        asked.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
 
 
 def _refuse_nameless_fields():
     """A multipart part whose name cannot be read (a CR inside its header) is a malformed request: 400, before
     CSRF protection stumbles on it with a 500."""
-    if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+    asked = request._get_current_object()
+    if (asked.environ.get("CONTENT_TYPE") and asked.mimetype == "multipart/form-data"  # a GET has no body to parse
+            and (None in asked.form or None in asked.files)):
         abort(400)
 
 
