@@ -162,29 +162,32 @@ class FoldedTranslations(Extension):
 
 
 class KeptPaths:
-    """Templates' url_for, keeping the path of an endpoint asked with no values (the layout's links, a dozen a page).
+    """Templates' url_for, keeping the path of each endpoint and values asked (a page's two dozen links).
 
-    Built by Flask's own url_for the first time; kept per endpoint and the request's script root, the only part of
-    the request such a relative path depends on. Anything with values, a relative endpoint (".x") or outside a
-    request goes to Flask's url_for as before.
+    Built by Flask's own url_for the first time; kept per endpoint, values (with their types: True and 1 build
+    different paths) and the request's script root, the only part of the request such a relative path depends on
+    (no host matching or subdomains here, no url_defaults). A relative endpoint (".x"), url_for's own arguments
+    (_external, _anchor, _method, _scheme), a value that cannot be a key or a call outside a request go to Flask's
+    url_for as before.
     """
 
-    #: endpoints times script roots; a flood of odd script roots only empties it
+    #: endpoints and values times script roots; a flood of odd values or script roots only empties it
     LIMIT = 1024
+    OWN = frozenset({"_external", "_anchor", "_method", "_scheme"})
 
     def __init__(self, url_for):
         self.url_for, self.kept = url_for, {}
 
     def __call__(self, endpoint: str, **values) -> str:
-        if values or endpoint[:1] == ".":
+        if endpoint[:1] == "." or not self.OWN.isdisjoint(values):
             return self.url_for(endpoint, **values)
         try:
-            key = (endpoint, request.script_root)
-        except RuntimeError:  # outside a request
-            return self.url_for(endpoint)
-        path = self.kept.get(key)
+            key = (endpoint, request.script_root, *[(name, type(value), value) for name, value in values.items()])
+            path = self.kept.get(key)
+        except (RuntimeError, TypeError):  # outside a request; a value that is no key (a list)
+            return self.url_for(endpoint, **values)
         if path is None:
-            path = self.url_for(endpoint)
+            path = self.url_for(endpoint, **values)
             if len(self.kept) >= self.LIMIT:
                 self.kept = {}
             self.kept[key] = path

@@ -102,3 +102,19 @@ def test_a_global_added_after_a_template_was_compiled_reaches_it(app, monkeypatc
                 assert env.get_template("t/page.html").render() == "&lt;hello&gt;|&lt;hello&gt;"
         del env.globals["greeting"]
         assert env.get_template("t/page.html").render() == "none|none"
+
+
+def test_kept_links_with_values_are_the_links_flask_builds(app):
+    """Links with values are kept per endpoint, values and their types and script root: each reads as Flask's own."""
+    from flask import url_for
+
+    asks = [("complaints.show", {"number": "BE-2026-000001"}), ("complaints.show", {"number": "BE-2026-000002"}),
+            ("i18n.switch", {"code": "ru", "next": "/cabinet?x=<1>&y=2"}), ("static", {"filename": "cabinet.css"}),
+            ("policies.version", {"label": 1}), ("policies.version", {"label": True}),
+            ("policies.version", {"label": 1, "_anchor": "a b"}), ("i18n.switch", {"code": "kk", "next": ["/a"]})]
+    for base_url in ("http://localhost/", "http://localhost/mount/", "http://localhost/"):
+        with app.test_request_context(base_url=base_url):
+            kept = app.jinja_env.globals["url_for"]
+            for _turn in range(2):
+                for endpoint, values in asks:
+                    assert kept(endpoint, **values) == url_for(endpoint, **values)
