@@ -83,6 +83,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     security.init_guards(app)  # before CSRF protection, which reads the form first
     csrf.init_app(app)
+    security.csrf_on_changes_only(app)
     limits.init_app(app)  # the app's own limiter
     i18n.init_app(app)
     app.extensions["cabinet_catalog_conflicts"] = packaged.sync(app)  # the live catalogs seeded or merged

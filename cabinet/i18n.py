@@ -119,12 +119,13 @@ def reload_changed_catalogs() -> None:
     The cache belongs to the process (shared by every app in it), so the stamp it was filled under is kept beside
     it; a fresh dict rather than clear(), so a request still reading the old one cannot put stale text back.
     """
-    domain = get_babel().instance.domain_instance
-    stamp = _catalog_stamp(current_app)
+    app = current_app._get_current_object()  # once: each look through the proxy costs as much as a stat()
+    domain = get_babel(app).instance.domain_instance
+    stamp = _catalog_stamp(app)
     if getattr(domain, "cabinet_stamp", None) != stamp:
         domain.cache = {}
         domain.cabinet_stamp = stamp
-    current_app.jinja_env.follow_catalogs(stamp)  # each app's templates hold translations folded in
+    app.jinja_env.follow_catalogs(stamp)  # each app's templates hold translations folded in
 
 
 class Request(flask.Request):

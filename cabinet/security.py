@@ -1,12 +1,14 @@
 """Security by default: response headers, safe redirects, password hashing."""
 
-from functools import cache
+import time
+from functools import cache, wraps
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: argon2id above OWASP's minimum (m=19 MiB, t=2, p=1): m=46 MiB, t=2, p=1; tests check these, not the patched HASHER
@@ -106,6 +108,42 @@ class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer made once per key: Flask made a new one for every
     request, serializing an empty dict each time to learn that its JSON is text."""
 
+    #: signed cookies already verified, each with its signing time and values; a flood of cookies only empties it
+    LIMIT = 4096
+    #: the values a verified cookie may be kept with (and lists of them, kept as tuples and given out as new lists):
+    #: immutable, so a request changing its session changes no other request's
+    KEPT_TYPES = (str, int, float, bool, type(None))
+
+    def __init__(self):
+        self.verified: dict[str, tuple] = {}
+
+    def open_session(self, app, request):
+        """A cookie verified before is not checked and decoded again (its HMAC, base64, zlib and tagged JSON: a
+        tenth of a signed-in bare route): the same signed text under the same keys holds the same values, and its
+        age is still checked against the session lifetime as itsdangerous checks it."""
+        serializer = self.get_signing_serializer(app)
+        text = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None:
+            return None
+        if not text:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self.verified.get(text)
+        if kept is not None and kept[0] is serializer and 0 <= int(time.time()) - kept[1] <= max_age:
+            return self.session_class({key: list(value) if key in kept[3] else value for key, value in kept[2]})
+        try:
+            data, signed = serializer.loads(text, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        lists = frozenset(key for key, value in data.items() if type(value) is list)
+        if all(type(item) in self.KEPT_TYPES for key, value in data.items()
+               for item in (value if key in lists else (value,))):
+            if len(self.verified) >= self.LIMIT:
+                self.verified = {}
+            frozen = tuple((key, tuple(value) if key in lists else value) for key, value in data.items())
+            self.verified[text] = (serializer, int(signed.timestamp()), frozen, lists)
+        return self.session_class(data)
+
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))  # all the serializer depends on
         kept = app.extensions.get("cabinet.session_serializer")
@@ -131,15 +169,35 @@ def _log_refusal(response):
 
 def _limit_plain_bodies():
     """Only multipart forms carry files: any other body is held to the form memory limit before it is parsed."""
-    if not request.environ.get("CONTENT_TYPE") or request.mimetype != "multipart/form-data":
-        request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    asked = request._get_current_object()  # once: each look through the proxy costs a few calls, on every request
+    if not asked.environ.get("CONTENT_TYPE") or asked.mimetype != "multipart/form-data":
+        asked.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
 
 
 def _refuse_nameless_fields():
     """A multipart part whose name cannot be read (a CR inside its header) is a malformed request: 400, before
     CSRF protection stumbles on it with a 500."""
-    if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+    asked = request._get_current_object()
+    if (asked.environ.get("CONTENT_TYPE") and asked.mimetype == "multipart/form-data"  # a GET has no body to parse
+            and (None in asked.form or None in asked.files)):
         abort(400)
+
+
+def csrf_on_changes_only(app) -> None:
+    """Flask-WTF's CSRF hook looked up the view's exemptions on every request before learning that a GET is never
+    checked (a sixteenth of a bare route): it now runs for the methods it checks, after the same hooks as before."""
+    hooks = app.before_request_funcs.get(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__qualname__", "") == "CSRFProtect.init_app.<locals>.csrf_protect":
+            hooks[index] = _on_checked_methods(hook)
+
+
+def _on_checked_methods(hook):
+    @wraps(hook)
+    def checked():
+        return hook() if request.method in current_app.config["WTF_CSRF_METHODS"] else None
+
+    return checked
 
 
 def init_guards(app):

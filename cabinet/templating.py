@@ -33,6 +33,20 @@ class Environment(FlaskEnvironment):
         super().__init__(app, **options)
         self.languages: dict[str, Environment] = {}
         self.fragments: dict[tuple, Markup] = {}
+        self.globals = Globals(self, self.globals)
+
+    def make_globals(self, d):
+        """A template's globals as a plain dict, not Jinja's ChainMap over ours: every render copies them and
+        every `{% from … import %}` compares their keys, through ChainMap's Python methods (about 200 calls a
+        page). A copy is safe because the globals are set up before any template loads (Jinja asks as much),
+        and a later change drops every compiled template anyway (Globals)."""
+        return {**self.globals, **(d or {})}
+
+    def drop_compiled(self) -> None:
+        """Forget every compiled template, here and in the languages' overlays."""
+        if self.cache is not None:
+            self.cache.clear()
+        self.languages = {}
 
     def in_language(self, code: str) -> "Environment":
         overlay = self.languages.get(code)
@@ -77,6 +91,39 @@ class Environment(FlaskEnvironment):
         return super().select_template(names, parent, globals)
 
 
+class Globals(dict):
+    """The environment's globals: a change drops the compiled templates, whose globals are copies of these."""
+
+    def __init__(self, environment: Environment, values):
+        super().__init__(values)
+        self.environment = environment
+
+    def _changed(self) -> None:
+        self.environment.drop_compiled()  # the overlays share this dict; the base environment holds them
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._changed()
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key, default=None):
+        value = super().setdefault(key, default)
+        self._changed()
+        return value
+
+    def pop(self, *args):
+        value = super().pop(*args)
+        self._changed()
+        return value
+
+
 class FoldedTranslations(Extension):
     """`_("constant")` becomes `("its translation"|safe)` when an overlay compiles the template.
 
@@ -115,29 +162,32 @@ class FoldedTranslations(Extension):
 
 
 class KeptPaths:
-    """Templates' url_for, keeping the path of an endpoint asked with no values (the layout's links, a dozen a page).
+    """Templates' url_for, keeping the path of each endpoint and values asked (a page's two dozen links).
 
-    Built by Flask's own url_for the first time; kept per endpoint and the request's script root, the only part of
-    the request such a relative path depends on. Anything with values, a relative endpoint (".x") or outside a
-    request goes to Flask's url_for as before.
+    Built by Flask's own url_for the first time; kept per endpoint, values (with their types: True and 1 build
+    different paths) and the request's script root, the only part of the request such a relative path depends on
+    (no host matching or subdomains here, no url_defaults). A relative endpoint (".x"), url_for's own arguments
+    (_external, _anchor, _method, _scheme), a value that cannot be a key or a call outside a request go to Flask's
+    url_for as before.
     """
 
-    #: endpoints times script roots; a flood of odd script roots only empties it
+    #: endpoints and values times script roots; a flood of odd values or script roots only empties it
     LIMIT = 1024
+    OWN = frozenset({"_external", "_anchor", "_method", "_scheme"})
 
     def __init__(self, url_for):
         self.url_for, self.kept = url_for, {}
 
     def __call__(self, endpoint: str, **values) -> str:
-        if values or endpoint[:1] == ".":
+        if endpoint[:1] == "." or not self.OWN.isdisjoint(values):
             return self.url_for(endpoint, **values)
         try:
-            key = (endpoint, request.script_root)
-        except RuntimeError:  # outside a request
-            return self.url_for(endpoint)
-        path = self.kept.get(key)
+            key = (endpoint, request.script_root, *[(name, type(value), value) for name, value in values.items()])
+            path = self.kept.get(key)
+        except (RuntimeError, TypeError):  # outside a request; a value that is no key (a list)
+            return self.url_for(endpoint, **values)
         if path is None:
-            path = self.url_for(endpoint)
+            path = self.url_for(endpoint, **values)
             if len(self.kept) >= self.LIMIT:
                 self.kept = {}
             self.kept[key] = path

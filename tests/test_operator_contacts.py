@@ -103,6 +103,19 @@ def test_the_overview_says_whom_to_contact(app, mine, lang):
     assert "<address>" in contact
 
 
+def test_the_kept_footer_and_contact_block_follow_a_changed_contact(app, mine, monkeypatch):
+    """The footer and the overview's contact block are rendered once per contact and language and kept: a changed
+    contact is shown at once, escaped."""
+    before = mine.get("/cabinet").text
+    assert "+7 (7112) 55-44-33" in footer(before) and "+7 (7112) 55-44-33" in block(before)
+    monkeypatch.setitem(app.config, "OPERATOR_PHONE", "+7 (7112) 99-88-77")
+    monkeypatch.setitem(app.config, "OPERATOR_RESPONSIBLE", "<b>Бас заңгер</b>")
+    after = mine.get("/cabinet").text
+    for part in (footer(after), block(after)):
+        assert "+7 (7112) 99-88-77" in part and "55-44-33" not in part
+    assert "&lt;b&gt;Бас заңгер&lt;/b&gt;" in block(after) and "<b>" not in after
+
+
 def test_development_fills_in_invented_contacts_and_the_placeholder_bin(app_config):
     plain = {k: v for k, v in app_config.items() if not k.startswith("OPERATOR_")}
     made = create_app(plain)

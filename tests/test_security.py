@@ -4,8 +4,10 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
+import flask
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
@@ -65,6 +67,40 @@ def test_the_kept_session_serializer_follows_the_secret_key(app, client, create_
     assert client.get("/cabinet").status_code == 200
     app.config["SECRET_KEY_FALLBACKS"] = []
     assert client.get("/cabinet").status_code == 302  # the cookie signed with the old key no longer signs anyone in
+
+
+def test_a_session_cookie_read_before_is_still_checked(app, client, create_user, login, monkeypatch):
+    """Cookies already verified are kept decoded: a kept one still ends with the session lifetime, one changed by a
+    character is still refused."""
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", 60)
+    login(create_user())
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name).value
+    for _ in range(2):
+        assert client.get("/cabinet/profile").status_code == 200
+    forged = app.test_client()
+    forged.set_cookie(name, cookie[:-2] + ("A" if cookie[-2] != "A" else "B") + cookie[-1])
+    assert forged.get("/cabinet/profile").status_code == 302
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 120)  # past the lifetime, within the idle limit
+    assert client.get("/cabinet/profile").status_code == 302
+
+
+def test_a_kept_session_gives_each_request_its_own_values(app):
+    """What one request changes inside its session (a list in place) is not what the next request with the same
+    cookie reads."""
+    interface = app.session_interface
+    with app.test_request_context():
+        first = interface.open_session(app, flask.request)
+        first["seen"] = [1, 2]
+        cookie = interface.get_signing_serializer(app).dumps(dict(first))
+    for turn in range(3):
+        with app.test_request_context(headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
+            session = interface.open_session(app, flask.request)
+            assert session["seen"] == [1, 2] and not session.modified
+            session["seen"].append(turn)
+            session["added"] = True
+    assert interface.verified  # kept, not verified again each time
 
 
 def test_hsts_only_in_production(client, policy, production):

@@ -4,6 +4,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask_babel import force_locale
+from jinja2 import ChoiceLoader, DictLoader
 
 #: msgid: (kk, ru)
 MESSAGES = {
@@ -81,3 +82,39 @@ def test_the_layouts_links_follow_the_script_root(client, create_user, login):
     assert 'href="/mount/cabinet/profile"' in mounted and 'href="/cabinet/profile"' not in mounted
     page = client.get("/cabinet").text
     assert 'href="/cabinet/profile"' in page and "/mount/" not in page
+
+
+def test_a_global_added_after_a_template_was_compiled_reaches_it(app, monkeypatch):
+    """Templates hold copies of the globals (cheaper than Jinja's ChainMap): changing one drops the compiled
+    templates, so a page compiled before the change sees it, in every language and through an import."""
+    env = app.jinja_env
+    monkeypatch.setattr(env, "loader", ChoiceLoader([DictLoader({
+        "t/page.html": '{% from "t/macros.html" import m %}{{ m() }}|{{ greeting|default("none") }}',
+        "t/macros.html": '{% macro m() %}{{ greeting|default("none") }}{% endmacro %}'}), env.loader]))
+    env.drop_compiled()  # the overlays copy the loader when they are made
+    with app.test_request_context():
+        for lang in ("kk", "ru"):
+            with force_locale(lang):
+                assert env.get_template("t/page.html").render() == "none|none"
+        env.globals["greeting"] = "<hello>"
+        for lang in ("kk", "ru"):
+            with force_locale(lang):
+                assert env.get_template("t/page.html").render() == "&lt;hello&gt;|&lt;hello&gt;"
+        del env.globals["greeting"]
+        assert env.get_template("t/page.html").render() == "none|none"
+
+
+def test_kept_links_with_values_are_the_links_flask_builds(app):
+    """Links with values are kept per endpoint, values and their types and script root: each reads as Flask's own."""
+    from flask import url_for
+
+    asks = [("complaints.show", {"number": "BE-2026-000001"}), ("complaints.show", {"number": "BE-2026-000002"}),
+            ("i18n.switch", {"code": "ru", "next": "/cabinet?x=<1>&y=2"}), ("static", {"filename": "cabinet.css"}),
+            ("policies.version", {"label": 1}), ("policies.version", {"label": True}),
+            ("policies.version", {"label": 1, "_anchor": "a b"}), ("i18n.switch", {"code": "kk", "next": ["/a"]})]
+    for base_url in ("http://localhost/", "http://localhost/mount/", "http://localhost/"):
+        with app.test_request_context(base_url=base_url):
+            kept = app.jinja_env.globals["url_for"]
+            for _turn in range(2):
+                for endpoint, values in asks:
+                    assert kept(endpoint, **values) == url_for(endpoint, **values)
