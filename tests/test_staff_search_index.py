@@ -1,9 +1,16 @@
 """The staff's subject search asks in a form an index answers: a prefix as a range, the phone exactly."""
 
 import pytest
+from sqlalchemy import select
 
+from cabinet.accounts.models import User
 from cabinet.extensions import db
-from cabinet.staff.service import _queries
+from cabinet.staff.service import _kinds
+
+
+def _queries(q: str) -> list:
+    """Each kind of match a text can be, as a query of the ids it takes in its index's order."""
+    return [select(User.id).where(kind.condition).order_by(*kind.order) for kind in _kinds(q)]
 
 
 def plan(query) -> str:
