@@ -357,28 +357,19 @@ def create_user(app, policy):
 
     def make(email=None, password=PASSWORD, roles=("subject",), confirmed=True, **profile):
         from cabinet.accounts import service
-        from cabinet.audit.actor import Actor
-        from cabinet.consents import service as consents
-        from cabinet.consents.purposes import PURPOSES
         from cabinet.database import utcnow
         from cabinet.documents import storage
         from cabinet.i18n import local_today
-        from cabinet.policies.service import current_version, record_acceptance
-        from cabinet.profile.service import record_initial_values
+        from cabinet.policies.service import current_version
+        from cabinet.registration.service import enrol
 
         n = next(counter)
         details = {"surname": "Сейітова", "given_name": "Айгерім", "phone": "+77011234567", **profile}
         with app.test_request_context():
             user = service.create_user(email or f"user{n}@example.kz", password, roles=roles, **details)
             if "subject" in roles:
-                record_initial_values(user)
                 scan = storage.CheckedFile("id.pdf", "application/pdf", PDF, hashlib.sha256(PDF).hexdigest())
-                storage.store(scan, actor=user, subject=user, kind="registration")
-                version = current_version(local_today())  # as registration does: the one in effect
-                record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
-                for purpose in PURPOSES:
-                    consents.change(user, purpose.code, "grant" if not purpose.optional else "decline",
-                                    actor=Actor(user), channel="registration", policy_version=version)
+                enrol(user, current_version(local_today()), [scan], set(), locale="kk")  # the version in effect
             if confirmed:
                 user.email_confirmed_at = utcnow()
             db.session.commit()
