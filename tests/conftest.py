@@ -169,10 +169,7 @@ class Built:
         """Point the process-wide queue at this app, as create_app did, and check the database is empty: a row left
         from before is a test (or a thread or process it started) that wrote where no cleanup followed."""
         with self.app.app_context():
-            quote = db.engine.dialect.identifier_preparer.quote
-            left = db.session.scalars(text(" UNION ALL ".join(
-                f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
-                f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
+            left = holding_rows()
             db.session.remove()
             if left:  # emptied, so that only this test fails, then failed loudly
                 with db.engine.begin() as conn:
@@ -188,7 +185,7 @@ class Built:
         with app.app_context():
             db.session.remove()
             with db.engine.begin() as conn:
-                empty_database(conn)
+                empty_database(conn, holding_rows(conn))  # a test writes to a few of the tables: only those
         for key in self.WRITTEN:
             path = Path(app.config[key])
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -198,6 +195,14 @@ class Built:
             del app.extensions[key]
         if (limiter := app.extensions["rate_limiter"]).enabled:
             limiter.reset()
+
+
+def holding_rows(conn=None) -> list[str]:
+    """The names of the tables that hold a row, in one statement."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    return (conn or db.session).scalars(text(" UNION ALL ".join(
+        f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
+        f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
 
 
 @pytest.fixture(scope="session")
@@ -238,7 +243,7 @@ def make_app(app):
     made = []
     keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
             "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
-            "SIGNING_PKCS12")
+            "SIGNING_PKCS12", "TRANSLATIONS_DIR")
 
     def make(**overrides):
         new = create_app({**{k: app.config[k] for k in keys}, **overrides})
