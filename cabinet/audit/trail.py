@@ -127,6 +127,7 @@ def verify(batch_size: int = BATCH, anchors: dict | None = None, after: tuple[in
     many forked processes, joined in order: the same verdict, the same first break."""
     anchors = anchors or {}
     start, prev_hash, key_id = after or (0, GENESIS, None)
+    db.session.flush()  # events this transaction appended are read with the head they moved
     connection = db.session.connection()
     table = AuditEvent.__table__
     # the end and the head read in one statement: one snapshot, however many events are appended meanwhile
