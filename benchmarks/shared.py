@@ -111,21 +111,11 @@ def scan(name: str, salt: str):
 def new_subject(email: str, version, surname: str = "Сейітова"):
     """A subject registered the way registration does it."""
     from cabinet.accounts import service
-    from cabinet.audit.actor import Actor
-    from cabinet.consents import service as consents
-    from cabinet.consents.purposes import PURPOSES
     from cabinet.database import utcnow
-    from cabinet.documents import storage
-    from cabinet.policies.service import record_acceptance
-    from cabinet.profile.service import record_initial_values
+    from cabinet.registration.service import enrol
 
     user = service.create_user(email, PASSWORD, surname=surname, given_name="Айгерім", phone="+77011234567")
-    record_initial_values(user)
-    storage.store(scan("id.pdf", email), actor=user, subject=user, kind="registration")
-    record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
-    for purpose in PURPOSES:
-        consents.change(user, purpose.code, "decline" if purpose.optional else "grant", actor=Actor(user),
-                        channel="registration", policy_version=version)
+    enrol(user, version, [scan("id.pdf", email)], set(), locale="kk")
     user.email_confirmed_at = utcnow()
     return user
 

@@ -172,10 +172,7 @@ class Built:
         """Point the process-wide queue at this app, as create_app did, and check the database is empty: a row left
         from before is a test (or a thread or process it started) that wrote where no cleanup followed."""
         with self.app.app_context():
-            quote = db.engine.dialect.identifier_preparer.quote
-            left = db.session.scalars(text(" UNION ALL ".join(
-                f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
-                f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
+            left = holding_rows()
             db.session.remove()
             if left:  # emptied, so that only this test fails, then failed loudly
                 with db.engine.begin() as conn:
@@ -191,7 +188,7 @@ class Built:
         with app.app_context():
             db.session.remove()
             with db.engine.begin() as conn:
-                empty_database(conn)
+                empty_database(conn, holding_rows(conn))  # a test writes to a few of the tables: only those
         for key in self.WRITTEN:
             path = Path(app.config[key])
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -201,6 +198,14 @@ class Built:
             del app.extensions[key]
         if (limiter := app.extensions["rate_limiter"]).enabled:
             limiter.reset()
+
+
+def holding_rows(conn=None) -> list[str]:
+    """The names of the tables that hold a row, in one statement."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    return (conn or db.session).scalars(text(" UNION ALL ".join(
+        f"SELECT '{table.name}' FROM (SELECT 1 FROM {quote(table.name)} LIMIT 1) AS "
+        f"{quote(table.name + '_rows')}" for table in db.metadata.sorted_tables))).all()
 
 
 @pytest.fixture(scope="session")
@@ -241,7 +246,7 @@ def make_app(app):
     made = []
     keys = ("DATABASE_URL", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED", "RATELIMIT_ENABLED", "UPLOAD_DIR",
             "OUTBOX_DIR", "BASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_FILE",
-            "SIGNING_PKCS12")
+            "SIGNING_PKCS12", "TRANSLATIONS_DIR")
 
     def make(**overrides):
         new = create_app({**{k: app.config[k] for k in keys}, **overrides})
@@ -360,28 +365,19 @@ def create_user(app, policy):
 
     def make(email=None, password=PASSWORD, roles=("subject",), confirmed=True, **profile):
         from cabinet.accounts import service
-        from cabinet.audit.actor import Actor
-        from cabinet.consents import service as consents
-        from cabinet.consents.purposes import PURPOSES
         from cabinet.database import utcnow
         from cabinet.documents import storage
         from cabinet.i18n import local_today
-        from cabinet.policies.service import current_version, record_acceptance
-        from cabinet.profile.service import record_initial_values
+        from cabinet.policies.service import current_version
+        from cabinet.registration.service import enrol
 
         n = next(counter)
         details = {"surname": "Сейітова", "given_name": "Айгерім", "phone": "+77011234567", **profile}
         with app.test_request_context():
             user = service.create_user(email or f"user{n}@example.kz", password, roles=roles, **details)
             if "subject" in roles:
-                record_initial_values(user)
                 scan = storage.CheckedFile("id.pdf", "application/pdf", PDF, hashlib.sha256(PDF).hexdigest())
-                storage.store(scan, actor=user, subject=user, kind="registration")
-                version = current_version(local_today())  # as registration does: the one in effect
-                record_acceptance(version, actor=user, subject=user, method="registration", locale="kk")
-                for purpose in PURPOSES:
-                    consents.change(user, purpose.code, "grant" if not purpose.optional else "decline",
-                                    actor=Actor(user), channel="registration", policy_version=version)
+                enrol(user, current_version(local_today()), [scan], set(), locale="kk")  # the version in effect
             if confirmed:
                 user.email_confirmed_at = utcnow()
             db.session.commit()

@@ -47,10 +47,12 @@ NEW_PASSWORD = "brand-new-password-2026"
 WRONG_PASSWORD = "mistyped-password-2026"
 
 
-def empty_database(conn) -> None:
-    """Delete every row, children first (the frozen tables' triggers refuse UPDATE only, never DELETE)."""
+def empty_database(conn, names=None) -> None:
+    """Delete every row (of the tables named, or all), children first (the frozen tables' triggers refuse UPDATE
+    only, never DELETE)."""
     for table in reversed(db.metadata.sorted_tables):
-        conn.execute(table.delete())
+        if names is None or table.name in names:
+            conn.execute(table.delete())
 
 
 def rows(app, model, *where, order=None) -> list:

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cabinet.audit import checkpoints  # noqa: F401 (its after-commit hook anchors the head now and then)
@@ -42,15 +42,22 @@ def _on_behalf(subject, actor) -> dict:
     return context_details(subject, actor if isinstance(actor, Actor) else None)
 
 
+#: the head row, written through its table on the session's connection: plain statements built once, no ORM
+#: bookkeeping and no flush of what the session holds (the events themselves go in with its next flush)
+HEAD = AuditHead.__table__
+#: the chain's write lock and the new position in one statement: the bump returns the new position and previous MAC
+BUMP = update(HEAD).where(HEAD.c.id == 1).values(seq=HEAD.c.seq + 1).returning(HEAD.c.seq, HEAD.c.hash)
+#: the head moved on to the event just appended
+MOVE = update(HEAD).where(HEAD.c.id == 1).values(hash=bindparam("mac"))
+
+
 def _advance_head() -> tuple[int, str]:
     """Take the chain's write lock (the head row) and return the new position and previous hash."""
-    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    if not db.session.execute(bump).rowcount:
+    connection = db.session.connection()
+    head = connection.execute(BUMP).one_or_none()
+    if head is None:
         _create_head()
-        db.session.execute(bump)
-    head = db.session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
-    ).one()
+        head = connection.execute(BUMP).one()
     return head.seq, head.hash
 
 
@@ -70,6 +77,8 @@ def _create_head() -> None:
 def record(action, *, actor=None, subject=None, obj=None, details=None) -> AuditEvent:
     """Append one event in the caller's transaction, so the change and its record commit together; actor is an
     Actor (cabinet.audit.actor), or a user or id where no acting session can apply (signing in, jobs, set-up)."""
+    if any(getattr(named, "id", 0) is None for named in (actor, subject, obj)):
+        db.session.flush()  # a row added but not yet written gets its id, which the event names
     seq, prev_hash = _advance_head()
     event = AuditEvent(
         seq=seq,
@@ -86,7 +95,7 @@ def record(action, *, actor=None, subject=None, obj=None, details=None) -> Audit
     )
     event.hash = event_digest(prev_hash, event)
     db.session.add(event)
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
+    db.session.connection().execute(MOVE, {"mac": event.hash})
     db.session.info["audit_last"] = (event.seq, event.hash, event.key_id)  # for the checkpoint after the commit
     return event
 
@@ -118,6 +127,7 @@ def verify(batch_size: int = BATCH, anchors: dict | None = None, after: tuple[in
     many forked processes, joined in order: the same verdict, the same first break."""
     anchors = anchors or {}
     start, prev_hash, key_id = after or (0, GENESIS, None)
+    db.session.flush()  # events this transaction appended are read with the head they moved
     connection = db.session.connection()
     table = AuditEvent.__table__
     # the end and the head read in one statement: one snapshot, however many events are appended meanwhile

@@ -26,13 +26,15 @@ SCHEMA = 1
 LOCALES = ("kk", "ru")
 
 
-def _both(text) -> dict[str, str]:
-    """A translatable text as both languages read it now."""
-    result = {}
+def _worded(purpose) -> dict[str, dict]:
+    """What the receipt words in both languages, as each reads it now (one switch of language each)."""
+    words = {"title": {}, "description": {}, "data": {}}
     for locale in LOCALES:
         with force_locale(locale):
-            result[locale] = str(text)
-    return result
+            words["title"][locale], words["description"][locale] = str(purpose.title), str(purpose.description)
+            words["data"][locale] = [_in_a_sentence(str(label(FIELDS, f))) for f in FIELDS] + [
+                _("scanned documents you gave")]
+    return words
 
 
 def _third_party_allowed(subject_id: int, upto_event_id: int) -> bool:
@@ -43,21 +45,22 @@ def _third_party_allowed(subject_id: int, upto_event_id: int) -> bool:
     return latest == "grant"
 
 
-def _snapshot(event: ConsentEvent, subject: User, by: dict) -> dict:
+def _snapshot(event: ConsentEvent, subject: User, by: dict, third_party: bool) -> dict:
     purpose = BY_CODE[event.purpose]
     version = event.policy_version
+    words = _worded(purpose)
     return {
         "schema": SCHEMA, "event_id": event.id,
         "operator": operators.frozen(),
         "subject": {"surname": subject.surname, "given_name": subject.given_name,
                     "patronymic": subject.patronymic, "email": subject.email},
         "purpose": {"code": purpose.code, "clause": purpose.clause, "optional": purpose.optional,
-                    "title": _both(purpose.title), "description": _both(purpose.description)},
-        "data": _data_processed(),
+                    "title": words["title"], "description": words["description"]},
+        "data": words["data"],
         "action": event.action, "at": issued.iso(event.at), "channel": event.channel,
         "policy_version": {"label": version.label, "effective_from": issued.iso(version.effective_from)}
         if version else None,
-        "third_party": _third_party_allowed(subject.id, event.id),
+        "third_party": third_party,
         "by": by,
     }
 
@@ -67,17 +70,11 @@ def _in_a_sentence(field_label: str) -> str:
     return field_label[:1].lower() + field_label[1:]
 
 
-def _data_processed() -> dict[str, list[str]]:
-    result = {}
-    for locale in LOCALES:
-        with force_locale(locale):
-            result[locale] = [_in_a_sentence(str(label(FIELDS, f))) for f in FIELDS] + [_("scanned documents you gave")]
-    return result
-
-
-def freeze(event: ConsentEvent, subject: User, *, actor):
-    """The receipt, in the decision's transaction."""
-    return issued.freeze(KIND, event.id, subject.id, _snapshot(event, subject, who.frozen(actor, subject)))
+def freeze(event: ConsentEvent, subject: User, *, actor, third_party: bool):
+    """The receipt, in the decision's transaction; third_party: whether transfer to third parties stood consented
+    to with this decision taken (the caller has just read the subject's decisions)."""
+    return issued.freeze(KIND, event.id, subject.id,
+                         _snapshot(event, subject, who.frozen(actor, subject), third_party))
 
 
 def _reconstruct(event: ConsentEvent):
@@ -87,7 +84,7 @@ def _reconstruct(event: ConsentEvent):
     by = {"name": full_name(actor) if actor else None,
           "role": "subject" if actor is not None and actor.id == subject.id else
           who.staff_role(actor) if actor is not None else "job"}
-    return lambda: _snapshot(event, subject, by)
+    return lambda: _snapshot(event, subject, by, _third_party_allowed(subject.id, event.id))
 
 
 def receipt(event: ConsentEvent):

@@ -70,6 +70,17 @@ def current_states(subject) -> dict[str, ConsentEvent | None]:
     return states
 
 
+#: each purpose's latest decision (its action) for one subject, read before every change: rows of two columns
+LATEST_ACTIONS = select(ConsentEvent.purpose, ConsentEvent.action).where(ConsentEvent.id.in_(
+    select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == bindparam("user_id"))
+    .group_by(ConsentEvent.purpose)))
+
+
+def latest_actions(subject) -> dict[str, str]:
+    """Purpose → the action of its latest decision; a purpose never decided is absent."""
+    return dict(db.session.execute(LATEST_ACTIONS, {"user_id": subject.id}).all())
+
+
 def change(subject, purpose: str, action: str, *, actor, channel: str, policy_version=None,
            withdrawing_all: bool = False) -> ConsentEvent:
     """Record one decision about one purpose, refusing what makes no sense."""
@@ -80,14 +91,36 @@ def change(subject, purpose: str, action: str, *, actor, channel: str, policy_ve
     if action == "grant" and not withdrawing_all:
         if processing_stopped(subject):
             raise ConsentError(_("You have withdrawn all consent; processing of your data has stopped."))
-    latest = current_states(subject)[purpose]
-    if latest is not None and latest.granted == (action == "grant"):
+    latest = latest_actions(subject)
+    if purpose in latest and (latest[purpose] == "grant") == (action == "grant"):
         raise ConsentError(_("Nothing to change: the consent is already in that state."))
     event = ConsentEvent(user_id=subject.id, purpose=purpose, action=action, actor_id=actor.id,
                          channel=channel, policy_version_id=getattr(policy_version, "id", None))
     db.session.add(event)
     db.session.flush()
-    trail.record(f"consent.{action}", actor=actor, subject=subject, obj=event,
-                 details={"purpose": purpose, "channel": channel})
-    receipts.freeze(event, subject, actor=actor)
+    latest[purpose] = action
+    _recorded(event, subject, actor=actor, third_party=latest.get("third_party") == "grant")
     return event
+
+
+def first_decisions(subject, optional: set[str], *, actor, channel: str, policy_version) -> list[ConsentEvent]:
+    """A subject just created decides on every purpose (registration): each needed one granted, each optional one
+    granted if chosen and declined if not. With no earlier decision there is nothing to refuse: the events are
+    written in one statement, then each gets its trail record and receipt, as `change` gives them."""
+    events = [ConsentEvent(user_id=subject.id, purpose=purpose.code, actor_id=actor.id, channel=channel,
+                           action="grant" if not purpose.optional or purpose.code in optional else "decline",
+                           policy_version_id=getattr(policy_version, "id", None)) for purpose in PURPOSES]
+    db.session.add_all(events)
+    db.session.flush()
+    third_party = False  # each receipt tells whether transfer was allowed when its decision was taken
+    for event in events:
+        third_party = event.granted if event.purpose == "third_party" else third_party
+        _recorded(event, subject, actor=actor, third_party=third_party)
+    return events
+
+
+def _recorded(event: ConsentEvent, subject, *, actor, third_party: bool) -> None:
+    """A decision's audit event and its frozen receipt, in the decision's transaction."""
+    trail.record(f"consent.{event.action}", actor=actor, subject=subject, obj=event,
+                 details={"purpose": event.purpose, "channel": event.channel})
+    receipts.freeze(event, subject, actor=actor, third_party=third_party)

@@ -9,13 +9,11 @@ import click
 from flask import current_app
 
 from cabinet.accounts import service as accounts
-from cabinet.audit.actor import Actor
-from cabinet.consents import service as consents
 from cabinet.consents.purposes import PURPOSES
 from cabinet.database import utcnow
 from cabinet.documents import storage
 from cabinet.policies import service as policies
-from cabinet.profile.service import record_initial_values
+from cabinet.registration.service import enrol
 
 TEXTS = Path(__file__).resolve().parent.parent / "policies" / "texts"
 POLICY_EFFECTIVE = date(2026, 1, 1)
@@ -47,15 +45,10 @@ def ensure_policy():
 
 
 def _demo_subject(user, version):
-    """What registration would have recorded for the demo subject."""
-    record_initial_values(user)
+    """What registration would have recorded for the demo subject (every optional purpose but transfer chosen)."""
     scan = storage.CheckedFile("id-card.pdf", "application/pdf", DEMO_SCAN, hashlib.sha256(DEMO_SCAN).hexdigest())
-    actor = Actor(user)
-    storage.store(scan, actor=actor, subject=user, kind="registration")
-    policies.record_acceptance(version, actor=actor, subject=user, method="registration", locale="kk")
-    for purpose in PURPOSES:
-        consents.change(user, purpose.code, "grant" if purpose.code != "third_party" else "decline",
-                        actor=actor, channel="registration", policy_version=version)
+    chosen = {purpose.code for purpose in PURPOSES if purpose.optional and purpose.code != "third_party"}
+    enrol(user, version, [scan], chosen, locale="kk")
     user.email_confirmed_at = utcnow()
 
 

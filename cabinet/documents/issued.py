@@ -55,14 +55,14 @@ def load(document: IssuedDocument) -> dict:
 
 
 def freeze(kind: str, ref_id: int, owner_id: int, snapshot: dict, *, reconstructed: bool = False) -> IssuedDocument:
-    """Write the document once, in the caller's transaction."""
+    """Write the document once, in the caller's transaction (with its next flush: several decisions' documents go in
+    one statement)."""
     made_at = utcnow()
     text = canonical({**snapshot, "kind": kind, "made_at": iso(made_at),
                       "reconstructed_at": iso(made_at) if reconstructed else None})
     document = IssuedDocument(kind=kind, ref_id=ref_id, owner_id=owner_id, made_at=made_at, snapshot=text,
                               snapshot_sha256=hashlib.sha256(text.encode()).hexdigest(), reconstructed=reconstructed)
     db.session.add(document)
-    db.session.flush()
     return document
 
 

@@ -5,7 +5,6 @@ from cabinet.accounts.models import User
 from cabinet.audit import trail
 from cabinet.audit.actor import Actor
 from cabinet.consents import service as consents
-from cabinet.consents.purposes import PURPOSES
 from cabinet.documents import storage
 from cabinet.mail import send
 from cabinet.policies.service import current_version, record_acceptance
@@ -35,14 +34,17 @@ def register(details: dict, password: str, scans: list, optional_consents: set[s
         raise RegistrationError("no policy version is in effect")
     user = service.create_user(details["email"], password, locale=locale,
                                **{k: v for k, v in details.items() if k != "email"})
+    enrol(user, version, scans, optional_consents, locale=locale)
+    service.send_confirmation(user)
+    return user
+
+
+def enrol(user: User, version, scans: list, optional_consents: set[str], *, locale: str) -> None:
+    """What registration records of a subject whose account was just created: the details as first given, the
+    scans, the policy version accepted and a decision per purpose (the demo's and the tests' subjects too)."""
     record_initial_values(user)
     actor = Actor(user)
     for scan in scans:
         storage.store(scan, actor=actor, subject=user, kind="registration")
     record_acceptance(version, actor=actor, subject=user, method="registration", locale=locale)
-    for purpose in PURPOSES:
-        granted = not purpose.optional or purpose.code in optional_consents
-        consents.change(user, purpose.code, "grant" if granted else "decline", actor=actor,
-                        channel="registration", policy_version=version)
-    service.send_confirmation(user)
-    return user
+    consents.first_decisions(user, optional_consents, actor=actor, channel="registration", policy_version=version)
