@@ -440,7 +440,11 @@ SLOW_TESTS = {"test_route_answers_each_role_as_declared",
               "test_queue_is_paginated_with_a_bounded_number_of_queries",
               # worker processes of their own, counting in one store
               "test_workers_share_the_limits_through_redis",
-              "test_a_shared_store_out_of_reach_still_signs_in_and_still_limits"}
+              "test_a_shared_store_out_of_reach_still_signs_in_and_still_limits",
+              # a generated database and its benchmark pages; a fresh process loading the PDF stack: each the last
+              # test of a make check, 12-23 s on one core while the other waited
+              "test_a_small_generated_database_has_a_valid_chain_and_the_measured_pages_answer",
+              "test_a_worker_loads_the_pdf_stack_with_its_first_document_and_parses_each_font_once"}
 
 
 def pytest_collection_modifyitems(items):
