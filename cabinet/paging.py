@@ -123,14 +123,8 @@ def _keyset(query, keys, start, end, size, scalars, descending):
     """The rows after `start` or before `end` in the list's order, and whether more lie beyond them; None when none
     are left there (the rows were answered meanwhile): the caller shows page `number` instead."""
     forward = start is not None
-    position = tuple_(*keys)
-    if forward:
-        query = query.where(position < tuple_(*start) if descending else position > tuple_(*start))
-    else:
-        query = query.where(position > tuple_(*end) if descending else position < tuple_(*end))
     toward_start = descending == forward  # reading the list backwards: descending keys forward, or ascending back
-    order = [key.desc() if toward_start else key for key in keys]
-    paged = query.order_by(*order).limit(size + 1)
+    paged = continued(query, keys, start if forward else end, backwards=toward_start).limit(size + 1)
     rows = list((db.session.scalars(paged) if scalars else db.session.execute(paged)).all())
     if not rows:
         return None
@@ -139,6 +133,14 @@ def _keyset(query, keys, start, end, size, scalars, descending):
     if not forward:
         rows.reverse()
     return rows, more
+
+
+def continued(query, keys, position: tuple, *, backwards: bool = False):
+    """`query` from the row past `position` on, in the order of `keys` (or back from it): a keyset step, one stretch
+    of the index on `keys` however deep the position lies."""
+    key = tuple_(*keys)
+    return (query.where(key < tuple_(*position)).order_by(*(k.desc() for k in keys)) if backwards
+            else query.where(key > tuple_(*position)).order_by(*keys))
 
 
 def placed(asked: int, number: int, pages: int, *, capped: bool, more: bool, forward: bool) -> tuple[int, int, bool]:

@@ -276,6 +276,21 @@ def test_csrf_login_without_token_is_refused(app, csrf_app, create_user, token):
     assert client.get("/cabinet").status_code == 200
 
 
+def test_the_csrf_hook_is_found_and_runs_only_for_the_methods_it_checks(csrf_app, monkeypatch):
+    """security.csrf_on_changes_only finds Flask-WTF's hook by its name: a release that renames it fails here
+    rather than leaving every GET paying for the hook."""
+    hooks = [hook for hook in csrf_app.before_request_funcs[None]
+             if getattr(hook, "__qualname__", "") == "CSRFProtect.init_app.<locals>.csrf_protect"]
+    assert len(hooks) == 1 and hasattr(hooks[0], "__wrapped__")
+    calls = []
+    monkeypatch.setattr(csrf_app.extensions["csrf"], "protect", lambda **_: calls.append(flask.request.method))
+    client = csrf_app.test_client()
+    client.get("/login")
+    assert calls == []
+    client.post("/login", data={})
+    assert calls == ["POST"]
+
+
 def test_csrf_register_without_token_is_refused(app, csrf_app, policy, outbox):
     client = csrf_app.test_client()
     before = written(app)

@@ -59,21 +59,20 @@ def history_page(subject, *, number: int = 1, after: str | None = None, before: 
                    number, after=after, before=before, keys=(ConsentEvent.id,), descending=True, scalars=True)
 
 
+#: the id of each purpose's latest event for one subject: what "the current state" means, in one place
+LATEST_IDS = (select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == bindparam("user_id"))
+              .group_by(ConsentEvent.purpose))
+#: the latest events whole (pages, withdrawal) and only their actions (read before every change): built once
+LATEST_EVENTS = select(ConsentEvent).where(ConsentEvent.id.in_(LATEST_IDS)).options(WITHOUT_ACTOR_ROLES)
+LATEST_ACTIONS = select(ConsentEvent.purpose, ConsentEvent.action).where(ConsentEvent.id.in_(LATEST_IDS))
+
+
 def current_states(subject) -> dict[str, ConsentEvent | None]:
     """The latest event per purpose (None where nothing was ever recorded), read without the rest of the history."""
-    latest = (select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == subject.id)
-              .group_by(ConsentEvent.purpose))
     states: dict[str, ConsentEvent | None] = {p.code: None for p in PURPOSES}
-    for event in db.session.scalars(select(ConsentEvent).where(ConsentEvent.id.in_(latest))
-                                    .options(WITHOUT_ACTOR_ROLES)):
+    for event in db.session.scalars(LATEST_EVENTS, {"user_id": subject.id}):
         states[event.purpose] = event
     return states
-
-
-#: each purpose's latest decision (its action) for one subject, read before every change: rows of two columns
-LATEST_ACTIONS = select(ConsentEvent.purpose, ConsentEvent.action).where(ConsentEvent.id.in_(
-    select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == bindparam("user_id"))
-    .group_by(ConsentEvent.purpose)))
 
 
 def latest_actions(subject) -> dict[str, str]:

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import ColumnElement, and_, exists, not_, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, not_, select
 
 from cabinet.accounts.models import User, UserRole
 from cabinet.acting import expiry_from
@@ -16,7 +16,7 @@ from cabinet.documents import storage
 from cabinet.extensions import db
 from cabinet.mail import send
 from cabinet.messages import lazy_gettext as _l
-from cabinet.paging import decode, encode
+from cabinet.paging import continued, decode, encode
 
 labels.register_actions({
     "staff.subject_viewed": _l("Staff opened your record"),
@@ -49,9 +49,8 @@ def search(q: str, page: int = 1, after: str | None = None) -> tuple[list[User],
     for k in range(begin, len(kinds)):
         kind, earlier = kinds[k], [other.condition for other in kinds[:k]]
         query = select(User.id, *kind.order).where(kind.condition, is_subject, *(not_(c) for c in earlier))
-        if k == begin and position:
-            query = query.where(tuple_(*kind.order) > tuple_(*position))
-        rows = db.session.execute(query.order_by(*kind.order).limit(wanted - len(found)))
+        query = continued(query, kind.order, position) if k == begin and position else query.order_by(*kind.order)
+        rows = db.session.execute(query.limit(wanted - len(found)))
         found += [(k, account, tuple(key)) for account, *key in rows]
         if len(found) >= wanted:
             break
