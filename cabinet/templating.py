@@ -123,6 +123,19 @@ class Globals(dict):
         self._changed()
         return value
 
+    def popitem(self):
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def clear(self):
+        super().clear()
+        self._changed()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
 
 class FoldedTranslations(Extension):
     """`_("constant")` becomes `("its translation"|safe)` when an overlay compiles the template.

@@ -102,6 +102,17 @@ def test_a_global_added_after_a_template_was_compiled_reaches_it(app, monkeypatc
                 assert env.get_template("t/page.html").render() == "&lt;hello&gt;|&lt;hello&gt;"
         del env.globals["greeting"]
         assert env.get_template("t/page.html").render() == "none|none"
+        # every other way of changing a dict reaches the compiled templates too
+        changes = [lambda g: g.update(greeting="u"), lambda g: g.setdefault("greeting", "d"),
+                   lambda g: g.__ior__({"greeting": "o"})]
+        for change, shown in zip(changes, ("u", "d", "o"), strict=True):
+            env.globals.pop("greeting", None)
+            env.get_template("t/page.html").render()
+            change(env.globals)
+            assert env.get_template("t/page.html").render() == f"{shown}|{shown}"
+        env.get_template("t/page.html").render()
+        env.globals.pop("greeting")
+        assert env.get_template("t/page.html").render() == "none|none"
 
 
 def test_kept_links_with_values_are_the_links_flask_builds(app):
