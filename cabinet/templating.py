@@ -8,6 +8,8 @@ cabinet.messages escapes it at render time, into the compiled template. Strings 
 compiled copies: i18n drops them (follow_catalogs).
 """
 
+import re
+
 from flask import has_app_context, has_request_context, request
 from flask.templating import Environment as FlaskEnvironment
 from flask_babel import force_locale, get_locale, get_translations
@@ -187,12 +189,16 @@ class KeptPaths:
     #: endpoints and values times script roots; a flood of odd values or script roots only empties it
     LIMIT = 1024
     OWN = frozenset({"_external", "_anchor", "_method", "_scheme"})
+    #: what a person typed or a row's sort key (a surname in a search's cursor) is never kept in the process's
+    #: memory: such links, and texts other than codes, numbers, file names and plain paths, are built each time
+    TYPED = frozenset({"q", "after", "before"})
+    CODE = re.compile(r"[A-Za-z0-9_.\-/]{1,64}")
 
     def __init__(self, url_for):
         self.url_for, self.kept = url_for, {}
 
     def __call__(self, endpoint: str, **values) -> str:
-        if endpoint[:1] == "." or not self.OWN.isdisjoint(values):
+        if endpoint[:1] == "." or not self.OWN.isdisjoint(values) or not self._keepable(values):
             return self.url_for(endpoint, **values)
         try:
             key = (endpoint, request.script_root, *[(name, type(value), value) for name, value in values.items()])
@@ -205,6 +211,11 @@ class KeptPaths:
                 self.kept = {}
             self.kept[key] = path
         return path
+
+
+    def _keepable(self, values: dict) -> bool:
+        return self.TYPED.isdisjoint(values) and all(
+            not isinstance(value, str) or self.CODE.fullmatch(value) for value in values.values())
 
 
 def init_app(app):

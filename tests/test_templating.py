@@ -129,3 +129,20 @@ def test_kept_links_with_values_are_the_links_flask_builds(app):
             for _turn in range(2):
                 for endpoint, values in asks:
                     assert kept(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_what_a_person_typed_is_never_kept_in_memory(app):
+    """A search text, a cursor holding a surname, or a path with a query are built each time, never kept."""
+    from flask import url_for
+
+    typed = [("staff.subjects", {"q": "Smith"}), ("staff.subjects", {"q": "Иванов", "page": 2}),
+             ("staff.subjects", {"q": "x", "after": "WzAsIlNtaXRoIiwxMl0"}),
+             ("i18n.switch", {"code": "ru", "next": "/staff/search?q=Иванов"})]
+    with app.test_request_context():
+        kept = app.jinja_env.globals["url_for"]
+        kept.kept.clear()
+        for endpoint, values in typed:
+            assert kept(endpoint, **values) == url_for(endpoint, **values)
+        assert kept.kept == {}
+        kept("complaints.show", number="BE-2026-000001")
+        assert len(kept.kept) == 1
