@@ -20,9 +20,14 @@ from tests.helpers import sql, trail_rows, verify
 MANUAL = {"AUDIT_CHECKPOINT_EVERY_EVENTS": 0, "AUDIT_CHECKPOINT_EVERY_SECONDS": 0}
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, **MANUAL}
+#: each tamper case is judged by one walk of the chain and again by stretches of two events over processes
+#: (`audit verify` on a long trail), which must find the same thing at the same position
+WALKS = {"one walk": {}, "stretches": {"AUDIT_VERIFY_STRETCH_EVENTS": 2}}
+
+
+@pytest.fixture(params=list(WALKS))
+def app_config(request, app_config):
+    return {**app_config, **MANUAL, **WALKS[request.param]}
 
 
 @pytest.fixture
