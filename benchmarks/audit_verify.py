@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.shared import make_app, recreate_database  # noqa: E402
+from benchmarks.shared import make_app, recreate_database, upgrade_schema  # noqa: E402
 
 ACTIONS = ("account.signed_in", "profile.phone_changed", "consent.grant", "document.downloaded")
 COLUMNS = ("seq", "occurred_at", "actor_id", "subject_id", "action", "object_type", "object_id", "ip", "details",
@@ -129,10 +129,8 @@ def main() -> None:
         recreate_database(url)
         app = make_app(url, Path(folder), AUDIT_KEYS={"bench": "b" * 40}, AUDIT_KEY_ID="bench",
                        AUDIT_CHECKPOINT_EVERY_EVENTS=0, AUDIT_CHECKPOINT_EVERY_SECONDS=0)
+        upgrade_schema(app)
         with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
             started = time.perf_counter()
             generate(app, args.events)
             print(f"generated {args.events:,} events in {time.perf_counter() - started:.1f} s")

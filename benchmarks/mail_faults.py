@@ -91,10 +91,10 @@ def wait_for(condition, seconds: float, what: str) -> None:
 
 def run(database_url: str, queue_url: str | None, folder: Path, mails: int = 1000, down: float = 10.0) -> dict:
     """The fault run; returns the figures and the verdict."""
-    from flask_migrate import upgrade
     from sqlalchemy import select
 
     from cabinet.app import create_app
+    from cabinet.cli import upgrade
     from cabinet.extensions import db
     from cabinet.mail import OutgoingMail, send
     from cabinet.mail.delivery import counts
@@ -105,8 +105,7 @@ def run(database_url: str, queue_url: str | None, folder: Path, mails: int = 100
     if queue_url:
         settings["QUEUE_URL"] = queue_url
     app = create_app(settings)
-    with app.app_context():
-        upgrade()
+    upgrade(app)
     environment = {**os.environ, **{f"CABINET_{k}": v if isinstance(v, str) else json.dumps(v)
                                     for k, v in settings.items()}}
     logs = [folder / "worker-a.log", folder / "worker-b.log"]

@@ -94,10 +94,9 @@ def own_postgres_database(server_url: str, prefix: str):
 
 def upgrade_schema(app) -> None:
     """The schema the migrations build (not create_all): the benchmark measures the indexes users get."""
-    from flask_migrate import upgrade
+    from cabinet.cli import upgrade
 
-    with app.app_context():
-        upgrade(directory=str(ROOT / "cabinet" / "migrations"))
+    upgrade(app)
 
 
 def scan(name: str, salt: str):

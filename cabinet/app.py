@@ -23,7 +23,7 @@ from cabinet.consents import views as consents
 from cabinet.consents import withdrawal
 from cabinet.disclosures import views as disclosures
 from cabinet.documents import keyfile
-from cabinet.extensions import csrf, db, migrate
+from cabinet.extensions import csrf, db
 from cabinet.mail import tasks
 from cabinet.overview import views as overview
 from cabinet.policies import views as policies
@@ -80,7 +80,6 @@ def create_app(config=None):
     templating.init_app(app)  # first: the others add to the template environment it makes
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     security.init_guards(app)  # before CSRF protection, which reads the form first
     csrf.init_app(app)
     security.csrf_on_changes_only(app)

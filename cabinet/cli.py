@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from cabinet.extensions import db
 from cabinet.transaction import committed, committing
@@ -454,7 +454,40 @@ def demo():
         click.echo(line)
 
 
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def migrations(app):
+    """Flask-Migrate set up on the app at first need — `flask db …`, or code that migrates (tests, benchmarks) —
+    so a web worker never loads it and Alembic (12 MB a process)."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=MIGRATIONS)  # also puts Flask-Migrate's own `db` group on app.cli
+    return app.extensions["migrate"]
+
+
+def upgrade(app) -> None:
+    """The schema to the newest migration, as `flask db upgrade` does."""
+    from flask_migrate import upgrade as upgrade_to_head
+
+    migrations(app)
+    with app.app_context():
+        upgrade_to_head()
+
+
+class Migrations(click.Group):
+    """`flask db …`: stands in the command list for Flask-Migrate's group and hands it the command line when used."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        migrations(parent.find_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
 def init_app(app):
     for command in (users_cli, audit_cli, policy_cli, i18n_cli, consents_cli, mail_cli, documents_cli, complaints_cli,
                     deadlines_cli, demo, worker):
         app.cli.add_command(command)
+    app.cli.add_command(Migrations("db", help="Database migrations (Flask-Migrate, Alembic)."))

@@ -21,6 +21,7 @@ from benchmarks.shared import own_postgres_database
 from cabinet import queue, security
 from cabinet.app import create_app
 from cabinet.audit.models import AuditEvent
+from cabinet.cli import upgrade
 from cabinet.extensions import db
 from tests.helpers import (
     EMAIL,
@@ -61,10 +62,8 @@ def database_url(tmp_path_factory, translations_dir):
             url = stack.enter_context(own_postgres_database(url, "cabinet_test"))  # parallel runs never meet
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
                           "TRANSLATIONS_DIR": translations_dir})
+        upgrade(app)
         with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
             db.engine.dispose()
         yield url
 

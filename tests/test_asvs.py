@@ -24,6 +24,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from cabinet import security
 from cabinet.accounts.limits import MAIL_PER_ACCOUNT, SIGN_IN_PER_ACCOUNT
 from cabinet.app import create_app
+from cabinet.cli import upgrade
 from cabinet.extensions import db
 from tests.access_table import ROUTES, fill
 from tests.helpers import (
@@ -626,14 +627,12 @@ def test_V6_3_1_and_V2_4_1_sign_in_sign_up_and_reset_are_rate_limited(app, polic
 def test_V6_3_2_no_default_accounts(app, tmp_path, production):
     """V6.3.2 (L1) Verify that default user accounts (e.g., "root", "admin", or "sa") are not present in the
     application or are disabled. (Migrations create none; the demo accounts cannot be loaded in production.)"""
-    from flask_migrate import upgrade
-
     from cabinet.accounts.models import User
 
     fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}", "SECRET_KEY": "test",
                         "TESTING": True, "RATELIMIT_ENABLED": False})
+    upgrade(fresh)
     with fresh.app_context():
-        upgrade()
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         db.session.remove()
         db.engine.dispose()

@@ -13,9 +13,14 @@ def users_create(runner, *args, password=PASSWORD):
     return runner.invoke(args=["users", "create", *args], input=f"{password}\n")
 
 
-# --- users create -------------------------------------------------------------------------------
+def test_the_migration_commands_are_there_when_asked_for(app, runner):
+    """`flask db …` loads Flask-Migrate only when used (a web worker never does), with its own options."""
+    assert "db" in runner.invoke(args=["--help"]).output.split()
+    assert {"upgrade", "check", "downgrade"} <= set(runner.invoke(args=["db", "--help"]).output.split())
+    results = [runner.invoke(args=args) for args in (["db", "heads"], ["db", "-d", "cabinet/migrations", "current"])]
+    assert [result.exit_code for result in results] == [0, 0], [result.output for result in results]
 
-@pytest.mark.parametrize("roles", [("support",), ("translator",), ("admin",), ("support", "translator")])
+
 def test_users_create_with_roles(app, runner, roles):
     from cabinet.security import check_password
 

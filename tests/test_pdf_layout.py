@@ -83,12 +83,12 @@ def test_a_server_worker_freezes_its_start_up_objects():
         gc.unfreeze()
 
 
-#: run in a fresh interpreter: what a worker holds after start-up, then after two receipts rendered and signed, and
-#: how often each font file was parsed
+#: run in a fresh interpreter: what a worker holds after start-up (neither the PDF stack nor Alembic), then after two
+#: receipts rendered and signed, and how often each font file was parsed
 FRESH_WORKER = """
 import json, runpy, sys
 from cabinet.app import create_app
-HEAVY = ("aiohttp", "fontTools", "fpdf", "pyhanko")
+HEAVY = ("aiohttp", "alembic", "fontTools", "fpdf", "pyhanko")  # alembic: only `flask db` loads it
 app = create_app(json.loads(sys.argv[1]))
 runpy.run_path("gunicorn.conf.py")["post_worker_init"](None)
 print([m for m in HEAVY if m in sys.modules])
