@@ -86,6 +86,8 @@ def pages(manifest: dict) -> list[Page]:
     """The cabinet's pages, with the Kazakh text (the default language) each must show."""
     return [Page("bare route", "/bench/bare", "ok", kind="bare"),
             Page("policy", "/policy", "құпиялық саясаты", kind="public"),
+            Page("home", "/", "Дербес деректеріңіз — өз қолыңызда</h1>", kind="public"),
+            Page("sign-in form", "/login", "Кіру</h1>", kind="public"),
             Page("overview", "/cabinet", "<h1>Сәлеметсіз бе", SUBJECT, "overview"),
             Page("profile", "/cabinet/profile", "<h1>Менің деректерім", SUBJECT, "subject"),
             Page("complaints", "/cabinet/complaints", "<h1>Шағымдар", SUBJECT, "subject"),
