@@ -21,6 +21,9 @@ def test_the_migration_commands_are_there_when_asked_for(app, runner):
     assert [result.exit_code for result in results] == [0, 0], [result.output for result in results]
 
 
+# --- users create -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("roles", [("support",), ("translator",), ("admin",), ("support", "translator")])
 def test_users_create_with_roles(app, runner, roles):
     from cabinet.security import check_password
 
