@@ -51,21 +51,27 @@ def history(subject) -> list[ConsentEvent]:
 WITHOUT_ACTOR_ROLES = defaultload(ConsentEvent.actor).lazyload(User.roles)
 
 
+_MINE = ConsentEvent.user_id == bindparam("user_id")
+#: the history page's statements, built once (building one costs more than running it); the subject as a parameter
+HISTORY, HISTORY_COUNTED = (select(ConsentEvent).where(_MINE).options(WITHOUT_ACTOR_ROLES),
+                            select(func.count()).select_from(ConsentEvent).where(_MINE))
+
+
 def history_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
     """One page of the history, newest first: a long history costs a page what a short one does."""
-    mine = ConsentEvent.user_id == subject.id
-    counted = select(func.count()).select_from(ConsentEvent).where(mine)
-    return page_of(select(ConsentEvent).where(mine).options(WITHOUT_ACTOR_ROLES), counted,
-                   number, after=after, before=before, keys=(ConsentEvent.id,), descending=True, scalars=True)
+    return page_of(HISTORY, HISTORY_COUNTED, number, after=after, before=before, keys=(ConsentEvent.id,),
+                   descending=True, scalars=True, params={"user_id": subject.id})
+
+
+#: each purpose's latest event, built once
+CURRENT_STATES = select(ConsentEvent).where(ConsentEvent.id.in_(
+    select(func.max(ConsentEvent.id)).where(_MINE).group_by(ConsentEvent.purpose))).options(WITHOUT_ACTOR_ROLES)
 
 
 def current_states(subject) -> dict[str, ConsentEvent | None]:
     """The latest event per purpose (None where nothing was ever recorded), read without the rest of the history."""
-    latest = (select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == subject.id)
-              .group_by(ConsentEvent.purpose))
     states: dict[str, ConsentEvent | None] = {p.code: None for p in PURPOSES}
-    for event in db.session.scalars(select(ConsentEvent).where(ConsentEvent.id.in_(latest))
-                                    .options(WITHOUT_ACTOR_ROLES)):
+    for event in db.session.scalars(CURRENT_STATES, {"user_id": subject.id}):
         states[event.purpose] = event
     return states
 
