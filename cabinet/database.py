@@ -1,6 +1,7 @@
 """Database mechanics shared by every area: UTC timestamps and SQLite connections and transactions."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
@@ -32,8 +33,10 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=64)
 def model_for(table: str):
-    """The mapped class of a table, so a mechanism can read rows an area owns ("users") without importing it."""
+    """The mapped class of a table, so a mechanism can read rows an area owns ("users") without importing it; kept,
+    as the models are mapped once at import (walking every mapper was 70 calls a look-up)."""
     for mapper in db.Model.registry.mappers:
         if mapper.local_table.name == table:
             return mapper.class_
