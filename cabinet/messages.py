@@ -41,7 +41,7 @@ def current_locale():
     """Flask-Babel's get_locale(), read where it keeps the request's locale once chosen (or forced): its own
     lookup walks the request globals twice, 3-4 µs, and a page asks for the locale dozens of times."""
     try:
-        found = g._flask_babel.babel_locale
+        found = g._get_current_object()._flask_babel.babel_locale  # the proxy once, not per attribute
     except (AttributeError, RuntimeError):  # not chosen yet; outside an app context
         found = None
     return found if found is not None else get_locale()
@@ -56,9 +56,10 @@ def catalog():
     """
     if not has_request_context():
         return get_translations()
-    locale, cached = current_locale(), getattr(request, "cabinet_translations", None)
+    here = request._get_current_object()  # the proxy once: a page asks for its catalog dozens of times
+    locale, cached = current_locale(), getattr(here, "cabinet_translations", None)
     if cached is None or cached[0] is not locale:
-        cached = request.cabinet_translations = (locale, get_translations())
+        cached = here.cabinet_translations = (locale, get_translations())
     return cached[1]
 
 
