@@ -88,13 +88,29 @@ class LazyText(LazyString):
     """Flask-Babel's lazy string, as text: its own __html__ hands the translation to Jinja as safe HTML."""
 
     def __html__(self) -> Markup:
-        return escape(str(self))
+        """Kept per catalog for the messages' own functions without variables (a table shows the same label on every
+        row): the words depend on nothing else, and a reloaded catalog is another object."""
+        if self._func not in _CATALOG_ONLY or self._kwargs:
+            return escape(str(self))
+        translations, kept = catalog(), self.__dict__.setdefault("_kept", {})
+        found = kept.get(id(translations))
+        if found is None or found[0] is not translations:
+            if len(kept) >= _KEPT_CATALOGS:
+                kept.clear()
+            found = kept[id(translations)] = (translations, escape(str(self)))
+        return found[1]
 
     def __mod__(self, variables):
         """`lazy % {...}` formats through gettext, so a bad translation still falls back to the source."""
         if isinstance(variables, dict):
             return self._func(*self._args, **{**self._kwargs, **variables})
         return str(self) % variables
+
+
+#: the functions whose words are those of the request's catalog alone (LazyText.__html__ keeps them per catalog)
+_CATALOG_ONLY = (gettext, ngettext, pgettext)
+#: catalogs a lazy string keeps its words for: both languages, and a reload's new ones in turn
+_KEPT_CATALOGS = 4
 
 
 def lazy_gettext(string: str, **variables) -> LazyText:
