@@ -80,11 +80,12 @@ def _sqlite_begin(conn):
 
     A deferred transaction that has read and then writes cannot wait: SQLite refuses the upgrade at
     once with "database is locked" when another writer got in between. So forms and the CLI begin
-    IMMEDIATE, and pages begin deferred.
+    IMMEDIATE, and pages begin deferred. Sent to the driver's connection itself: through SQLAlchemy's statement
+    machinery the BEGIN cost 64 Python calls on every request (listeners of executed statements don't see it).
     """
     deferred = _reads_only()
     conn.info["sqlite_deferred"] = deferred
-    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    conn.connection.driver_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _sqlite_upgrade(conn, cursor, statement, _parameters, _context, _executemany):
