@@ -7,6 +7,7 @@ from flask import Flask
 
 from cabinet import acting, cli, database, errors, form_errors, i18n, mail, queue, scheduled, security, templating
 from cabinet import config as defaults
+from cabinet import forms as form_widgets
 from cabinet.accounts import language, limits
 from cabinet.accounts import operations as account_operations
 from cabinet.accounts import views as accounts
@@ -82,6 +83,7 @@ def create_app(config=None):
     database.init_app(app)
     security.init_guards(app)  # before CSRF protection, which reads the form first
     csrf.init_app(app)
+    form_widgets.init_app(app)
     security.csrf_on_changes_only(app)
     limits.init_app(app)  # the app's own limiter
     i18n.init_app(app)

@@ -1,6 +1,7 @@
 """Database mechanics shared by every area: UTC timestamps and SQLite connections and transactions."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
@@ -32,8 +33,10 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=64)
 def model_for(table: str):
-    """The mapped class of a table, so a mechanism can read rows an area owns ("users") without importing it."""
+    """The mapped class of a table, so a mechanism can read rows an area owns ("users") without importing it; kept,
+    as the models are mapped once at import (walking every mapper was 70 calls a look-up)."""
     for mapper in db.Model.registry.mappers:
         if mapper.local_table.name == table:
             return mapper.class_
@@ -77,11 +80,12 @@ def _sqlite_begin(conn):
 
     A deferred transaction that has read and then writes cannot wait: SQLite refuses the upgrade at
     once with "database is locked" when another writer got in between. So forms and the CLI begin
-    IMMEDIATE, and pages begin deferred.
+    IMMEDIATE, and pages begin deferred. Sent to the driver's connection itself: through SQLAlchemy's statement
+    machinery the BEGIN cost 64 Python calls on every request (listeners of executed statements don't see it).
     """
     deferred = _reads_only()
     conn.info["sqlite_deferred"] = deferred
-    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    conn.connection.driver_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _sqlite_upgrade(conn, cursor, statement, _parameters, _context, _executemany):

@@ -41,7 +41,7 @@ def current_locale():
     """Flask-Babel's get_locale(), read where it keeps the request's locale once chosen (or forced): its own
     lookup walks the request globals twice, 3-4 µs, and a page asks for the locale dozens of times."""
     try:
-        found = g._flask_babel.babel_locale
+        found = g._get_current_object()._flask_babel.babel_locale  # the proxy once, not per attribute
     except (AttributeError, RuntimeError):  # not chosen yet; outside an app context
         found = None
     return found if found is not None else get_locale()
@@ -56,9 +56,10 @@ def catalog():
     """
     if not has_request_context():
         return get_translations()
-    locale, cached = current_locale(), getattr(request, "cabinet_translations", None)
+    here = request._get_current_object()  # the proxy once: a page asks for its catalog dozens of times
+    locale, cached = current_locale(), getattr(here, "cabinet_translations", None)
     if cached is None or cached[0] is not locale:
-        cached = request.cabinet_translations = (locale, get_translations())
+        cached = here.cabinet_translations = (locale, get_translations())
     return cached[1]
 
 
@@ -87,13 +88,29 @@ class LazyText(LazyString):
     """Flask-Babel's lazy string, as text: its own __html__ hands the translation to Jinja as safe HTML."""
 
     def __html__(self) -> Markup:
-        return escape(str(self))
+        """Kept per catalog for the messages' own functions without variables (a table shows the same label on every
+        row): the words depend on nothing else, and a reloaded catalog is another object."""
+        if self._func not in _CATALOG_ONLY or self._kwargs:
+            return escape(str(self))
+        translations, kept = catalog(), self.__dict__.setdefault("_kept", {})
+        found = kept.get(id(translations))
+        if found is None or found[0] is not translations:
+            if len(kept) >= _KEPT_CATALOGS:
+                kept.clear()
+            found = kept[id(translations)] = (translations, escape(str(self)))
+        return found[1]
 
     def __mod__(self, variables):
         """`lazy % {...}` formats through gettext, so a bad translation still falls back to the source."""
         if isinstance(variables, dict):
             return self._func(*self._args, **{**self._kwargs, **variables})
         return str(self) % variables
+
+
+#: the functions whose words are those of the request's catalog alone (LazyText.__html__ keeps them per catalog)
+_CATALOG_ONLY = (gettext, ngettext, pgettext)
+#: catalogs a lazy string keeps its words for: both languages, and a reload's new ones in turn
+_KEPT_CATALOGS = 4
 
 
 def lazy_gettext(string: str, **variables) -> LazyText:

@@ -10,6 +10,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import request
 from sqlalchemy import func, literal_column, select, tuple_
@@ -36,14 +37,29 @@ class Page:
     capped: bool = False
 
 
-def count_up_to_limit(counted) -> tuple[int, bool]:
+def count_up_to_limit(counted, params: dict | None = None) -> tuple[int, bool]:
     """What `counted` (a `select(func.count())…where(…)`) counts, read no further than COUNT_LIMIT + 1 rows, and
-    whether it stopped there."""
-    ones = select(literal_column("1")).select_from(*counted.get_final_froms())
-    if counted.whereclause is not None:
-        ones = ones.where(counted.whereclause)
-    total = db.session.scalar(select(func.count()).select_from(ones.limit(COUNT_LIMIT + 1).subquery()))
+    whether it stopped there; `params`: the values of its bind parameters (then it is built once, see `kept`)."""
+    total = db.session.scalar((_capped if params is not None else _capped.__wrapped__)(counted), params)
     return total, total > COUNT_LIMIT
+
+
+#: statements derived from a caller's statement built once (module level, values as bind parameters): building and
+#: keying a statement costs SQLAlchemy several times what running it does. Keyed by the statement object itself.
+KEPT_STATEMENTS = 256
+
+
+@lru_cache(maxsize=KEPT_STATEMENTS)
+def _capped(counted):
+    """`counted`'s count as a count of at most COUNT_LIMIT + 1 rows (its FROM and WHERE, selecting 1)."""
+    ones = counted.with_only_columns(literal_column("1"), maintain_column_froms=False)
+    return select(func.count()).select_from(ones.limit(COUNT_LIMIT + 1).subquery())
+
+
+@lru_cache(maxsize=KEPT_STATEMENTS)
+def _first_rows(query, keys: tuple, descending: bool, size: int):
+    """`query` in the order of `keys`, a page and one row more (whether another page follows)."""
+    return query.order_by(*([key.desc() for key in keys] if descending else keys)).limit(size + 1)
 
 
 def bounded(number: int, total: int, size: int) -> tuple[int, int]:
@@ -100,32 +116,35 @@ def _types(keys) -> tuple[type, ...]:
 
 
 def page_of(query, counted, number: int, *, keys, after: str | None = None, before: str | None = None,
-            size: int = PAGE_SIZE, scalars: bool = False, descending: bool = False) -> Page:
+            size: int = PAGE_SIZE, scalars: bool = False, descending: bool = False, params: dict | None = None) -> Page:
     """One page of `query` in the order of `keys` (columns of the first entity selected; the last tells rows
-    apart), `counted` counting the same rows: after a cursor's row, before one, or else page `number`."""
-    total, capped = count_up_to_limit(counted)
+    apart), `counted` counting the same rows: after a cursor's row, before one, or else page `number`. With
+    `params` (the values of their bind parameters) both statements are built once by the caller, and what this
+    derives from them is kept too."""
+    total, capped = count_up_to_limit(counted, params)
     asked, (number, pages) = max(number, 1), bounded(number, total, size)
     types = _types(keys)
     start, end = decode(after, types), decode(before, types)
     if start is not None or end is not None:
-        found = _keyset(query, keys, start, end, size, scalars, descending)
+        found = _keyset(query, keys, start, end, size, scalars, descending, params)
         if found is not None:
             rows, more = found
             number, pages, capped = placed(asked, number, pages, capped=capped, more=more, forward=start is not None)
             return _page(rows, total, number, pages, keys, scalars, more=more, capped=capped)
-    order = [key.desc() for key in keys] if descending else list(keys)
-    paged = query.order_by(*order).limit(size + 1).offset((number - 1) * size)
-    rows = list((db.session.scalars(paged) if scalars else db.session.execute(paged)).all())
+    paged = (_first_rows if params is not None else _first_rows.__wrapped__)(query, tuple(keys), descending, size)
+    if number > 1:
+        paged = paged.offset((number - 1) * size)
+    rows = list((db.session.scalars(paged, params) if scalars else db.session.execute(paged, params)).all())
     return _page(rows[:size], total, number, pages, keys, scalars, more=len(rows) > size, capped=capped)
 
 
-def _keyset(query, keys, start, end, size, scalars, descending):
+def _keyset(query, keys, start, end, size, scalars, descending, params):
     """The rows after `start` or before `end` in the list's order, and whether more lie beyond them; None when none
     are left there (the rows were answered meanwhile): the caller shows page `number` instead."""
     forward = start is not None
     toward_start = descending == forward  # reading the list backwards: descending keys forward, or ascending back
     paged = continued(query, keys, start if forward else end, backwards=toward_start).limit(size + 1)
-    rows = list((db.session.scalars(paged) if scalars else db.session.execute(paged)).all())
+    rows = list((db.session.scalars(paged, params) if scalars else db.session.execute(paged, params)).all())
     if not rows:
         return None
     more = len(rows) > size

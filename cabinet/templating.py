@@ -12,12 +12,12 @@ import re
 
 from flask import has_app_context, has_request_context, request
 from flask.templating import Environment as FlaskEnvironment
-from flask_babel import force_locale, get_locale, get_translations
+from flask_babel import force_locale, get_translations
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 from markupsafe import Markup
 
-from cabinet.messages import formatted
+from cabinet.messages import current_locale, formatted
 
 #: the size of each language's cache of compiled templates (Jinja's default)
 CACHE_SIZE = 400
@@ -80,7 +80,19 @@ class Environment(FlaskEnvironment):
             self.languages, self.catalog_stamp = {}, stamp
 
     def _current(self) -> "Environment":
-        return self.in_language(str(get_locale() or self.app.config["BABEL_DEFAULT_LOCALE"]))
+        """The overlay of the request's language, found once a request and locale: a page asks for it for each
+        template, import and kept fragment, and naming the locale (Flask-Babel's look-up, str() of a Babel locale)
+        cost about 20 calls each time. Found again for another locale (a mail forced into its reader's) or when the
+        overlays were dropped meanwhile."""
+        locale = current_locale()
+        if not has_request_context():
+            return self.in_language(str(locale or self.app.config["BABEL_DEFAULT_LOCALE"]))
+        here = request._get_current_object()
+        kept = getattr(here, "cabinet_overlay", None)
+        if kept is None or kept[0] is not locale or kept[2] is not self.languages:
+            overlay = self.in_language(str(locale or self.app.config["BABEL_DEFAULT_LOCALE"]))
+            kept = here.cabinet_overlay = (locale, overlay, self.languages)
+        return kept[1]
 
     def get_template(self, name, parent=None, globals=None):
         if self.language is None:

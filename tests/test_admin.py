@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cabinet.accounts.models import UserRole
+from cabinet.accounts.views import load_user
 from cabinet.audit.models import AuditEvent
 from cabinet.extensions import db
 from cabinet.policies.models import PolicyText, PolicyVersion
@@ -322,3 +323,17 @@ def test_user_list_query_is_literal(admin, subject):
     for q in ("%", "_", "\\", "x" * 1000):
         assert admin.get("/admin/users", query_string={"q": q}).status_code == 200
     assert subject.email not in admin.get("/admin/users?q=%25").text
+
+
+def test_the_roles_read_with_the_account_end_with_its_transaction(app, subject):
+    """load_user reads the roles beside the account's row; a commit (another worker changed them meanwhile) and a
+    change through the collection are seen at once in the same request, not only at the next one."""
+    with app.test_request_context():
+        user = load_user(f"{subject.id}:1")
+        assert user.held_roles == ("subject",) and user.has_role("subject") and "roles" not in user.__dict__
+        db.session.execute(UserRole.__table__.insert().values(user_id=user.id, role="support"))
+        db.session.commit()  # expires the account: its held roles go with its columns
+        assert user.held_roles is None and user.role_set == {"subject", "support"}
+        user.roles = [r for r in user.roles if r.role != "subject"]
+        assert user.role_names == ["support"] and not user.has_role("subject")
+        db.session.rollback()

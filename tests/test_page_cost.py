@@ -3,11 +3,16 @@
 import functools
 import re
 
+import pytest
+import wtforms.widgets
 from babel import support
 from flask_babel import force_locale
+from markupsafe import Markup
+from wtforms.widgets import core as widgets
 
-from cabinet import messages
+from cabinet import forms, messages
 from cabinet.consents.purposes import PURPOSES
+from cabinet.messages import lazy_gettext
 from tests.helpers import act, login_as, upload
 
 KK_REQUIRED, RU_REQUIRED = "Бұл өріс міндетті түрде керек.", "Обязательное поле."
@@ -123,3 +128,19 @@ def test_hooks_are_asked_about_once_and_per_request_callables_cannot_fill_the_me
     for _ in range(app.SYNCED_LIMIT + 10):
         app.ensure_sync(lambda: None)
     assert len(app.synced) <= app.SYNCED_LIMIT
+
+
+ATTRIBUTES = [{"id": "a", "name": "b", "class_": "x y", "required": True, "readonly": False, "value": "\"<&>'",
+               "data_foo_bar": "1", "aria_describedby": "q r"},
+              {"type": "hidden", "value": Markup('<b>"x"</b>')}, {"value": 5, "checked": True}, {},
+              {"for": "f", "value": "Қазақ", "x<y": "z", "placeholder": lazy_gettext("Sign out")}]
+
+
+@pytest.mark.parametrize("attributes", ATTRIBUTES)
+def test_the_widgets_attributes_are_written_as_wtforms_writes_them(app, attributes):
+    """The widgets render through the cabinet's html_params (no string.Formatter): the very output of WTForms' own,
+    escaping included."""
+    assert widgets.html_params is wtforms.widgets.html_params is widgets.Input.html_params is forms.html_params
+    with app.test_request_context():
+        ours, theirs = forms.html_params(**attributes), forms.WTFORMS_HTML_PARAMS(**attributes)
+    assert ours == theirs and type(ours) is type(theirs)

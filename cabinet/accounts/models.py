@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet.database import UTCDateTime, utcnow
@@ -47,16 +47,26 @@ class User(UserMixin, db.Model):
         """Flask-Login's session identity carries the version, so old cookies die with it."""
         return f"{self.id}:{self.session_version}"
 
+    #: the role names read in the same statement as the account (accounts.views.load_user), used while `roles` is
+    #: not loaded; forgotten when the instance expires (a commit, a refresh), so nothing outlives its transaction
+    held_roles = None
+
+    def _role_codes(self) -> tuple[str, ...]:
+        held = self.__dict__.get("held_roles")
+        if held is not None and "roles" not in self.__dict__:
+            return held
+        return tuple(r.role for r in self.roles)
+
     def has_role(self, role: str) -> bool:
-        return any(r.role == role for r in self.roles)
+        return role in self._role_codes()
 
     @property
     def role_set(self) -> frozenset[str]:
-        return frozenset(r.role for r in self.roles)
+        return frozenset(self._role_codes())
 
     @property
     def role_names(self) -> list[str]:
-        return sorted(r.role for r in self.roles)
+        return sorted(self._role_codes())
 
     @property
     def full_name(self) -> str:
@@ -73,3 +83,10 @@ class UserRole(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+@event.listens_for(User, "expire")
+def _forget_held_roles(user: User | None, _attributes) -> None:
+    """An expired account reads its roles again, as it reads every other column again (None: already collected)."""
+    if user is not None:
+        user.__dict__.pop("held_roles", None)

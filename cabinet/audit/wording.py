@@ -1,5 +1,7 @@
 """Who did something, in the subject's words: themselves, staff on their behalf (with the basis), or a job."""
 
+from functools import cached_property
+
 from sqlalchemy import select
 
 from cabinet.database import model_for
@@ -103,8 +105,13 @@ class EventWords:
         if details.get("job"):
             return by_job(details["job"], self.people)
         if event.actor_id == self.subject.id:
-            return _("You")
+            return self.you
         return actor_name or _("Unknown visitor")
+
+    @cached_property
+    def you(self) -> str:
+        """Translated once for the page: most rows of an access log are the subject's own sign-ins."""
+        return _("You")
 
     def basis_document(self, event):
         """The basis document of an event made on the subject's behalf, when the subject still has it."""

@@ -51,17 +51,20 @@ def history(subject) -> list[ConsentEvent]:
 WITHOUT_ACTOR_ROLES = defaultload(ConsentEvent.actor).lazyload(User.roles)
 
 
+_MINE = ConsentEvent.user_id == bindparam("user_id")
+#: the history page's statements, built once (building one costs more than running it); the subject as a parameter
+HISTORY, HISTORY_COUNTED = (select(ConsentEvent).where(_MINE).options(WITHOUT_ACTOR_ROLES),
+                            select(func.count()).select_from(ConsentEvent).where(_MINE))
+
+
 def history_page(subject, *, number: int = 1, after: str | None = None, before: str | None = None) -> Page:
     """One page of the history, newest first: a long history costs a page what a short one does."""
-    mine = ConsentEvent.user_id == subject.id
-    counted = select(func.count()).select_from(ConsentEvent).where(mine)
-    return page_of(select(ConsentEvent).where(mine).options(WITHOUT_ACTOR_ROLES), counted,
-                   number, after=after, before=before, keys=(ConsentEvent.id,), descending=True, scalars=True)
+    return page_of(HISTORY, HISTORY_COUNTED, number, after=after, before=before, keys=(ConsentEvent.id,),
+                   descending=True, scalars=True, params={"user_id": subject.id})
 
 
 #: the id of each purpose's latest event for one subject: what "the current state" means, in one place
-LATEST_IDS = (select(func.max(ConsentEvent.id)).where(ConsentEvent.user_id == bindparam("user_id"))
-              .group_by(ConsentEvent.purpose))
+LATEST_IDS = select(func.max(ConsentEvent.id)).where(_MINE).group_by(ConsentEvent.purpose)
 #: the latest events whole (pages, withdrawal) and only their actions (read before every change): built once
 LATEST_EVENTS = select(ConsentEvent).where(ConsentEvent.id.in_(LATEST_IDS)).options(WITHOUT_ACTOR_ROLES)
 LATEST_ACTIONS = select(ConsentEvent.purpose, ConsentEvent.action).where(ConsentEvent.id.in_(LATEST_IDS))

@@ -2,7 +2,7 @@
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 
 from cabinet import operator as operators
@@ -35,6 +35,20 @@ def _template_helpers(state) -> None:
 @committed
 def index():
     subject = current_subject()
+    if request.method == "POST":  # the page's forms are plain HTML: a GET builds no form object (~300 calls)
+        answer = _decide(subject)
+        if answer is not None:
+            return answer
+    page = service.history_page(subject, **cursors())
+    return render_template("consents/index.html", purposes=PURPOSES, states=service.current_states(subject),
+                           page=page, subject=subject,
+                           deciders={event_id: issued.load(document)["by"]
+                                     for event_id, document in receipts.receipts_of(page.rows).items()})
+
+
+def _decide(subject):
+    """A decision sent from the page: asked to confirm, then recorded; None when the form was not valid (the page
+    again, with the message)."""
     form = ConsentForm()
     if form.validate_on_submit() and form.confirm.data != "yes":
         return render_template("consents/confirm.html", purpose=BY_CODE[form.purpose.data], action=form.action.data)
@@ -53,11 +67,7 @@ def index():
         return redirect(url_for("consents.index"))
     if form.errors:
         flash(_("Unknown purpose or action."), "error")
-    page = service.history_page(subject, **cursors())
-    return render_template("consents/index.html", purposes=PURPOSES, states=service.current_states(subject),
-                           page=page, subject=subject,
-                           deciders={event_id: issued.load(document)["by"]
-                                     for event_id, document in receipts.receipts_of(page.rows).items()})
+    return None
 
 
 @bp.route("/consents/<purpose>/receipt")
