@@ -10,6 +10,10 @@ PORT ?= 5000
 # xdist worker rewrites every test module again: about 10 s of collection per worker instead of 1.
 unexport PYTHONDONTWRITEBYTECODE
 
+# A target's prerequisites side by side (db-check beside the static checks, a few seconds each; the tests wait for
+# both). The recipes' own lines still run in order.
+MAKEFLAGS += --jobs=2
+
 .PHONY: install browser compile run static test-db test check load-ci lint check-i18n i18n db-check package-check clean bench load scan
 
 install: $(VENV)/.installed
@@ -61,23 +65,24 @@ run: compile
 WORKERS ?= auto
 XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
 
-# What no database changes: ruff, the import layers, the committed catalogs
-static: compile
+# What no database changes: ruff, the import layers, the committed catalogs. (The tests read catalogs of their own,
+# seeded from the package: neither this nor the test targets need the live ones compiled.)
+static: install
 	$(PY) -m ruff check cabinet tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(PACKAGED_I18N) i18n check
 
 # Everything but the load runs (those are `make load-ci`): a few minutes
-test: compile browser db-check static
+test: install browser db-check static
 	$(PY) -m pytest $(XDIST)
 
 # What the database (CABINET_TEST_DATABASE_URL) can change: the migrations against the models, and the tests that reach
 # the database (tests/database_only.py). CI runs it on PostgreSQL after `make test` on SQLite, which ran the rest.
-test-db: compile browser db-check
+test-db: install browser db-check
 	$(PY) -m pytest $(XDIST) -p tests.database_only
 
 # The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
-check: compile db-check static
+check: install db-check static
 	$(PY) -m pytest $(XDIST) -q -m "not browser and not load and not slow"
 
 # The load and fault runs (marker `load`) on their own, one at a time: every CI run keeps them as evidence

@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from contextlib import ExitStack
 from email import message_from_bytes
 from email import policy as email_policy
@@ -37,9 +38,22 @@ from tests.helpers import (
     registration,
     source_messages,
 )
+from tests.shared_templates import sharing
 
 #: fixtures several test modules use beside the ones here: the access table's world, the crawl's, the editor's
 pytest_plugins = ("tests.access_table", "tests.crawling", "tests.editing")
+
+
+#: a memory-backed folder, where the machine has one, for the session's temporary folders
+MEMORY_FOLDER = "/dev/shm"
+
+
+def pytest_configure(config):
+    """The temporary folders (databases, uploads, outboxes, the CLI's and servers' files) in memory where the machine
+    has a tmpfs: SQLite's syncs and the folders emptied after every test never wait for the disk. A TMPDIR someone set
+    is kept; xdist's workers inherit the controller's."""
+    if "TMPDIR" not in os.environ and os.access(MEMORY_FOLDER, os.W_OK) and not hasattr(config, "workerinput"):
+        os.environ["TMPDIR"] = tempfile.tempdir = MEMORY_FOLDER
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -163,7 +177,7 @@ class Built:
     WRITTEN = ("UPLOAD_DIR", "OUTBOX_DIR", "AUDIT_CHECKPOINT_FILE")
 
     def __init__(self, config: dict):
-        self.app = create_app(config)
+        self.app = sharing(create_app(config))
         self.config = copy.deepcopy(dict(self.app.config))
         self.extensions = set(self.app.extensions)  # keys added later are caches filled by requests
 
@@ -248,7 +262,7 @@ def make_app(app):
             "SIGNING_PKCS12", "TRANSLATIONS_DIR")
 
     def make(**overrides):
-        new = create_app({**{k: app.config[k] for k in keys}, **overrides})
+        new = sharing(create_app({**{k: app.config[k] for k in keys}, **overrides}))
         made.append(new)
         return new
 

@@ -344,3 +344,21 @@ def test_line_breaks_and_tabs_are_fine():
 def test_a_translation_far_longer_than_its_source_is_refused():
     assert rules("File", "Ф" * 221) == ["length"]
     assert rules("File", "Ф" * 220) == []
+
+
+def test_the_template_a_check_extracts_is_extracted_again_when_the_code_changes(ctx, tmp_path, monkeypatch):
+    """A check keeps the template it extracted for the next check in the process, only while no source changed."""
+    project = tmp_path / "project"
+    (project / "cabinet").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[[tool.babel.mappings]]\nmethod = "python"\npattern = "cabinet/**.py"\n')
+    module = project / "cabinet" / "words.py"
+    module.write_text('_("First")\n')
+    monkeypatch.setattr(catalogs, "ROOT", project)
+    monkeypatch.setattr(catalogs, "_checked_template", {})
+    ids = lambda: {m.id for m in catalogs.fresh_template() if m.id}  # noqa: E731
+    assert ids() == {"First"}
+    assert catalogs.fresh_template() is catalogs.fresh_template()  # kept while nothing changed
+    module.write_text('_("First")\n_("Second one")\n')
+    assert ids() == {"First", "Second one"}
+    (project / "cabinet" / "more.py").write_text('_("Third")\n')
+    assert ids() == {"First", "Second one", "Third"}

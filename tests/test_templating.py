@@ -25,17 +25,20 @@ SNIPPETS = [
 ]
 
 
-@pytest.fixture
-def app(app_config, own_app, tmp_path):
-    folder = tmp_path / "translations"
+def write_catalogs(folder, messages=MESSAGES):
     for column, locale in enumerate(("kk", "ru")):
         catalog = Catalog(locale=locale)
-        for msgid, strings in MESSAGES.items():
+        for msgid, strings in messages.items():
             catalog.add(msgid, strings[column])
-        (folder / locale / "LC_MESSAGES").mkdir(parents=True)
+        (folder / locale / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
         with open(folder / locale / "LC_MESSAGES" / "messages.mo", "wb") as f:
             write_mo(f, catalog)
-    app = own_app({**app_config, "TRANSLATIONS_DIR": str(folder)})
+    return str(folder)
+
+
+@pytest.fixture
+def app(app_config, own_app, tmp_path):
+    app = own_app({**app_config, "TRANSLATIONS_DIR": write_catalogs(tmp_path / "translations")})
     with app.test_request_context():
         app.preprocess_request()  # another test's app may have filled the process-wide catalog cache
     return app
@@ -146,3 +149,27 @@ def test_what_a_person_typed_is_never_kept_in_memory(app):
         assert kept.kept == {}
         kept("complaints.show", number="BE-2026-000001")
         assert len(kept.kept) == 1
+
+
+def test_a_template_compiled_with_one_catalog_is_never_served_with_another(app, app_config, own_app, tmp_path,
+                                                                           monkeypatch):
+    """The session's apps share compiled templates (tests/shared_templates.py), translations folded in: an app
+    with other catalogs, or with its folder's catalog saved again, compiles its own."""
+    page = DictLoader({"t/title.html": '{{ _("Personal cabinet") }}'})
+
+    def title(made):
+        monkeypatch.setattr(made.jinja_env, "loader", ChoiceLoader([page, made.jinja_env.loader]))
+        made.jinja_env.drop_compiled()
+        with made.test_request_context(), force_locale("ru"):
+            made.preprocess_request()  # the process-wide catalog cache follows this app's files
+            return made.jinja_env.get_template("t/title.html").render()
+
+    def saying(word):
+        return {**MESSAGES, "Personal cabinet": ("KK " + word, "RU " + word)}
+
+    assert title(app) == "RU кабинет"
+    assert title(own_app({**app_config, "TRANSLATIONS_DIR": write_catalogs(tmp_path / "o", saying("другой"))})) \
+        == "RU другой"
+    saved = write_catalogs(tmp_path / "translations", saying("сохранённый"))  # a translator's save, same folder
+    assert title(own_app({**app_config, "TRANSLATIONS_DIR": saved})) == "RU сохранённый"
+    assert title(app) == "RU сохранённый"

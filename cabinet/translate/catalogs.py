@@ -85,10 +85,41 @@ def catalog_report(catalog, locale: str, template_keys: set[tuple]) -> list[str]
     return report
 
 
+#: the template last extracted for a check in this process, under the stamp of the sources it came from: a test
+#: session checks catalogs several times over code that does not change (1-2 s an extraction)
+_checked_template: dict[tuple, object] = {}
+
+#: what extraction reads (the mappings in pyproject.toml)
+SOURCES = frozenset({".py", ".html", ".txt"})
+
+
+def _sources_stamp() -> tuple:
+    """Each file extraction reads, with its size and time of change; the mappings' file too."""
+    paths = [ROOT / "pyproject.toml", *(p for p in (ROOT / "cabinet").rglob("*") if p.suffix in SOURCES)]
+    return tuple(sorted((str(p), found.st_mtime_ns, found.st_size) for p in paths if (found := _stat(p))))
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def fresh_template():
+    """The template extracted from the code as it is now (not written anywhere)."""
+    stamp = _sources_stamp()
+    if stamp not in _checked_template:
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = _read(extract(Path(tmp) / "fresh.pot"))
+        _checked_template.clear()
+        _checked_template[stamp] = fresh
+    return _checked_template[stamp]
+
+
 def check() -> list[str]:
     """Every problem in every catalog, plus a template out of date with the code."""
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = _read(extract(Path(tmp) / "fresh.pot"))
+    fresh = fresh_template()
     if not pot_path().exists():
         return [f"{pot_path()}: missing; run `flask --app wsgi i18n extract`"]
     report = template_drift(fresh, _read(pot_path()))
