@@ -78,7 +78,7 @@ test: install browser db-check static
 
 # What the database (CABINET_TEST_DATABASE_URL) can change: the migrations against the models, and the tests that reach
 # the database (tests/database_only.py). CI runs it on PostgreSQL after `make test` on SQLite, which ran the rest.
-test-db: install browser db-check
+test-db: install db-check
 	$(PY) -m pytest $(XDIST) -p tests.database_only
 
 # The inner loop, under a minute: no browser, no load, none of the slow ones (marker `slow`; see tests/conftest.py)
