@@ -38,7 +38,7 @@ from tests.helpers import (
     registration,
     source_messages,
 )
-from tests.shared_templates import sharing
+from tests.sharing import share_url_builders, sharing
 
 #: fixtures several test modules use beside the ones here: the access table's world, the crawl's, the editor's
 pytest_plugins = ("tests.access_table", "tests.crawling", "tests.editing")
@@ -54,6 +54,7 @@ def pytest_configure(config):
     is kept; xdist's workers inherit the controller's."""
     if "TMPDIR" not in os.environ and os.access(MEMORY_FOLDER, os.W_OK) and not hasattr(config, "workerinput"):
         os.environ["TMPDIR"] = tempfile.tempdir = MEMORY_FOLDER
+    share_url_builders()
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -451,6 +452,8 @@ SLOW_TESTS = {"test_route_answers_each_role_as_declared",
               # query budgets over 50 subjects and a long history
               "test_the_archive_makes_a_bounded_number_of_queries",
               "test_queue_is_paginated_with_a_bounded_number_of_queries",
+              # every position of a chain rewritten, each verdict walked again in two forked processes: ~1 s each
+              "test_each_rewrite_is_found_where_one_walk_finds_it",
               # worker processes of their own, counting in one store
               "test_workers_share_the_limits_through_redis",
               "test_a_shared_store_out_of_reach_still_signs_in_and_still_limits",

@@ -153,7 +153,7 @@ def test_what_a_person_typed_is_never_kept_in_memory(app):
 
 def test_a_template_compiled_with_one_catalog_is_never_served_with_another(app, app_config, own_app, tmp_path,
                                                                            monkeypatch):
-    """The session's apps share compiled templates (tests/shared_templates.py), translations folded in: an app
+    """The session's apps share compiled templates (tests/sharing.py), translations folded in: an app
     with other catalogs, or with its folder's catalog saved again, compiles its own."""
     page = DictLoader({"t/title.html": '{{ _("Personal cabinet") }}'})
 

@@ -1,9 +1,9 @@
-"""Compiled templates shared by the session's apps: a Jinja bytecode cache in memory.
+"""What the session's apps compile alike, compiled once: their templates and their routes' URL builders.
 
-Every app a test builds compiles the templates it renders, once per language, with that language's translations
-folded in (cabinet.templating). The compiled code depends on the template's source, the language and the compiled
-catalog it was folded from, nothing else an app is configured with; so it is keyed by all three (the catalog by its
-content), and an app with other catalogs (marked_catalogs, a translator's save) compiles its own.
+Templates: every app a test builds compiles the templates it renders, once per language, with that language's
+translations folded in (cabinet.templating). The compiled code depends on the template's source, the language and
+the compiled catalog it was folded from, nothing else an app is configured with; so it is keyed by all three (the
+catalog by its content), and an app with other catalogs (marked_catalogs, a translator's save) compiles its own.
 """
 
 import hashlib
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask_babel import get_babel
 from jinja2.bccache import Bucket, BytecodeCache
+from werkzeug.routing import Rule
 
 
 class SharedTemplates(BytecodeCache):
@@ -65,3 +66,28 @@ def sharing(app):
     """The app with the session's compiled templates (before it compiles any: overlays copy the setting)."""
     app.jinja_env.bytecode_cache = SHARED
     return app
+
+
+def share_url_builders() -> None:
+    """Each route's URL builders compiled once per process, not once per app (a quarter of building an app).
+
+    Werkzeug compiles two small functions for every rule of every app (`Rule._compile_builder`, through Python's
+    `ast` and `compile`). Such a function reads nothing of its rule but the rule's text and converters at call time
+    (it gets the rule as its first argument), so rules with the same text and parts can share one; a rule with
+    defaults folds them into the code, and compiles its own.
+    """
+    compile_builder = Rule._compile_builder
+    if getattr(compile_builder, "shared", False):
+        return
+    builders = {}
+
+    def shared(rule, append_unknown=True):
+        if rule.defaults:
+            return compile_builder(rule, append_unknown)
+        key = (rule.rule, tuple(rule._trace), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    shared.shared = True
+    Rule._compile_builder = shared
