@@ -1,5 +1,6 @@
 """The public policy page renders each version once per language and answers 304 to a visitor who has it: the
-cached page stays escaped, in the visitor's language, and a new publication shows at once in this process."""
+cached page stays escaped, in the visitor's language, and a new publication shows at once in this process. The
+front page is kept the same way (published.public_page)."""
 
 from datetime import date
 
@@ -53,3 +54,30 @@ def test_a_version_not_yet_in_effect_is_not_shown(client, policy):
     assert client.get("/policy/future").status_code == 404
     assert "Болашақ" not in client.get("/policy").text
     assert client.get("/policy/1").status_code == 200
+
+
+def test_the_front_page_is_kept_per_language_and_answers_304_to_a_visitor_who_has_it(app, client):
+    first = client.get("/")
+    assert first.status_code == 200 and first.headers["ETag"] and 'href="/register"' in first.text
+    assert client.get("/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    russian = app.test_client()
+    russian.get("/lang/ru")
+    page = russian.get("/", headers={"If-None-Match": first.headers["ETag"]})
+    assert page.status_code == 200 and '<html lang="ru">' in page.text and '<html lang="kk">' in client.get("/").text
+
+
+def test_a_kept_public_page_follows_a_changed_operator_contact(app, client, policy, monkeypatch):
+    for path in ("/", "/policy"):
+        before = client.get(path)
+        monkeypatch.setitem(app.config, "OPERATOR_PHONE", "+7 (7112) 99-88-77")
+        after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+        assert after.status_code == 200 and "+7 (7112) 99-88-77" in after.text
+        monkeypatch.undo()
+
+
+def test_the_front_page_signed_in_is_the_users_own(client, create_user, login):
+    assert 'href="/register"' in client.get("/").text  # the anonymous page, kept
+    login(create_user())
+    page = client.get("/")
+    assert page.status_code == 200 and "ETag" not in page.headers and 'href="/cabinet"' in page.text
+    assert 'href="/register"' not in page.text

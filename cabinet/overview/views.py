@@ -16,6 +16,7 @@ from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
 from cabinet.overview import access_log, archive, operations
+from cabinet.policies import published
 from cabinet.profile.service import PENDING_CORRECTION
 from cabinet.transaction import committed
 
@@ -24,7 +25,8 @@ bp = Blueprint("overview", __name__)
 
 @bp.route("/")
 def home():
-    return render_template("overview/home.html")
+    """The front page: to anonymous visitors the same page per language, rendered once (published.public_page)."""
+    return published.public_page(("home",), lambda: render_template("overview/home.html"))
 
 
 @bp.route("/favicon.ico")

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, current_app, make_response, request, session
+from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
+from cabinet import operator as operators
 from cabinet.extensions import db
 from cabinet.policies import service
 from cabinet.policies.models import PolicyText, PolicyVersion
@@ -92,3 +94,21 @@ def anonymous_page(tag: str, render: Callable[[], str]) -> str:
             pages.clear()
         html = pages[tag] = render()
     return html
+
+
+def public_page(parts: tuple, render: Callable[[], str]) -> Response | str:
+    """A page anyone may read. To an anonymous visitor with nothing one-off pending (no flashed message) the page for
+    the same parts, language, operator contact and address is rendered once and kept (a query string's page is
+    rendered each time, not kept), with a validator, and answered 304 when the browser holds it already; asked about
+    again each time (no-cache), so a new version or a saved catalog shows at once. Signed in, rendered each time."""
+    if "_user_id" in session or "_flashes" in session:
+        return render()
+    locale = str(get_locale())
+    tag = etag(*parts, locale, operators.current(locale), request.full_path)
+    if tag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = make_response(anonymous_page(tag, render) if not request.query_string else render())
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -2,11 +2,9 @@
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     has_request_context,
-    make_response,
     redirect,
     render_template,
     request,
@@ -59,25 +57,13 @@ def version(label):
 
 def _show(version: published.VersionLine, versions: tuple[published.VersionLine, ...]):
     """The version's page; to an anonymous visitor the same page for the same versions and language, rendered once,
-    and a 304 when the browser has it already."""
-    locale = str(get_locale())
-    anonymous = "_user_id" not in session and "_flashes" not in session  # nothing personal or one-off on the page
-    tag = published.etag(version, versions, locale, request.full_path) if anonymous else None
-
+    and a 304 when the browser has it already (published.public_page)."""
     def render() -> str:
-        text = published.text_of(version.id, locale)
+        text = published.text_of(version.id, str(get_locale()))
         return render_template("policies/show.html", version=version, text=text, body=text.body, versions=versions,
                                current=versions[-1])
 
-    if tag is None:
-        return render()
-    if tag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = make_response(published.anonymous_page(tag, render) if not request.query_string else render())
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "no-cache"  # kept, but asked about again: a new version shows at once
-    return response
+    return published.public_page((version, versions), render)
 
 
 @bp.route("/policy/<old>/diff/<new>")
