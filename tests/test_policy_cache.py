@@ -1,6 +1,6 @@
 """The public policy page renders each version once per language and answers 304 to a visitor who has it: the
 cached page stays escaped, in the visitor's language, and a new publication shows at once in this process. The
-front page is kept the same way (published.public_page)."""
+front page is kept the same way (cabinet.public_pages)."""
 
 from datetime import date
 

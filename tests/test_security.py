@@ -659,3 +659,21 @@ def test_is_safe_path_refuses_everything_else(target):
 def test_a_nul_in_a_url_is_not_found_on_any_database(client, create_user, login, path):
     login(create_user(roles=("subject", "support")))
     assert client.get(path).status_code == 404
+
+
+def test_the_kept_sign_in_form_gives_each_visitor_a_token_of_their_own(app, create_user, make_app):
+    """The sign-in form is rendered once and kept (cabinet.public_pages.form_page): every visitor still gets a token
+    of their own session, which signs them in, and another visitor's token is refused."""
+    user = create_user()
+    csrf_app = make_app(WTF_CSRF_ENABLED=True)
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    tokens = [csrf_token(visitor.get("/login").text) for visitor in (first, second)]
+    assert tokens[0] != tokens[1] and "{" not in "".join(tokens)  # each its own, the placeholder never shown
+    refused = second.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": tokens[0]})
+    assert refused.status_code == 400
+    assert second.post("/login", data={"email": user.email, "password": PASSWORD,
+                                       "csrf_token": tokens[1]}).status_code == 302
+    page = first.get("/login?next=/cabinet/profile")  # with a query string: rendered for this visitor
+    assert 'value="/cabinet/profile"' in page.text and csrf_token(page.text) != tokens[1]
+    assert first.post("/login", data={"email": user.email, "password": PASSWORD, "next": "/cabinet/profile",
+                                      "csrf_token": csrf_token(page.text)}).headers["Location"] == "/cabinet/profile"

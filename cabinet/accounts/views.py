@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import lazyload
 
+from cabinet import public_pages
 from cabinet.accounts import operations, service
 from cabinet.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from cabinet.accounts.limits import (
@@ -82,6 +83,8 @@ def landing(user) -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(landing(current_user))
+    if request.method == "GET":  # the empty form: kept for anonymous visitors, each given their own token
+        return public_pages.form_page(("login",), lambda: render_template("accounts/login.html", form=LoginForm()))
     form = LoginForm()
     if form.validate_on_submit():
         chosen = request.cookies.get(lang_cookie())  # the language chosen on the sign-in page becomes the account's

@@ -6,6 +6,7 @@ from typing import NamedTuple
 from flask import Blueprint, Response, current_app, render_template, request, send_file, send_from_directory
 from sqlalchemy import select
 
+from cabinet import public_pages
 from cabinet.accounts.service import confirmation_regarding
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.audit.wording import EventWords
@@ -16,7 +17,6 @@ from cabinet.extensions import db
 from cabinet.i18n import local_today
 from cabinet.mail import notices
 from cabinet.overview import access_log, archive, operations
-from cabinet.policies import published
 from cabinet.profile.service import PENDING_CORRECTION
 from cabinet.transaction import committed
 
@@ -25,8 +25,8 @@ bp = Blueprint("overview", __name__)
 
 @bp.route("/")
 def home():
-    """The front page: to anonymous visitors the same page per language, rendered once (published.public_page)."""
-    return published.public_page(("home",), lambda: render_template("overview/home.html"))
+    """The front page: to anonymous visitors the same page per language, rendered once (public_pages.public_page)."""
+    return public_pages.public_page(("home",), lambda: render_template("overview/home.html"))
 
 
 @bp.route("/favicon.ico")

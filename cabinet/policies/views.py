@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from cabinet import public_pages
 from cabinet.acting import current_actor, current_subject, subject_required
 from cabinet.extensions import db
 from cabinet.i18n import local_today, local_zone
@@ -57,13 +58,13 @@ def version(label):
 
 def _show(version: published.VersionLine, versions: tuple[published.VersionLine, ...]):
     """The version's page; to an anonymous visitor the same page for the same versions and language, rendered once,
-    and a 304 when the browser has it already (published.public_page)."""
+    and a 304 when the browser has it already (public_pages.public_page)."""
     def render() -> str:
         text = published.text_of(version.id, str(get_locale()))
         return render_template("policies/show.html", version=version, text=text, body=text.body, versions=versions,
                                current=versions[-1])
 
-    return published.public_page((version, versions), render)
+    return public_pages.public_page((version, versions), render)
 
 
 @bp.route("/policy/<old>/diff/<new>")
