@@ -29,7 +29,8 @@ def committing():
     or its commit failed."""
     try:
         yield
-        db.session.commit()
+        if db.session().in_transaction():  # a block that touched no table (a kept page) has nothing to end
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise

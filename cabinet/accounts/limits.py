@@ -41,14 +41,18 @@ def account_key() -> str:
 _LIMITED: list = []
 
 
+#: the methods the limits count: sending a form, not showing it
+COUNTED = frozenset({"POST"})
+
+
 def per_account(limits: str):
     """The limit for one account, counted on every POST, whatever address it comes from."""
-    return _limit(limits, key_func=account_key, methods=["POST"], scope="account")
+    return _limit(limits, key_func=account_key, methods=sorted(COUNTED), scope="account")
 
 
 def per_address(limits: str):
     """The limit for one client address, counted on every POST."""
-    return _limit(limits, methods=["POST"], scope="address")
+    return _limit(limits, methods=sorted(COUNTED), scope="address")
 
 
 def _limit(limits: str, **options):
@@ -61,6 +65,8 @@ def _limit(limits: str, **options):
 
         @wraps(view)
         def limited(*args, **kwargs):
+            if request.method not in COUNTED:  # what no limit counts (the form shown) goes straight to the view
+                return view(*args, **kwargs)
             return current_app.extensions["rate_limited_views"][limited](*args, **kwargs)
 
         limited.rate_limits = [(limits, options)]
