@@ -74,18 +74,26 @@ def form_page(parts: tuple, render: Callable[[], str]) -> str:
     did). No validator: the token differs each time. Otherwise rendered each time."""
     if not anonymous() or request.query_string or "csrf_token" in g:
         return render()  # a token made before the page (a form built outside render) could be in it: not kept
-    tag = etag("form", *parts, *_shown_to_all())
-    html = current_app.extensions.setdefault(PAGES_KEY, {}).get(tag)
-    if html is None:
-        g.csrf_token = TOKEN_PLACEHOLDER  # Flask-WTF's token for this request, under its field name
-        try:
-            html = render()
-        finally:
-            del g.csrf_token
-        if TOKEN_PLACEHOLDER not in html and current_app.config.get("WTF_CSRF_ENABLED", True):
-            return render()  # the form took its token some other way: this visitor's own, never kept
-        anonymous_page(tag, lambda: html)
+    try:
+        html = anonymous_page(etag("form", *parts, *_shown_to_all()), lambda: _with_placeholder(render))
+    except _TokenNotPlaced:
+        return render()  # this visitor's own token, never kept
     return html.replace(TOKEN_PLACEHOLDER, generate_csrf())
+
+
+class _TokenNotPlaced(Exception):
+    """The form took its CSRF token some other way than Flask-WTF's per-request one: the page cannot be kept."""
+
+
+def _with_placeholder(render: Callable[[], str]) -> str:
+    g.csrf_token = TOKEN_PLACEHOLDER  # Flask-WTF's token for this request, under its field name
+    try:
+        html = render()
+    finally:
+        del g.csrf_token
+    if TOKEN_PLACEHOLDER not in html and current_app.config.get("WTF_CSRF_ENABLED", True):
+        raise _TokenNotPlaced
+    return html
 
 
 def anonymous() -> bool:

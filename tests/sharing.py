@@ -24,12 +24,13 @@ class SharedTemplates(BytecodeCache):
         catalog = self._catalog(environment)
         key = f"{environment.language}:{catalog}:{self.get_cache_key(name, filename)}"
         bucket = Bucket(environment, key, self.get_source_checksum(source))
-        if catalog is not None:
+        bucket.shared = catalog is not None
+        if bucket.shared:
             self.load_bytecode(bucket)
         return bucket
 
     def set_bucket(self, bucket):
-        if bucket.key.split(":")[1] != "None":
+        if bucket.shared:
             self.dump_bytecode(bucket)
 
     def load_bytecode(self, bucket):

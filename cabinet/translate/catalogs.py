@@ -2,6 +2,7 @@
 
 import contextlib
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
@@ -85,10 +86,6 @@ def catalog_report(catalog, locale: str, template_keys: set[tuple]) -> list[str]
     return report
 
 
-#: the template last extracted for a check in this process, under the stamp of the sources it came from: a test
-#: session checks catalogs several times over code that does not change (1-2 s an extraction)
-_checked_template: dict[tuple, object] = {}
-
 #: what extraction reads (the mappings in pyproject.toml)
 SOURCES = frozenset({".py", ".html", ".txt"})
 
@@ -108,13 +105,15 @@ def _stat(path: Path):
 
 def fresh_template():
     """The template extracted from the code as it is now (not written anywhere)."""
-    stamp = _sources_stamp()
-    if stamp not in _checked_template:
-        with tempfile.TemporaryDirectory() as tmp:
-            fresh = _read(extract(Path(tmp) / "fresh.pot"))
-        _checked_template.clear()
-        _checked_template[stamp] = fresh
-    return _checked_template[stamp]
+    return _extracted(_sources_stamp())
+
+
+@lru_cache(maxsize=1)
+def _extracted(_stamp: tuple):
+    """Kept for the sources' stamp: a test session checks catalogs several times over code that does not change
+    (1-2 s an extraction)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _read(extract(Path(tmp) / "fresh.pot"))
 
 
 def check() -> list[str]:
