@@ -40,6 +40,8 @@ from pathlib import Path
 import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +89,10 @@ class Hit:
     ended: float
     ok: bool
     locked: bool = False
+    #: why there was no answer: the client's exception, as it was raised
+    failure: str = ""
+    #: no answer on a kept-alive connection the server had closed, so sent again (as a browser does); not a failure
+    resent: bool = False
 
     @property
     def server_error(self) -> bool:
@@ -148,6 +154,39 @@ def form_with(html: str, name: str) -> dict:
     return next(form for form in forms_of(html) if name in form)
 
 
+_connection = threading.local()
+
+
+class _CountedConnection(HTTPConnection):
+    """A connection that knows whether it carried a request before: what a browser asks before it sends again."""
+
+    carried = 0
+
+    def request(self, *args, **kwargs):
+        _connection.reused = self.carried > 0
+        self.carried += 1
+        return super().request(*args, **kwargs)
+
+
+class _CountedPool(HTTPConnectionPool):
+    ConnectionCls = _CountedConnection
+
+
+class _BrowserAdapter(HTTPAdapter):
+    """As a browser does: a page asked on a kept-alive connection that a killed worker left dead is asked again
+    (urllib3's retry, GET and HEAD); any request that such a connection closed before a byte of answer is resent by
+    Visitor.send (Chromium's HttpNetworkTransaction does so for every method: the server may have closed an idle
+    connection just as the request was on its way)."""
+
+    def __init__(self):
+        super().__init__(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
+                                           allowed_methods={"GET", "HEAD"}))
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "http": _CountedPool}
+
+
 class Visitor:
     """One simulated subject with its own session (cookies), random choices and remembered complaints."""
 
@@ -155,9 +194,7 @@ class Visitor:
         self.email, self.base, self.journal, self.settings = email, base, journal, settings
         self.rng = random.Random(index)
         self.session = requests.Session()
-        # as a browser does: a page asked on a kept-alive connection that a killed worker left dead is asked again
-        self.session.mount(base, HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
-                                                               allowed_methods={"GET", "HEAD"})))
+        self.session.mount(base, _BrowserAdapter())
         self.numbers: list[str] = []
         self.serial = 0
 
@@ -166,14 +203,23 @@ class Visitor:
         hit, response = self.send(kind, method, path, expect, to, **kwargs)
         return response if hit.ok else None
 
-    def send(self, kind, method, path, expect: int, to: str = "", **kwargs) -> tuple[Hit, requests.Response | None]:
-        """Send one request and record it in the journal."""
+    def send(self, kind, method, path, expect: int, to: str = "", resend: bool = True, **kwargs) \
+            -> tuple[Hit, requests.Response | None]:
+        """Send one request and record it in the journal; once more if a kept-alive connection closed unanswered."""
         started = time.monotonic()
+        _connection.reused = False
         try:
             response = self.session.request(method, self.base + path, allow_redirects=False,
                                             timeout=REQUEST_TIMEOUT, **kwargs)
-        except requests.RequestException:
-            hit, response = Hit(kind, method, path, None, started, time.monotonic(), False), None
+        except requests.RequestException as error:
+            failure = f"{type(error).__name__}: {error}"[:160]
+            closed = isinstance(error, requests.ConnectionError) and not isinstance(error, requests.Timeout)
+            again = resend and closed and _connection.reused
+            hit, response = Hit(kind, method, path, None, started, time.monotonic(), False, failure=failure,
+                                resent=again), None
+            if again:
+                self.journal.hits.append(hit)
+                return self.send(kind, method, path, expect, to, resend=False, **kwargs)
         else:
             location = response.headers.get("Location", "").removeprefix(self.base)
             hit = Hit(kind, method, path, response.status_code, started, time.monotonic(),
@@ -479,15 +525,17 @@ class Report:
         lines = [f"{self.settings.subjects} subjects for {self.seconds:.0f} s: {len(hits)} requests, "
                  f"{len(hits) / self.seconds:.1f} req/s, latency p50 {percentile(ms, 50):.0f} ms, "
                  f"p95 {percentile(ms, 95):.0f} ms, max {ms[-1] if ms else 0:.0f} ms",
-                 f"5xx {sum(hit.server_error for hit in hits)}, no answer {sum(hit.status is None for hit in hits)}, "
-                 f"'database is locked' {sum(hit.locked for hit in hits)}",
+                 f"5xx {sum(hit.server_error for hit in hits)}, "
+                 f"no answer {sum(hit.status is None and not hit.resent for hit in hits)}, "
+                 f"'database is locked' {sum(hit.locked for hit in hits)}, resent after a kept-alive connection "
+                 f"closed unanswered {sum(hit.resent for hit in hits)}",
                  f"complaints confirmed {confirmed} (of {len(self.journal.filings)} sent), "
                  f"resubmissions answered {len(self.journal.resubmissions)}"]
         by_kind = defaultdict(list)
         for hit in hits:
             by_kind[hit.kind].append(hit)
         for kind, group in sorted(by_kind.items()):
-            statuses = Counter(hit.status or "no answer" for hit in group)
+            statuses = Counter(hit.status or ("resent" if hit.resent else "no answer") for hit in group)
             lines.append(f"  {kind:<9} {len(group):>6}  " + ", ".join(f"{s}: {n}" for s, n in sorted(
                 statuses.items(), key=str)))
         lines += self.notes
@@ -567,8 +615,11 @@ def judge(journal: Journal, windows: list) -> list[str]:
     def where(hit: Hit) -> str:
         return f"{hit.method} {NUMBER.sub('/cabinet/complaints/<number>', hit.path)}"
 
-    failed = Counter(f"{where(hit)} ({hit.kind}) answered {hit.status or 'nothing'}"
-                     for hit in journal.hits if not hit.ok and not excused(hit))
+    def answer(hit: Hit) -> str:
+        return str(hit.status) if hit.status else f"nothing ({hit.failure}, after {hit.ended - hit.started:.1f} s)"
+
+    failed = Counter(f"{where(hit)} ({hit.kind}) answered {answer(hit)}"
+                     for hit in journal.hits if not hit.ok and not hit.resent and not excused(hit))
     locked = Counter(where(hit) for hit in journal.hits if hit.locked)
     return [f"{n}x {what}" for what, n in failed.items()] + \
         [f"{n}x {what} showed 'database is locked'" for what, n in locked.items()]
