@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from benchmarks import generate  # noqa: E402
-from benchmarks.shared import DATA, PASSWORD, SUBJECT, app_config  # noqa: E402
-from benchmarks.throughput import HELLO, PLAIN_PAGE, Page, pages, plain_database_url, plain_pages, prepared  # noqa: E402
+from benchmarks.shared import DATA, PASSWORD, app_config  # noqa: E402
+from benchmarks.throughput import HELLO, PLAIN_PAGE, pages, plain_database_url, plain_pages, prepared  # noqa: E402
 
 EMPTY = {"subjects": 0, "events": 0, "complaints": 0}
 
@@ -102,9 +102,7 @@ def main(argv=None) -> int:
     manifest = prepared(args.database_url, EMPTY)
     app = create_bench_app(app_config(args.database_url, generate.folder_for(args.database_url)))
     clients: dict = {"plain": Browser(create_plain_app(plain_database_url("sqlite", "")))}
-    #: the bare route signed in: what the per-request hooks cost a subject's every page
-    bare_signed_in = Page("bare signed in", "/bench/bare", "ok", SUBJECT, "bare")
-    chosen = [p for p in plain_pages() + pages(manifest) + [bare_signed_in] if args.profile in (None, p.label)]
+    chosen = [p for p in plain_pages() + pages(manifest) if args.profile in (None, p.label)]
     for page in chosen:
         page.account = page.account or ("plain" if page.label.startswith("plain") else None)
         if page.account not in clients:

@@ -88,6 +88,8 @@ def pages(manifest: dict) -> list[Page]:
             Page("policy", "/policy", "құпиялық саясаты", kind="public"),
             Page("home", "/", "Дербес деректеріңіз — өз қолыңызда</h1>", kind="public"),
             Page("sign-in form", "/login", "Кіру</h1>", kind="public"),
+            # no target: the floor of every signed-in page (the session, the user, the hooks), against the plain page
+            Page("bare signed in", "/bench/bare", "ok", SUBJECT),
             Page("overview", "/cabinet", "<h1>Сәлеметсіз бе", SUBJECT, "overview"),
             Page("profile", "/cabinet/profile", "<h1>Менің деректерім", SUBJECT, "subject"),
             Page("complaints", "/cabinet/complaints", "<h1>Шағымдар", SUBJECT, "subject"),
