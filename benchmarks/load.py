@@ -42,7 +42,6 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
-from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -173,14 +172,9 @@ class _CountedPool(HTTPConnectionPool):
 
 
 class _BrowserAdapter(HTTPAdapter):
-    """As a browser does: a page asked on a kept-alive connection that a killed worker left dead is asked again
-    (urllib3's retry, GET and HEAD); any request that such a connection closed before a byte of answer is resent by
-    Visitor.send (Chromium's HttpNetworkTransaction does so for every method: the server may have closed an idle
-    connection just as the request was on its way)."""
-
-    def __init__(self):
-        super().__init__(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
-                                           allowed_methods={"GET", "HEAD"}))
+    """Connections that count what they carried, so Visitor.send knows, as a browser does, whether a request that
+    got no answer went out on a reused kept-alive connection (one the server closed while idle, or a killed worker
+    left dead): such a request is sent once more, whatever its method, as Chromium's HttpNetworkTransaction does."""
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
@@ -212,20 +206,18 @@ class Visitor:
             response = self.session.request(method, self.base + path, allow_redirects=False,
                                             timeout=REQUEST_TIMEOUT, **kwargs)
         except requests.RequestException as error:
-            failure = f"{type(error).__name__}: {error}"[:160]
             closed = isinstance(error, requests.ConnectionError) and not isinstance(error, requests.Timeout)
-            again = resend and closed and _connection.reused
-            hit, response = Hit(kind, method, path, None, started, time.monotonic(), False, failure=failure,
-                                resent=again), None
-            if again:
-                self.journal.hits.append(hit)
-                return self.send(kind, method, path, expect, to, resend=False, **kwargs)
+            hit = Hit(kind, method, path, None, started, time.monotonic(), False,
+                      failure=f"{type(error).__name__}: {error}"[:160], resent=resend and closed and _connection.reused)
+            response = None
         else:
             location = response.headers.get("Location", "").removeprefix(self.base)
             hit = Hit(kind, method, path, response.status_code, started, time.monotonic(),
                       response.status_code == expect and location.startswith(to),
                       "database is locked" in response.text)
         self.journal.hits.append(hit)
+        if hit.resent:
+            return self.send(kind, method, path, expect, to, resend=False, **kwargs)
         return hit, response
 
     def sign_in(self) -> bool:

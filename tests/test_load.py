@@ -43,8 +43,8 @@ class _ClosingServer:
     def _talk(self, connection):
         with connection, connection.makefile("rb") as stream:
             for served in itertools.count():
-                head = [line for line in iter(stream.readline, b"\r\n") if line]
-                if not head:
+                head = _request_head(stream)
+                if not head:  # the client closed the connection
                     return
                 length = next((int(line.split(b":")[1]) for line in head
                                if line.lower().startswith(b"content-length")), 0)
@@ -52,6 +52,14 @@ class _ClosingServer:
                 if served >= self.answered:
                     return  # closed with the request unanswered, as a kept-alive connection timing out
                 connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n")
+
+
+def _request_head(stream) -> list[bytes]:
+    """The request line and headers; none once the client has closed (readline then gives b"" for ever)."""
+    head = []
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        head.append(line)
+    return head if line else []
 
 
 def _visitor(base: str) -> load.Visitor:
@@ -67,6 +75,14 @@ def test_a_post_on_a_kept_alive_connection_closed_unanswered_is_sent_again_as_a_
     first, closed, resent = visitor.journal.hits
     assert first.ok and closed.resent and closed.status is None and "ConnectionError" in closed.failure
     assert resent.ok and load.judge(visitor.journal, []) == []
+
+
+def test_a_page_asked_on_a_dead_kept_alive_connection_is_asked_again_the_same_way():
+    server = _ClosingServer(answered=1)
+    visitor = _visitor(server.base)
+    assert visitor.call("browse", "GET", "/page", 302) and visitor.call("browse", "GET", "/page", 302)
+    assert [method for method, _body in server.requests] == ["GET", "GET", "GET"]
+    assert [hit.resent for hit in visitor.journal.hits] == [False, True, False]
 
 
 def test_a_new_connection_closed_unanswered_is_a_failure_the_run_reports():
