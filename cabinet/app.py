@@ -11,6 +11,7 @@ from cabinet import forms as form_widgets
 from cabinet.accounts import language, limits
 from cabinet.accounts import operations as account_operations
 from cabinet.accounts import views as accounts
+from cabinet.admin import audit as admin_audit
 from cabinet.admin import mail as admin_mail
 from cabinet.admin import translators
 from cabinet.admin import views as admin
@@ -37,7 +38,7 @@ from cabinet.translate import packaged
 from cabinet.translate import views as translate
 
 BLUEPRINTS = (overview, accounts, language, profile, policies, consents, complaints, disclosures, staff,
-              staff_complaints, admin, admin_mail, translate, verify, stats)
+              staff_complaints, admin, admin_mail, admin_audit, translate, verify, stats)
 #: imported for the routes they add to another area's blueprint: /register joins accounts', the translators'
 #: languages page joins translate's
 ROUTES_ON_OTHER_BLUEPRINTS = (registration, translators)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
-from sqlalchemy import String, update
+from sqlalchemy import String, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,6 +75,25 @@ def enqueue_safely(task, *args) -> bool:
         log.exception("could not enqueue %s%r; the sweep will pick it up", task.name, args)
         return False
     return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Enqueue once the caller's transaction commits, and not at all if it rolls back: the task reads what it
+    wrote."""
+    db.session.info.setdefault("enqueue_on_commit", []).append((task, args))
+
+
+def _committed(session) -> None:
+    for task, args in session.info.pop("enqueue_on_commit", []):
+        enqueue_safely(task, *args)
+
+
+def _rolled_back(session) -> None:
+    session.info.pop("enqueue_on_commit", None)
+
+
+event.listen(db.session, "after_commit", _committed)
+event.listen(db.session, "after_rollback", _rolled_back)
 
 
 def consumer(workers: int = 2):

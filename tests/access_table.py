@@ -197,6 +197,8 @@ ROUTES = [
     admin("/admin/calendar", method="POST"),  # an empty form: shown again with its errors
     admin("/admin/mail"),
     admin("/admin/mail/<mail_id>/resend", "/admin/mail/987654/resend", method="POST", status=404),
+    admin("/admin/audit"),
+    admin("/admin/audit/verify", method="POST", status=to("/admin/audit")),  # queued: back to the page
     # the translators' area: catalogs only, no personal data
     translate("/translate"),
     translate("/translate/<locale>", "/translate/kk"),

@@ -93,6 +93,7 @@ FORMS = {
     "admin.users": admin.RolesForm,
     "admin.end_user_sessions": None,
     "admin_mail.resend": None,
+    "admin_audit.verify": None,
     "admin.calendar_page": admin.DayOverrideForm,
     "translate.catalog": translate.EntryForm,
     "translate.upload_catalog": translate.UploadForm,

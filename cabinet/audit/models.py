@@ -46,3 +46,24 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
+
+
+class AuditVerification(db.Model):
+    """A whole-trail verification an administrator asked for, and what the worker found: kept, so the page shows
+    when the trail was last found intact and by whose request."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: events verified (before the first break, if any); checkpoints read sound from the file; of those, matched
+    events: Mapped[int | None]
+    checkpoints: Mapped[int | None]
+    anchored: Mapped[int | None]
+    #: None when intact; else what broke (cabinet.audit.verification.REASONS) and where (a position, or a line of
+    #: the checkpoints file)
+    problem: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int | None]
