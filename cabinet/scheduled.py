@@ -10,14 +10,17 @@ from datetime import timedelta
 
 from flask import current_app
 from huey import crontab
+from sqlalchemy import exists, select
 
 from cabinet import i18n
-from cabinet.audit import checkpoints, who
+from cabinet.accounts.models import User, UserRole
+from cabinet.audit import checkpoints, verification, who
 from cabinet.audit.trail import verify
 from cabinet.consents import withdrawal
 from cabinet.documents import drafts
 from cabinet.documents.storage import sweep
-from cabinet.mail import send
+from cabinet.extensions import db
+from cabinet.mail import external_url, send
 from cabinet.queue import huey, in_app, once_per
 from cabinet.staff.reminders import remind
 from cabinet.transaction import committing
@@ -81,15 +84,17 @@ def sweep_uploads() -> int:
 def audit_checkpoint() -> int | None:
     """Hourly, as `flask audit checkpoint` from cron did: verify the events since the latest checkpoint, sign the
     head into the checkpoints file and mail it to the auditor; nothing when no event came since. On tampering
-    nothing is signed and the error is logged (`flask audit verify` tells where)."""
+    nothing is signed, the break is kept for the administrators' audit page and mailed to them and to the auditor
+    (once per break), and the verifier's words are logged (`flask audit verify` tells more)."""
     found, bad = checkpoints.read()
-    if bad is not None:
-        log.error("audit checkpoints TAMPERED WITH: %s; no checkpoint taken", bad)
-        return None
     after = (found[-1].seq, found[-1].mac, found[-1].key_id) if found else None
     verdict = verify(anchors=checkpoints.anchors(found[-1:]), after=after)
-    if not verdict.ok:
-        log.error("audit trail TAMPERED WITH from position %s: %s; no checkpoint taken", verdict.seq, verdict.problem)
+    if bad is not None or not verdict.ok:
+        with who.job("audit checkpoint"), committing():
+            finding = verification.hourly_finding(verdict, found, bad)
+            if finding is not None:
+                alert(finding)
+        log.error("no audit checkpoint taken: the trail or its checkpoints were altered")
         return None
     if not verdict.checked:
         return None
@@ -100,3 +105,30 @@ def audit_checkpoint() -> int | None:
             send(recipient, "audit_checkpoint", locale=current_app.config["AUDIT_MAIL_LOCALE"],
                  seq=verdict.head[0], line=line)
     return verdict.head[0] if line else None
+
+
+@huey.periodic_task(crontab(hour="21", minute="35"), name="audit.verify_daily")
+@in_app
+@once_per(timedelta(hours=20))
+def audit_verify_daily() -> int | None:
+    """Each night (02:35 in Astana): the whole trail verified, as the hourly check cannot (it walks only the events
+    since the latest checkpoint); its finding kept for the administrators' page, a new break mailed to them."""
+    with who.job("audit verify"):
+        finding = verification.daily()
+        if finding is not None and verification.is_news(finding):
+            with committing():
+                alert(finding)
+    return finding.id if finding is not None else None
+
+
+def alert(finding) -> int:
+    """Mail a break the hourly check found to every administrator (in their language) and to the auditor."""
+    admins = db.session.execute(select(User.email, User.locale).where(
+        exists().where(UserRole.user_id == User.id, UserRole.role == "admin")).order_by(User.id)).all()
+    auditor = current_app.config.get("AUDIT_MAIL_TO")
+    recipients = [*admins, *([(auditor, current_app.config["AUDIT_MAIL_LOCALE"])] if auditor else [])]
+    for email, locale in recipients:
+        send(email, "audit_broken", locale=locale, finding=finding, reasons=verification.REASONS,
+             link=external_url("admin_audit.index"))
+    return len(recipients)
+

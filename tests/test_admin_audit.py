@@ -13,6 +13,7 @@ from cabinet.audit import trail, verification
 from cabinet.audit.models import AuditEvent, AuditVerification
 from cabinet.database import utcnow
 from cabinet.extensions import db
+from cabinet.scheduled import audit_checkpoint, audit_verify_daily
 from tests.helpers import count, events, login_as, rows, sql
 
 #: checkpoints only where a test takes them
@@ -184,3 +185,55 @@ def test_only_administrators_see_or_ask(app, create_user, history):
 def test_each_break_the_verifier_names_has_words_for_the_administrator(problem, reason):
     assert verification.reason_of(problem) == reason
     assert reason in verification.REASONS
+
+
+def test_an_intact_hourly_check_keeps_nothing_for_the_page(app, admin):
+    with app.app_context():
+        assert audit_checkpoint.call_local() is not None  # a checkpoint signed
+    assert count(app, AuditVerification) == 0
+
+
+def test_the_hourly_check_keeps_a_break_for_the_page_and_mails_it_once(app, admin, make_app, outbox):
+    user, browser = admin
+    sql(app, "UPDATE users SET locale = 'ru' WHERE id = :id", id=user.id)
+    sql(app, "UPDATE audit_events SET action = 'account.nothing' WHERE seq = 2")
+    with make_app(AUDIT_MAIL_TO="auditor@example.kz", AUDIT_MAIL_LOCALE="kk", **MANUAL).app_context():
+        assert audit_checkpoint.call_local() is None
+        sql(app, "UPDATE job_leases SET until = :past", past=(utcnow() - timedelta(hours=1)).replace(tzinfo=None))
+        assert audit_checkpoint.call_local() is None  # the next hour: the same break, not kept or mailed again
+    (found,) = rows(app, AuditVerification)
+    assert (found.kind, found.problem, found.position) == ("hourly", "changed", 2)
+    mails = {m["To"]: m for m in outbox() if m["To"] in (user.email, "auditor@example.kz")}
+    assert len([m for m in outbox() if m["To"] == user.email]) == 1
+    assert "Журнал аудита изменён на событии 2" in mails[user.email]["Subject"]
+    assert "http://cabinet.test/admin/audit" in mails[user.email].get_content()
+    assert "Аудит журналы 2-оқиғада өзгертілген" in mails["auditor@example.kz"]["Subject"]
+    assert "Оқиға жазылғаннан кейін өзгертілген" in mails["auditor@example.kz"].get_content()
+    page = browser.get("/admin/audit").text
+    assert "Ежечасная проверка" in page and "Нарушен на событии 2" in finding(page)  # the admin reads Russian
+    assert 'action="/admin/audit/verify"' in page  # a finding of the hourly check holds back no verification
+
+
+def test_the_nightly_check_finds_what_the_hourly_one_cannot_and_mails_a_break_once(app, admin, make_app, runner,
+                                                                                 outbox):
+    user, browser = admin
+    nightly = make_app(**MANUAL)
+    with nightly.app_context():
+        assert audit_verify_daily.call_local() is not None
+    assert rows(app, AuditVerification)[-1].problem is None
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    sql(app, "UPDATE audit_events SET action = 'account.nothing' WHERE seq = 3")  # anchored by the checkpoint
+    with nightly.app_context():
+        assert audit_checkpoint.call_local() is None  # no event since the checkpoint: the hourly check walks none
+    assert [v.kind for v in rows(app, AuditVerification)] == ["daily"]
+    for _night in range(2):
+        sql(app, "UPDATE job_leases SET until = :past", past=(utcnow() - timedelta(days=1)).replace(tzinfo=None))
+        with nightly.app_context():
+            assert audit_verify_daily.call_local() is not None
+    assert [(v.kind, v.problem, v.position) for v in rows(app, AuditVerification)] == [
+        ("daily", None, None), ("daily", "changed", 3), ("daily", "changed", 3)]
+    (mail,) = [m for m in outbox() if m["To"] == user.email]  # the same break the next night: no second mail
+    assert "Аудит журналы 3-оқиғада өзгертілген" in mail["Subject"]
+    assert "бүкіл аудит журналын түнгі тексеру" in mail.get_content()
+    page = browser.get("/admin/audit").text
+    assert "Түнгі тексеру" in page and "3-оқиғада бұзылған" in finding(page)

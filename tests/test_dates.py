@@ -90,7 +90,7 @@ def test_no_double_full_stop_after_a_date_in_pages_and_mails(app, lang):
 
 
 SUBJECT_CONTEXT = {"complaint": SimpleNamespace(number="BE-2026-000001"), "seq": 12345, "total": 3, "warn_days": 5,
-                   "subject": "Жаңалықтар мен ұсыныстар"}
+                   "subject": "Жаңалықтар мен ұсыныстар", "finding": SimpleNamespace(problem="changed", position=2)}
 
 
 def mail_subjects(app):

@@ -57,6 +57,9 @@ class AuditVerification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: "asked": the whole trail, asked for by an administrator; "daily": the whole trail, by the worker each night;
+    #: "hourly": the events since the latest checkpoint, kept only when it found a break
+    kind: Mapped[str] = mapped_column(String(8), default="asked")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: events verified (before the first break, if any); checkpoints read sound from the file; of those, matched

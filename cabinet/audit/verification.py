@@ -61,7 +61,7 @@ def reason_of(problem: str) -> str:
 def pending() -> AuditVerification | None:
     """The verification still being waited for, if one was asked for recently."""
     return db.session.scalar(select(AuditVerification)
-                             .where(AuditVerification.finished_at.is_(None),
+                             .where(AuditVerification.kind == "asked", AuditVerification.finished_at.is_(None),
                                     AuditVerification.requested_at > utcnow() - PENDING_FOR)
                              .order_by(AuditVerification.id.desc()).limit(1))
 
@@ -70,7 +70,7 @@ def request_verification(*, actor) -> AuditVerification | None:
     """Ask the worker to verify the whole trail; None when a verification asked for recently is not finished."""
     if pending() is not None:
         return None
-    verification = AuditVerification(requested_by_id=actor.id, requested_at=utcnow())
+    verification = AuditVerification(kind="asked", requested_by_id=actor.id, requested_at=utcnow())
     db.session.add(verification)
     trail.record("audit.verification_requested", actor=actor, obj=verification)
     enqueue_on_commit(verify_task, verification.id)
@@ -107,7 +107,7 @@ def run(verification_id: int) -> AuditVerification | None:
         with committing():
             verification = db.session.get(AuditVerification, verification_id)
             verification.finished_at, verification.problem = utcnow(), "error"
-            trail.record("audit.verified", obj=verification, details={"problem": "error"})
+            trail.record("audit.verified", obj=verification, details={"kind": verification.kind, "problem": "error"})
         return verification
 
 
@@ -116,6 +116,50 @@ def _verify_and_record(verification_id: int) -> AuditVerification:
     verdict = trail.verify(anchors=checkpoints.anchors(found))
     verification = db.session.get(AuditVerification, verification_id)
     verification.finished_at = utcnow()
+    _fill(verification, verdict, found, bad)
+    _put_on_record(verification)
+    return verification
+
+
+def daily() -> AuditVerification | None:
+    """Each night, by the worker: the whole trail verified as an administrator's request would be, the finding kept
+    (intact or not), so the page always shows when the trail was last found intact."""
+    with committing():
+        verification = AuditVerification(kind="daily", requested_at=utcnow())
+        db.session.add(verification)
+        db.session.flush()
+        verification_id = verification.id
+    return run(verification_id)
+
+
+def hourly_finding(verdict, found: list, bad) -> AuditVerification | None:
+    """The hourly check (the events since the latest checkpoint) found a break: kept for the administrators' page,
+    once per break (the same break found again the next hour is not kept again). None when it is known."""
+    now = utcnow()
+    finding = _fill(AuditVerification(kind="hourly", requested_at=now, started_at=now, finished_at=now),
+                    verdict, found, bad)
+    if not is_news(finding):
+        return None
+    db.session.add(finding)
+    _put_on_record(finding)
+    return finding
+
+
+def is_news(finding: AuditVerification) -> bool:
+    """A break the previous check of the same kind did not find already: administrators are told once per break."""
+    if finding.problem is None:
+        return False
+    earlier = select(AuditVerification).where(AuditVerification.kind == finding.kind,
+                                              AuditVerification.finished_at.is_not(None))
+    if finding.id is not None:
+        earlier = earlier.where(AuditVerification.id < finding.id)
+    known = db.session.scalar(earlier.order_by(AuditVerification.id.desc()).limit(1))
+    return known is None or (known.problem, known.position) != (finding.problem, finding.position)
+
+
+def _fill(verification: AuditVerification, verdict, found: list, bad) -> AuditVerification:
+    """What the walk found: the first break of the chain, else the first bad line of the checkpoints file, else
+    intact (the verifier's own words go to the log)."""
     verification.events, verification.checkpoints, verification.anchored = verdict.checked, len(found), \
         verdict.anchored
     if not verdict.ok:
@@ -124,11 +168,14 @@ def _verify_and_record(verification_id: int) -> AuditVerification:
     elif bad is not None:
         log.error("audit checkpoints TAMPERED WITH: %s", bad)
         verification.problem, verification.position = "checkpoints", len(found) + 1
-    trail.record("audit.verified", obj=verification,
-                 details={"events": verification.events, "checkpoints": verification.checkpoints,
-                          "anchored": verification.anchored, "problem": verification.problem,
-                          "position": verification.position})
     return verification
+
+
+def _put_on_record(verification: AuditVerification) -> None:
+    trail.record("audit.verified", obj=verification,
+                 details={"kind": verification.kind, "events": verification.events,
+                          "checkpoints": verification.checkpoints, "anchored": verification.anchored,
+                          "problem": verification.problem, "position": verification.position})
 
 
 @huey.task(name="audit.verify")

@@ -19,6 +19,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("requested_by_id", sa.Integer(), nullable=True),
         sa.Column("requested_at", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("events", sa.Integer(), nullable=True),
