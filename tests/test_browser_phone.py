@@ -155,6 +155,10 @@ def walk_phone(app, create_user):
         for path in ("/admin/mail", "/admin/users"):
             opened(trip, path)
             fits(trip, "07-admin" + path.replace("/", "-"))
+        opened(trip, "/admin/audit")
+        page.locator("main form[action='/admin/audit/verify'] button").click()  # a verification: its card
+        expect(page.locator("main tr[data-verification] [data-finding='intact']")).to_be_visible()
+        fits(trip, "07-admin-audit")
         assert not errors, f"script errors: {errors}"
     return walk
 
