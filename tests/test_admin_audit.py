@@ -237,3 +237,11 @@ def test_the_nightly_check_finds_what_the_hourly_one_cannot_and_mails_a_break_on
     assert "бүкіл аудит журналын түнгі тексеру" in mail.get_content()
     page = browser.get("/admin/audit").text
     assert "Түнгі тексеру" in page and "3-оқиғада бұзылған" in finding(page)
+
+
+def test_the_page_names_the_latest_signed_checkpoint(app, admin, runner):
+    _, browser = admin
+    assert 'data-checkpoint=""' in browser.get("/admin/audit").text and "әлі жоқ" in browser.get("/admin/audit").text
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    page = browser.get("/admin/audit").text
+    assert f'data-checkpoint="{head(app)}"' in page and f"{head(app)}-оқиға, қол қойылды: " in page

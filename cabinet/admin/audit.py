@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from cabinet.accounts.models import User
 from cabinet.acting import current_actor, role_required
-from cabinet.audit import verification
+from cabinet.audit import checkpoints, verification
 from cabinet.database import utcnow
 from cabinet.extensions import db
 from cabinet.messages import gettext as _
@@ -23,7 +23,8 @@ def index():
     ids = {v.requested_by_id for v in verifications} - {None}
     names = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template("admin/audit.html", events=events, last_event_at=last_event_at,
-                           verifications=verifications, names=names, pending=verification.pending(),
+                           checkpoint=checkpoints.latest(), verifications=verifications, names=names,
+                           pending=verification.pending(),
                            reasons=verification.REASONS, stale_before=utcnow() - verification.PENDING_FOR)
 
 

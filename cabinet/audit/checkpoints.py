@@ -130,6 +130,18 @@ def append(seq: int, mac: str, key_id: str | None, *, path=None, only_if_newer=F
     return line
 
 
+def latest(path=None) -> tuple[int, datetime] | None:
+    """The last checkpoint's position and time as the file says (its signature unchecked: a verification checks
+    it), read from the end of the file; None when there is none or the line does not parse."""
+    try:
+        with open(_path(path), "rb") as file:
+            last = _last_line(file)
+        found = json.loads(last) if last else None
+        return (int(found["seq"]), datetime.fromisoformat(found["at"].replace("Z", "+00:00"))) if found else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _last_line(file) -> str | None:
     """The file's last line, read from its end: the cost does not grow with the file."""
     size = file.seek(0, os.SEEK_END)
