@@ -1,1 +1,1 @@
-"""Administration: policy versions and accounts' roles."""
+"""Administration: policy versions, accounts and roles, the working-day calendar, undelivered mail, the audit trail."""
