@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from cabinet.accounts.models import User
-from cabinet.audit import trail, verification
+from cabinet.audit import stretches, trail, verification
 from cabinet.audit.models import AuditEvent, AuditVerification
 from cabinet.database import utcnow
 from cabinet.extensions import db
@@ -170,21 +170,50 @@ def test_only_administrators_see_or_ask(app, create_user, history):
     assert count(app, AuditVerification) == 0
 
 
-@pytest.mark.parametrize("problem, reason", [
-    ("gap: expected position 7", "missing"),
-    ("broken link to the previous event", "link"),
-    ("key id '2026b' is not in the configured AUDIT_KEYS", "key"),
-    ("content does not match its MAC", "changed"),
-    ("content does not match its hash", "changed"),
-    ("an unkeyed (legacy) event after keyed ones: rewritten", "rewritten"),
-    ("the event differs from checkpoint 2 of 2026-12-07: rewritten at or before it", "rewritten"),
-    ("the chain ends at position 4 but checkpoint 1 anchors position 9: events removed from the end", "truncated"),
-    ("the chain head is missing: events at the end may have been removed", "truncated"),
-    ("events missing at the end of the chain", "truncated"),
+class _Seal:
+    """A MAC key whose every seal is "m": the rows below are sealed right unless a test says otherwise."""
+
+    def mac(self, _data: bytes) -> str:
+        return "m"
+
+
+def _row(seq, prev, mac="m", key_id="k"):
+    return (seq, "2026-12-07 10:00:00.000000", None, None, "a", None, None, None, "{}", prev, mac, key_id)
+
+
+@pytest.mark.parametrize("rows, anchors, problem, position, reason", [
+    ([_row(2, trail.GENESIS)], {}, "gap: expected position 1", 1, "missing"),
+    ([_row(1, "x" * 64)], {}, "broken link to the previous event", 1, "link"),
+    ([_row(1, trail.GENESIS, key_id="2026b")], {}, "key id '2026b' is not in the configured AUDIT_KEYS", 1, "key"),
+    ([_row(1, trail.GENESIS, mac="forged")], {}, "content does not match its MAC", 1, "changed"),
+    ([_row(1, trail.GENESIS), _row(2, "m", key_id=None)], {}, "an unkeyed (legacy) event after keyed ones: rewritten",
+     2, "rewritten"),
+    ([_row(1, trail.GENESIS)], {1: ("other", "checkpoint 2 of 2026-12-07")},
+     "the event differs from checkpoint 2 of 2026-12-07: rewritten at or before it", 1, "rewritten"),
 ])
-def test_each_break_the_verifier_names_has_words_for_the_administrator(problem, reason):
-    assert verification.reason_of(problem) == reason
-    assert reason in verification.REASONS
+def test_each_break_the_verifier_names_has_words_for_the_administrator(rows, anchors, problem, position, reason):
+    """The walk names the kind of each break beside its words; the page and the mail say it from that kind."""
+    found = stretches.walk(iter(rows), 1, trail.GENESIS, False, {"k": _Seal()}, anchors, True)
+    assert found.problem[1:] == (problem, position, reason)
+    assert set(stretches.REASONS) | {"checkpoints", "error"} == set(verification.REASONS)
+
+
+@pytest.mark.parametrize("case", ["an anchor beyond the end", "the head removed", "the head left behind"])
+def test_the_end_of_the_chain_removed_is_named_truncated(app, admin, case):
+    """The breaks only the end of a whole walk finds: the last event gone and a checkpoint beyond the end, the head
+    row gone, or the head still naming the position removed."""
+    last = head(app)
+    sql(app, "DELETE FROM audit_events WHERE seq = :seq", seq=last)
+    if case == "the head removed":
+        sql(app, "DELETE FROM audit_head")
+    with app.app_context():
+        verdict = trail.verify(anchors={last: ("m", "checkpoint 1")} if case == "an anchor beyond the end" else None)
+    assert (verdict.seq, verdict.reason) == (last, "truncated")
+    assert verdict.problem == {
+        "an anchor beyond the end": f"the chain ends at position {last - 1} but checkpoint 1 anchors position {last}: "
+                                    "events removed from the end",
+        "the head removed": "the chain head is missing: events at the end may have been removed",
+        "the head left behind": "events missing at the end of the chain"}[case]
 
 
 def test_an_intact_hourly_check_keeps_nothing_for_the_page(app, admin):

@@ -22,6 +22,9 @@ from cabinet.audit.models import AuditEvent
 #: rows fetched per round trip from the database while streaming
 BATCH = 5000
 
+#: the kinds of break a walk reports (besides its words): what pages and mail say without parsing those words
+REASONS = ("changed", "missing", "link", "rewritten", "truncated", "key")
+
 
 @dataclass
 class Walked:
@@ -31,7 +34,8 @@ class Walked:
     last: tuple[int, str, str | None] | None = None  # (position, MAC, key id) of its last event checked
     keyed: bool = False  # a keyed event checked in it
     first_legacy: int | None = None  # position of its first unkeyed event, if it reached one
-    problem: tuple[int, str, int] | None = None  # (events checked before, what, position)
+    #: (events checked before, what in the verifier's words, position, the kind of break: REASONS)
+    problem: tuple[int, str, int, str] | None = None
 
 
 def columns(table, dialect: str) -> tuple:
@@ -53,38 +57,39 @@ def walk(rows, expected: int, prev_hash: str | None, keyed_seen: bool, bases: di
             found.first_link = prev
             prev_hash = prev if prev_hash is None else prev_hash
         if seq != expected:
-            found.problem = (expected - 1, f"gap: expected position {expected}", expected)
+            found.problem = (expected - 1, f"gap: expected position {expected}", expected, "missing")
             return found
         if prev != prev_hash:
-            found.problem = (expected - 1, "broken link to the previous event", seq)
+            found.problem = (expected - 1, "broken link to the previous event", seq, "link")
             return found
         if key_id is not None:
             base = bases.get(key_id)
             if base is None:
-                found.problem = (expected - 1, f"key id {key_id!r} is not in the configured AUDIT_KEYS", seq)
+                found.problem = (expected - 1, f"key id {key_id!r} is not in the configured AUDIT_KEYS", seq, "key")
                 return found
             if not text_times:
                 at = at.isoformat(" ", "microseconds")
             fields = keyed_fields(seq, at, actor, subject, action, object_type, object_id, ip, key_id)
             if base.mac((prev_hash + fields + details).encode()) != mac:
-                found.problem = (expected - 1, "content does not match its MAC", seq)
+                found.problem = (expected - 1, "content does not match its MAC", seq, "changed")
                 return found
             keyed_seen = found.keyed = True
         else:
             if found.first_legacy is None:
                 found.first_legacy = seq
             if keyed_seen:
-                found.problem = (expected - 1, "an unkeyed (legacy) event after keyed ones: rewritten", seq)
+                found.problem = (expected - 1, "an unkeyed (legacy) event after keyed ones: rewritten", seq,
+                                 "rewritten")
                 return found
             when = datetime.fromisoformat(at) if isinstance(at, str) else at
             canonical = canonical_content(seq, when.replace(tzinfo=UTC), actor, subject, action, object_type,
                                           object_id, ip, json.loads(details) if details else {})
             if hashlib.sha256((prev_hash + canonical).encode()).hexdigest() != mac:
-                found.problem = (expected - 1, "content does not match its hash", seq)
+                found.problem = (expected - 1, "content does not match its hash", seq, "changed")
                 return found
         if seq in anchors and anchors[seq][0] != mac:
             found.problem = (expected - 1, f"the event differs from {anchors[seq][1]}: rewritten at or before it",
-                             seq)
+                             seq, "rewritten")
             return found
         found.last = (seq, mac, key_id)
         prev_hash, expected = mac, expected + 1
@@ -164,20 +169,21 @@ def walk_parallel(url: str, secrets: dict[str, bytes], span: tuple[int, int, int
             return Walked(problem=problem)
         last = found.last
         if last[0] != high:  # its end is missing, and a later position exists: the walk would find a gap
-            return Walked(problem=(last[0], f"gap: expected position {last[0] + 1}", last[0] + 1))
+            return Walked(problem=(last[0], f"gap: expected position {last[0] + 1}", last[0] + 1, "missing"))
         prev_hash, keyed_seen = last[1], keyed_seen or found.keyed
     return Walked(last=last)
 
 
-def _joined(found: Walked, low: int, prev_hash: str, keyed_seen: bool) -> tuple[int, str, int] | None:
+def _joined(found: Walked, low: int, prev_hash: str, keyed_seen: bool) -> tuple[int, str, int, str] | None:
     """The first break in a stretch given what came before it, as a single walk would have found it."""
     if found.first_link is None:  # nothing in it, yet a later position exists: the walk would find a gap
-        return low, f"gap: expected position {low + 1}", low + 1
-    gap_at_first = found.problem is not None and found.problem[0] == low and found.problem[1].startswith("gap")
+        return low, f"gap: expected position {low + 1}", low + 1, "missing"
+    gap_at_first = found.problem is not None and found.problem[0] == low and found.problem[3] == "missing"
     if gap_at_first:
         return found.problem
     if found.first_link != prev_hash:
-        return low, "broken link to the previous event", low + 1
+        return low, "broken link to the previous event", low + 1, "link"
     if keyed_seen and found.first_legacy is not None:
-        return found.first_legacy - 1, "an unkeyed (legacy) event after keyed ones: rewritten", found.first_legacy
+        return (found.first_legacy - 1, "an unkeyed (legacy) event after keyed ones: rewritten", found.first_legacy,
+                "rewritten")
     return found.problem

@@ -111,6 +111,8 @@ class Verdict:
     head: tuple[int, str, str | None] = (0, GENESIS, None)
     anchored: int = 0
     warning: str | None = None
+    #: the kind of break (cabinet.audit.stretches.REASONS), None when intact
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -146,16 +148,18 @@ def verify(batch_size: int = BATCH, anchors: dict | None = None, after: tuple[in
         found = walk_here(connection, (start, end, batch_size), prev_hash, key_id is not None, mac_bases(), anchors)
     checked, prev_hash, key_id = found.last or (start, prev_hash, key_id)
     if found.problem is not None:
-        return Verdict(*found.problem)
+        checked, problem, seq, reason = found.problem
+        return Verdict(checked, problem, seq, reason=reason)
     beyond = [seq for seq in anchors if seq > checked]
     if beyond:
         last_anchor = max(beyond)
         return Verdict(checked, f"the chain ends at position {checked} but {anchors[last_anchor][1]} anchors "
-                                f"position {last_anchor}: events removed from the end", checked + 1)
+                                f"position {last_anchor}: events removed from the end", checked + 1, reason="truncated")
     if head is None and checked:
-        return Verdict(checked, "the chain head is missing: events at the end may have been removed", checked + 1)
+        return Verdict(checked, "the chain head is missing: events at the end may have been removed", checked + 1,
+                       reason="truncated")
     if head is not None and (head[1] != checked or head[2] != prev_hash):
-        return Verdict(checked, "events missing at the end of the chain", checked + 1)
+        return Verdict(checked, "events missing at the end of the chain", checked + 1, reason="truncated")
     return Verdict(checked, head=(checked, prev_hash, key_id if checked else None),
                    anchored=sum(1 for seq in anchors if seq <= checked))
 

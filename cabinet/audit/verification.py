@@ -43,21 +43,6 @@ register_actions({
 })
 
 
-def reason_of(problem: str) -> str:
-    """The kind of break trail.verify reported, from its fixed wording (cabinet.audit.stretches, trail)."""
-    if problem.startswith("gap"):
-        return "missing"
-    if problem.startswith("broken link"):
-        return "link"
-    if problem.startswith("key id"):
-        return "key"
-    if problem.startswith("content does not match"):
-        return "changed"
-    if "rewritten" in problem:
-        return "rewritten"
-    return "truncated"  # the chain ends before a checkpoint's position, or its head is missing or moved back
-
-
 def pending() -> AuditVerification | None:
     """The verification still being waited for, if one was asked for recently."""
     return db.session.scalar(select(AuditVerification)
@@ -164,7 +149,7 @@ def _fill(verification: AuditVerification, verdict, found: list, bad) -> AuditVe
         verdict.anchored
     if not verdict.ok:
         log.error("audit trail TAMPERED WITH from position %s: %s", verdict.seq, verdict.problem)
-        verification.problem, verification.position = reason_of(verdict.problem), verdict.seq
+        verification.problem, verification.position = verdict.reason, verdict.seq
     elif bad is not None:
         log.error("audit checkpoints TAMPERED WITH: %s", bad)
         verification.problem, verification.position = "checkpoints", len(found) + 1
