@@ -10,16 +10,14 @@ from datetime import timedelta
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import exists, select
 
 from cabinet import i18n
-from cabinet.accounts.models import User, UserRole
+from cabinet.accounts.service import holders
 from cabinet.audit import checkpoints, verification, who
 from cabinet.audit.trail import verify
 from cabinet.consents import withdrawal
 from cabinet.documents import drafts
 from cabinet.documents.storage import sweep
-from cabinet.extensions import db
 from cabinet.mail import external_url, send
 from cabinet.queue import huey, in_app, once_per
 from cabinet.staff.reminders import remind
@@ -123,10 +121,9 @@ def audit_verify_daily() -> int | None:
 
 def alert(finding) -> int:
     """Mail a break the hourly check found to every administrator (in their language) and to the auditor."""
-    admins = db.session.execute(select(User.email, User.locale).where(
-        exists().where(UserRole.user_id == User.id, UserRole.role == "admin")).order_by(User.id)).all()
     auditor = current_app.config.get("AUDIT_MAIL_TO")
-    recipients = [*admins, *([(auditor, current_app.config["AUDIT_MAIL_LOCALE"])] if auditor else [])]
+    recipients = [(admin.email, admin.locale) for admin in holders("admin")]
+    recipients += [(auditor, current_app.config["AUDIT_MAIL_LOCALE"])] if auditor else []
     for email, locale in recipients:
         send(email, "audit_broken", locale=locale, finding=finding, reasons=verification.REASONS,
              link=external_url("admin_audit.index"))

@@ -1,7 +1,7 @@
 """Account operations; each writes its audit event in the caller's transaction."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from cabinet.accounts import tokens
 from cabinet.accounts.models import ROLES, User, UserRole
@@ -49,6 +49,12 @@ def create_user(email: str, password: str, *, roles=("subject",), actor=None, **
     trail.record("account.created", actor=actor or user, subject=user, obj=user,
                  details={"roles": sorted(roles)})
     return user
+
+
+def holders(role: str) -> list[User]:
+    """Everyone who holds the role, in the order they were created: who a reminder or an alert goes to."""
+    return list(db.session.scalars(select(User).where(
+        exists().where(UserRole.user_id == User.id, UserRole.role == role)).order_by(User.id)))
 
 
 def set_roles(user: User, roles, *, actor) -> None:

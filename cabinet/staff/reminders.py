@@ -7,9 +7,9 @@ person's language, however often the job runs that day (a row per day and audien
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
-from cabinet.accounts.models import User, UserRole
+from cabinet.accounts.service import holders
 from cabinet.audit import labels, trail
 from cabinet.complaints.models import OPEN_STATUSES, Complaint
 from cabinet.extensions import db
@@ -63,17 +63,12 @@ def matters(today: date) -> tuple[list[Matter], list[Matter]]:
     return [m for m in found if m.due_on >= today], [m for m in found if m.due_on < today]
 
 
-def _people(role: str) -> list[User]:
-    return list(db.session.scalars(select(User).where(
-        exists().where(UserRole.user_id == User.id, UserRole.role == role)).order_by(User.id)))
-
-
 def _remind(today: date, audience: str, role: str, listed: list[Matter], template: str) -> DeadlineReminder | None:
     """One audience's mails for the day, unless they were made already; nothing when nothing is due."""
     if not listed or db.session.scalar(select(DeadlineReminder.id).where(
             DeadlineReminder.day == today, DeadlineReminder.audience == audience)) is not None:
         return None
-    people = _people(role)
+    people = holders(role)
     for person in people:
         send(person.email, template, locale=person.locale, user=person, matters=listed[:LISTED],
              more=max(len(listed) - LISTED, 0), total=len(listed), today=today, warn_days=REMINDER_WARNING,
